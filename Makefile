@@ -1,0 +1,45 @@
+# Two commands on a new machine: `make serve` and `make test`. Everything they need is installed here.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+PG_URL  ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: serve test bench lint format install postgres clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/llmtrail serve --host 127.0.0.1 --port 8000
+
+# PostgreSQL is part of the test matrix: start the local cluster when it is down.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+	  command -v pg_ctlcluster >/dev/null || { apt-get update -q && apt-get install -y -q postgresql; }; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start; \
+	  for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+
+test: $(STAMP) postgres
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	LLMTRAIL_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -n 2 -q
+
+bench: $(STAMP) postgres
+	LLMTRAIL_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+clean:
+	rm -rf $(VENV) .llmtrail .pytest_cache .ruff_cache
