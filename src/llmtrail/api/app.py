@@ -1,0 +1,52 @@
+"""The FastAPI application: both dialects mounted over one backend."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from llmtrail import __version__
+from llmtrail.api import errors
+from llmtrail.api.backend import Backend
+from llmtrail.api.keywords import router as keywords_router
+from llmtrail.api.limits import BodySizeLimit
+from llmtrail.config import Settings, load_settings
+from llmtrail.store.database import make_engine
+from llmtrail.store.writer import GroupCommitWriter
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        writer = GroupCommitWriter(engine)
+        app.state.backend = Backend(settings=settings, engine=engine, writer=writer)
+        try:
+            yield
+        finally:
+            writer.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="llmtrail",
+        version=__version__,
+        description="Self-hosted LLM observability. Speaks the Keywords AI (`/api/...`) and "
+        "Humanloop (`/v5/...`) APIs over one store of logs and traces.",
+        default_response_class=ORJSONResponse,
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    errors.install(app)
+    app.include_router(keywords_router.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,22 @@
+"""What every route needs from the process: the engine, the group writer, the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from llmtrail.config import Settings
+from llmtrail.store.writer import GroupCommitWriter
+
+
+@dataclass(frozen=True)
+class Backend:
+    settings: Settings
+    engine: Engine
+    writer: GroupCommitWriter
+
+
+def get_backend(request: Request) -> Backend:
+    return request.app.state.backend

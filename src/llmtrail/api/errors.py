@@ -1,0 +1,96 @@
+"""Rendering errors in each dialect's wire shape.
+
+Keywords AI (Django REST Framework): 400 with field-keyed messages, plus a `detail` sentence.
+Humanloop (FastAPI): 422 `{"detail": [{"loc", "msg", "type"}]}`, which its SDK raises as
+UnprocessableEntityError. Both: 401/404/409 as `{"detail": "..."}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+
+from llmtrail.api.auth import AuthError
+from llmtrail.core.errors import Conflict, FieldError, Invalid, NotFound, dotted
+
+HUMANLOOP_PREFIX = "/v5"
+
+
+def is_humanloop(request: Request) -> bool:
+    return request.url.path.startswith(HUMANLOOP_PREFIX)
+
+
+def keywords_body(errors: list[FieldError]) -> dict[str, Any]:
+    """DRF-style nested field errors, with a readable `detail` naming each field and rule."""
+    body: dict[str, Any] = {"detail": "; ".join(f"{dotted(e.loc)}: {e.msg}" for e in errors)}
+    for error in errors:
+        node = body
+        *parents, last = [str(part) for part in error.loc] or ["non_field_errors"]
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):  # a message list already sits here; keep both
+                break
+        else:
+            node.setdefault(last, []).append(error.msg)
+    return body
+
+
+def humanloop_body(errors: list[FieldError]) -> dict[str, Any]:
+    return {"detail": [{"loc": list(e.loc), "msg": e.msg, "type": e.type} for e in errors]}
+
+
+def render_invalid(request: Request, errors: list[FieldError]) -> ORJSONResponse:
+    if is_humanloop(request):
+        return ORJSONResponse(humanloop_body(errors), status_code=422)
+    return ORJSONResponse(keywords_body(errors), status_code=400)
+
+
+def _from_pydantic(errors: list[dict[str, Any]]) -> list[FieldError]:
+    out = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if loc and loc[0] == "body":
+            loc = loc[1:]
+        out.append(FieldError(loc, error.get("msg", "invalid"), error.get("type", "value_error")))
+    return out
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    errors = list(exc.errors())
+    if is_humanloop(request):
+        return ORJSONResponse(
+            {"detail": [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in errors]},
+            status_code=422,
+        )
+    decode = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if decode is not None:
+        reason = decode.get("ctx", {}).get("error", "invalid JSON")
+        return ORJSONResponse({"detail": f"JSON parse error - {reason}"}, status_code=400)
+    return ORJSONResponse(keywords_body(_from_pydantic(errors)), status_code=400)
+
+
+async def _invalid(request: Request, exc: Invalid) -> ORJSONResponse:
+    return render_invalid(request, exc.errors)
+
+
+async def _not_found(_: Request, exc: NotFound) -> ORJSONResponse:
+    return ORJSONResponse({"detail": exc.message}, status_code=404)
+
+
+async def _conflict(_: Request, exc: Conflict) -> ORJSONResponse:
+    return ORJSONResponse({"detail": exc.message}, status_code=409)
+
+
+async def _unauthorized(_: Request, exc: AuthError) -> ORJSONResponse:
+    return ORJSONResponse({"detail": exc.detail}, status_code=401)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(Invalid, _invalid)  # type: ignore[arg-type]
+    app.add_exception_handler(NotFound, _not_found)  # type: ignore[arg-type]
+    app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]
+    app.add_exception_handler(AuthError, _unauthorized)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""The Keywords AI dialect: `/api/request-logs/...` with `Authorization: Bearer KEY`."""

@@ -1,0 +1,260 @@
+"""Routes of the Keywords AI request-log API (contract §1), over the domain core.
+
+Each route answers at `/api/request-logs/...` with and without the trailing slash, and
+without the `/api` prefix too, because the `keywordsai` SDK strips it and sends no slash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi.responses import ORJSONResponse
+from pydantic import ValidationError
+
+from llmtrail.api.auth import principal
+from llmtrail.api.backend import Backend, get_backend
+from llmtrail.api.keywords.schemas import BatchUpdate, BulkCreate, CreateLog, ListBody
+from llmtrail.api.keywords.translate import created_object, log_object, to_log_data
+from llmtrail.core import annotations, queries
+from llmtrail.core.errors import FieldError, Invalid, dotted
+from llmtrail.core.filters import combine, parse_filters, parse_quick_filters
+from llmtrail.core.ids import iso, to_utc_naive
+from llmtrail.core.ingest import write_logs
+from llmtrail.core.keys import Principal
+from llmtrail.core.logs import EDITABLE_FIELDS
+
+router = APIRouter(tags=["Keywords AI: request logs"])
+
+BATCH_FIELDS = ("metadata", "note", "positive_feedback", "custom_identifier")
+# Query keys with a meaning of their own; every other key is a quick filter (§5.2).
+CONTROL_PARAMS = {
+    "page",
+    "page_size",
+    "sort_by",
+    "start_time",
+    "end_time",
+    "is_test",
+    "all_envs",
+    "environment",
+    "include_fields",
+    "fetch_filters",
+    "retrieval_mode",
+}
+
+
+def route(method: str, path: str, **kwargs: Any) -> Callable[[Callable], Callable]:
+    """Register `path` under `/api` (documented) and its three undocumented variants."""
+
+    def register(endpoint: Callable) -> Callable:
+        base = path.rstrip("/")
+        for i, variant in enumerate((f"/api{base}/", f"/api{base}", f"{base}/", base)):
+            router.add_api_route(
+                variant, endpoint, methods=[method], include_in_schema=i == 0, **kwargs
+            )
+        return endpoint
+
+    return register
+
+
+@route("POST", "/request-logs/", status_code=201, summary="Create a log")
+@route("POST", "/request-logs/create/", status_code=201, summary="Create a log (legacy path)")
+async def create_log(
+    body: CreateLog,
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> dict[str, Any]:
+    [row] = await write_logs(backend.writer, who, [to_log_data(body)])
+    return created_object(row)
+
+
+@route("POST", "/request-logs/bulk/", status_code=201, summary="Create up to 500 logs")
+async def bulk_create(
+    body: BulkCreate,
+    response: Response,
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> dict[str, Any]:
+    valid, errors = [], []
+    for index, raw in enumerate(body.logs):
+        try:
+            valid.append(to_log_data(CreateLog.model_validate(raw)))
+        except ValidationError as exc:
+            reasons = "; ".join(f"{dotted(tuple(e['loc']))}: {e['msg']}" for e in exc.errors())
+            errors.append({"index": index, "error": reasons})
+    if valid:
+        await write_logs(backend.writer, who, valid)
+    else:
+        response.status_code = 400
+    return {"success_count": len(valid), "error_count": len(errors), "errors": errors}
+
+
+def _when(params: dict[str, str], name: str) -> datetime | None:
+    value = params.get(name)
+    if not value:
+        return None
+    try:
+        return to_utc_naive(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        raise Invalid.at(name, f"'{value}' is not an ISO 8601 date-time") from None
+
+
+def _int(params: dict[str, str], name: str, default: int) -> int:
+    value = params.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise Invalid.at(name, f"must be an integer, got '{value}'") from None
+
+
+def _query(request: Request, body: ListBody | None) -> queries.LogQuery:
+    """The list/summary query from URL parameters, quick filters and the body's filters."""
+    params = dict(request.query_params)
+    groups = [parse_quick_filters(list(request.query_params.multi_items()), CONTROL_PARAMS)]
+    if body is not None and body.filters:
+        groups.append(parse_filters(body.filters))
+    environment = _environment(params)
+    if environment is not None:
+        groups.append(parse_filters({"environment": {"operator": "", "value": [environment]}}))
+    return queries.LogQuery(
+        filters=combine(*groups),
+        start_time=_when(params, "start_time"),
+        end_time=_when(params, "end_time"),
+        page=_int(params, "page", 1),
+        page_size=_int(params, "page_size", 100),
+        sort_by=params.get("sort_by") or "-id",
+    )
+
+
+def _environment(params: dict[str, str]) -> str | None:
+    """`environment=prod|test`, or `is_test` (which wins over `all_envs`); default: all."""
+    if params.get("environment"):
+        if params["environment"] not in ("prod", "test"):
+            raise Invalid.at("environment", "must be 'prod' or 'test'")
+        return params["environment"]
+    if "is_test" in params:
+        return "test" if params["is_test"].lower() == "true" else "prod"
+    return None
+
+
+@route("POST", "/request-logs/list/", summary="List logs (filters in the body)")
+@route("GET", "/request-logs/list/", summary="List logs (filters in the URL)")
+def list_logs(
+    request: Request,
+    body: ListBody | None = Body(default=None),
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> dict[str, Any]:
+    query = _query(request, body)
+    total, rows = queries.list_logs(backend.engine, who, query)
+    more = query.page * query.page_size < total
+    return {
+        "count": total,
+        "next": str(request.url.include_query_params(page=query.page + 1)) if more else None,
+        "previous": str(request.url.include_query_params(page=query.page - 1))
+        if query.page > 1
+        else None,
+        "results": [log_object(row) for row in rows],
+    }
+
+
+@route("POST", "/request-logs/summary/", summary="Aggregates over the matching logs")
+def summary(
+    request: Request,
+    body: ListBody | None = Body(default=None),
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> dict[str, Any]:
+    totals = queries.summarize(backend.engine, who, _query(request, body))
+    return {**totals, "scores": {}}
+
+
+@route("PATCH", "/request-logs/batch-update/", summary="Update annotations of many logs")
+def batch_update(
+    body: BatchUpdate,
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> dict[str, Any]:
+    items, errors = [], []
+    for index, raw in enumerate(body.logs):
+        changes = dict(raw)
+        unique_id = changes.pop("unique_id", None)
+        if not isinstance(unique_id, str) or not unique_id:
+            errors.append(FieldError(("logs", index, "unique_id"), "required, a non-empty string"))
+        items.append(annotations.Annotation(str(unique_id), changes))
+    if errors:
+        raise Invalid(errors)
+    rows = annotations.annotate(backend.engine, who, items, "batch-update", BATCH_FIELDS)
+    return {
+        "message": f"{len(rows)} logs updated",
+        "updated_count": len(rows),
+        "logs": [log_object(row) for row in rows],
+    }
+
+
+@route("GET", "/request-logs/{unique_id}/", summary="Get one log")
+def get_log(
+    unique_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
+) -> dict[str, Any]:
+    return log_object(queries.get_log(backend.engine, who, unique_id))
+
+
+@route("PATCH", "/request-logs/{unique_id}/", summary="Update one log's annotations")
+def patch_log(
+    unique_id: str,
+    body: dict[str, Any] = Body(...),
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> Any:
+    queries.get_log(backend.engine, who, unique_id)  # 404 before any field complaint
+    immutable = [name for name in body if name not in EDITABLE_FIELDS]
+    if immutable:  # the documented answer for a telemetry field (contract §1.6)
+        return ORJSONResponse(
+            {
+                "error": "Cannot update immutable field",
+                "detail": f"The field '{immutable[0]}' cannot be modified",
+            },
+            status_code=400,
+        )
+    try:
+        [row] = annotations.annotate(
+            backend.engine, who, [annotations.Annotation(unique_id, body)], "patch"
+        )
+    except Invalid as exc:  # locations come as logs[0].field; a single patch names the field
+        raise Invalid([FieldError(e.loc[2:], e.msg, e.type) for e in exc.errors]) from None
+    return log_object(row)
+
+
+@route("DELETE", "/request-logs/{unique_id}/", status_code=204, summary="Delete one log")
+def delete_log(
+    unique_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
+) -> Response:
+    queries.delete_log(backend.engine, who, unique_id)
+    return Response(status_code=204)
+
+
+@route("GET", "/request-logs/{unique_id}/history/", summary="Every change to a log")
+def history(
+    unique_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
+) -> dict[str, Any]:
+    revisions = annotations.history(backend.engine, who, unique_id)
+    return {
+        "unique_id": unique_id,
+        "count": len(revisions),
+        "results": [
+            {
+                "id": r.id,
+                "timestamp": iso(r.created_at),
+                "api_key_id": r.api_key_id,
+                "source": r.source,
+                "field": r.field,
+                "old_value": r.old_value,
+                "new_value": r.new_value,
+            }
+            for r in revisions
+        ],
+    }

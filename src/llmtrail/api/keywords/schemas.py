@@ -1,0 +1,114 @@
+"""Request bodies of the Keywords AI dialect (contract §1.1). Unknown fields are tolerated."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NonNegInt = Annotated[int, Field(ge=0)]
+NonNegFloat = Annotated[float, Field(ge=0)]
+Identifier = str | int
+
+
+class UsageIn(BaseModel):
+    """OpenAI and Anthropic usage objects, both accepted."""
+
+    model_config = ConfigDict(extra="allow")
+
+    prompt_tokens: NonNegInt | None = None
+    completion_tokens: NonNegInt | None = None
+    total_tokens: NonNegInt | None = None
+    input_tokens: NonNegInt | None = None
+    output_tokens: NonNegInt | None = None
+    prompt_tokens_details: dict[str, Any] | None = None
+    completion_tokens_details: dict[str, Any] | None = None
+    cache_creation_prompt_tokens: NonNegInt | None = None
+    cache_creation_input_tokens: NonNegInt | None = None
+    cache_read_input_tokens: NonNegInt | None = None
+
+
+class CustomerParams(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    customer_identifier: Identifier | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+class CreateLog(BaseModel):
+    """One log, as `POST /api/request-logs/` takes it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str | None = Field(default=None, max_length=255)
+    log_type: str | None = Field(default=None, max_length=32)
+    input: Any = None
+    output: Any = None
+    prompt_messages: list[dict[str, Any]] | None = None
+    messages: list[dict[str, Any]] | None = None
+    completion_message: dict[str, Any] | None = None
+    completion_messages: list[dict[str, Any]] | None = None
+    usage: UsageIn | None = None
+    prompt_tokens: NonNegInt | None = None
+    completion_tokens: NonNegInt | None = None
+    total_request_tokens: NonNegInt | None = None
+    prompt_cache_hit_tokens: NonNegInt | None = None
+    prompt_cache_creation_tokens: NonNegInt | None = None
+    reasoning_tokens: NonNegInt | None = None
+    cost: NonNegFloat | None = None
+    latency: NonNegFloat | None = None
+    generation_time: NonNegFloat | None = None
+    time_to_first_token: NonNegFloat | None = None
+    ttft: NonNegFloat | None = None
+    tokens_per_second: NonNegFloat | None = None
+    routing_time: NonNegFloat | None = None
+    customer_identifier: Identifier | None = None
+    customer_params: CustomerParams | None = None
+    customer_email: str | None = None
+    customer_name: str | None = None
+    thread_identifier: Identifier | None = None
+    session_identifier: Identifier | None = None
+    trace_group_identifier: Identifier | None = None
+    custom_identifier: Identifier | None = None
+    group_identifier: Identifier | None = None
+    evaluation_identifier: Identifier | None = None
+    metadata: dict[str, Any] | None = None
+    note: str | None = None
+    category: str | None = None
+    positive_feedback: bool | None = None
+    trace_unique_id: str | None = Field(default=None, max_length=128)
+    span_unique_id: str | None = Field(default=None, max_length=128)
+    span_parent_id: str | None = Field(default=None, max_length=128)
+    span_name: str | None = None
+    span_workflow_name: str | None = Field(default=None, max_length=255)
+    trace_name: str | None = None
+    stream: bool | None = None
+    status_code: Annotated[int, Field(ge=100, le=599)] | None = None
+    status: str | None = None
+    error_message: str | None = None
+    timestamp: datetime | None = None
+    start_time: datetime | None = None
+    prompt_id: Identifier | None = None
+    prompt_name: str | None = None
+    prompt: dict[str, Any] | str | None = None
+    provider_id: str | None = Field(default=None, max_length=64)
+    keywordsai_params: dict[str, Any] | None = None
+    respan_params: dict[str, Any] | None = None
+
+
+class BulkCreate(BaseModel):
+    """Rows are validated one by one, so each is taken as a plain object here."""
+
+    logs: list[dict[str, Any]] = Field(min_length=1, max_length=500)
+
+
+class BatchUpdate(BaseModel):
+    logs: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+
+
+class ListBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    filters: dict[str, Any] | None = None

@@ -1,0 +1,101 @@
+"""`llmtrail serve | migrate | keys ...`: configured by LLMTRAIL_* environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from llmtrail.config import load_settings
+from llmtrail.core import keys as key_service
+from llmtrail.core.errors import NotFound
+from llmtrail.store.database import make_engine
+from llmtrail.store.migrate import upgrade
+
+app = typer.Typer(help="llmtrail: self-hosted LLM observability.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+err = Console(stderr=True)
+
+
+class Env(StrEnum):
+    prod = "prod"
+    test = "test"
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    engine = make_engine(load_settings().database_url)
+    upgrade(engine)
+    return engine
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Bring the schema up to date, then serve the API."""
+    import uvicorn
+
+    from llmtrail.api.app import create_app
+
+    settings = load_settings()
+    _engine().dispose()
+    err.print(
+        f"llmtrail on http://{host}:{port} (database: {settings.database_url.split('@')[-1]})"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    _engine().dispose()
+    err.print("database is up to date")
+
+
+@keys_app.command("create")
+def create_key(
+    name: str = typer.Option("default", help="A label for the key."),
+    org: str = typer.Option("default", help="Organization; created when new."),
+    environment: Env = typer.Option(Env.prod, help="Stamped on every log the key writes."),
+) -> None:
+    """Create a key; its plaintext is printed once, alone on the last line."""
+    info, plaintext = key_service.create_key(
+        _engine(), name=name, org=org, environment=environment.value
+    )
+    err.print(f"key {info.id} ({info.name}, org {info.organization}, {info.environment})")
+    print(plaintext)
+
+
+@keys_app.command("list")
+def list_keys() -> None:
+    """Every key, with its organization and state (never the secret)."""
+    table = Table("id", "name", "organization", "environment", "prefix", "created", "state")
+    for k in key_service.list_keys(_engine()):
+        state = "revoked" if k.revoked else "live"
+        table.add_row(
+            str(k.id), k.name, k.organization, k.environment, k.prefix, k.created_at, state
+        )
+    Console().print(table)
+
+
+@keys_app.command("revoke")
+def revoke_key(key_id: int = typer.Argument(..., help="The key's id, from `keys list`.")) -> None:
+    """Revoke a key: it stops working at once."""
+    try:
+        key_service.revoke_key(_engine(), key_id)
+    except NotFound as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    err.print(f"key {key_id} revoked")

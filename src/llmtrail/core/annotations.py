@@ -1,0 +1,131 @@
+"""Editing what people say about logs: metadata, note, feedback, identifier, blur.
+
+Telemetry never changes here. Every effective change appends one revision per field (who,
+when, old value, new value), in the same transaction as the change. A request that breaks a
+rule anywhere is refused whole: nothing of it is applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, Row
+
+from llmtrail.core.errors import FieldError, Invalid, NotFound
+from llmtrail.core.ids import utcnow
+from llmtrail.core.keys import Principal
+from llmtrail.core.logs import EDITABLE_FIELDS
+from llmtrail.store import logs as store
+from llmtrail.store.database import begin_write
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "metadata": (dict,),
+    "note": (str,),
+    "positive_feedback": (bool,),
+    "custom_identifier": (str, int),
+    "blurred": (bool,),
+}
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """Changes to one log. `metadata` is a patch: keys merge in, a key set to None is removed."""
+
+    unique_id: str
+    changes: dict[str, Any]
+
+
+def check(changes: dict[str, Any], loc: tuple[str | int, ...], allowed: tuple[str, ...]) -> None:
+    """Refuse any field outside `allowed`, and values of the wrong type, naming each."""
+    errors = []
+    for name, value in changes.items():
+        if name not in allowed:
+            errors.append(
+                FieldError(
+                    (*loc, name),
+                    f"field '{name}' cannot be updated; only {', '.join(allowed)} may change",
+                    "immutable_field",
+                )
+            )
+        elif value is not None and not isinstance(value, _TYPES[name]):
+            kinds = " or ".join(t.__name__ for t in _TYPES[name])
+            errors.append(FieldError((*loc, name), f"must be {kinds}", "type_error"))
+        elif isinstance(value, bool) and _TYPES[name] == (str, int):
+            errors.append(FieldError((*loc, name), "must be str or int", "type_error"))
+    if errors:
+        raise Invalid(errors)
+
+
+def annotate(
+    engine: Engine,
+    principal: Principal,
+    annotations: list[Annotation],
+    source: str,
+    allowed: tuple[str, ...] = EDITABLE_FIELDS,
+) -> list[Row]:
+    """Apply every annotation or none; returns the updated rows in request order."""
+    for index, item in enumerate(annotations):
+        check(item.changes, ("logs", index), allowed)
+    now = utcnow()
+    with begin_write(engine) as conn:
+        found = store.get_many(conn, principal.org_id, (a.unique_id for a in annotations))
+        missing = [
+            FieldError(
+                ("logs", i, "unique_id"), f"no log with unique_id '{a.unique_id}'", "not_found"
+            )
+            for i, a in enumerate(annotations)
+            if a.unique_id not in found
+        ]
+        if missing:
+            raise Invalid(missing)
+        current = {uid: dict(row._mapping) for uid, row in found.items()}
+        revisions = []
+        for item in annotations:
+            row = current[item.unique_id]
+            values = _new_values(row, item.changes)
+            if not values:
+                continue
+            store.update_fields(conn, row["id"], values)
+            for name, new in values.items():
+                revisions.append(
+                    {
+                        "org_id": principal.org_id,
+                        "log_id": row["id"],
+                        "created_at": now,
+                        "api_key_id": principal.key_id,
+                        "source": source,
+                        "field": name,
+                        "old_value": row[name],
+                        "new_value": new,
+                    }
+                )
+            row.update(values)
+        store.add_revisions(conn, revisions)
+        updated = store.get_many(conn, principal.org_id, current)
+    return [updated[a.unique_id] for a in annotations]
+
+
+def _new_values(row: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """The columns that really change; metadata merges and drops keys set to None."""
+    values = {}
+    for name, value in changes.items():
+        if name == "metadata":
+            merged = dict(row["metadata"] or {})
+            for key, item in (value or {}).items():
+                if item is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = item
+            value = merged
+        if value != row[name]:
+            values[name] = value
+    return values
+
+
+def history(engine: Engine, principal: Principal, unique_id: str) -> list[Row]:
+    with engine.connect() as conn:
+        row = store.get_by_unique_id(conn, principal.org_id, unique_id)
+        if row is None:
+            raise NotFound("Log not found")
+        return store.revisions_of(conn, row.id)

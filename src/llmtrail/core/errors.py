@@ -1,0 +1,52 @@
+"""Domain errors. Each API dialect renders them in its own wire shape (`llmtrail.api.errors`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One broken rule: where (`loc`, a path into the request) and which rule (`msg`)."""
+
+    loc: tuple[str | int, ...]
+    msg: str
+    type: str = "value_error"
+
+
+class DomainError(Exception):
+    """Base of every error the API turns into a 4xx answer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    """The object does not exist, or belongs to another organization (never tell which)."""
+
+
+class Conflict(DomainError):
+    """The request clashes with what is stored, e.g. an id that is already taken."""
+
+
+@dataclass
+class Invalid(DomainError):
+    """The request breaks one or more rules; nothing was written."""
+
+    errors: list[FieldError] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__("; ".join(f"{dotted(e.loc)}: {e.msg}" for e in self.errors))
+
+    @classmethod
+    def at(cls, loc: tuple[str | int, ...] | str, msg: str, type: str = "value_error") -> Invalid:
+        loc = (loc,) if isinstance(loc, str) else loc
+        return cls([FieldError(loc, msg, type)])
+
+
+def dotted(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "body"

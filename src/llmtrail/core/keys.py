@@ -1,0 +1,121 @@
+"""API keys: minted once, shown once, stored as a SHA-256 digest.
+
+Keys are 256 random bits, so a fast digest is enough; a slow password hash would only
+cost every request a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Engine, select, update
+
+from llmtrail.core.errors import Invalid, NotFound
+from llmtrail.core.ids import utcnow
+from llmtrail.store.database import begin_write
+from llmtrail.store.tables import api_keys, organizations
+
+Environment = Literal["prod", "test"]
+KEY_PREFIX = "lt_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: every query is scoped to `org_id`, every write stamped with the key."""
+
+    org_id: int
+    key_id: int
+    key_name: str
+    environment: str
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: int
+    name: str
+    organization: str
+    environment: str
+    prefix: str
+    created_at: str
+    revoked: bool
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(
+    engine: Engine, *, name: str = "default", org: str = "default", environment: str = "prod"
+) -> tuple[KeyInfo, str]:
+    """Create a key (and its organization when new); returns the plaintext, never stored."""
+    if environment not in ("prod", "test"):
+        raise Invalid.at("environment", "must be 'prod' or 'test'")
+    plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    with begin_write(engine) as conn:
+        org_id = conn.scalar(select(organizations.c.id).where(organizations.c.name == org))
+        if org_id is None:
+            org_id = conn.scalar(
+                organizations.insert()
+                .values(name=org, created_at=now)
+                .returning(organizations.c.id)
+            )
+        key_id = conn.scalar(
+            api_keys.insert()
+            .values(
+                org_id=org_id,
+                name=name,
+                prefix=plaintext[:10],
+                key_hash=digest(plaintext),
+                environment=environment,
+                created_at=now,
+            )
+            .returning(api_keys.c.id)
+        )
+    info = KeyInfo(key_id, name, org, environment, plaintext[:10], now.isoformat(), False)
+    return info, plaintext
+
+
+def authenticate(engine: Engine, key: str) -> Principal | None:
+    """The principal for a live key, or None for an unknown or revoked one."""
+    query = select(api_keys.c.id, api_keys.c.org_id, api_keys.c.name, api_keys.c.environment).where(
+        api_keys.c.key_hash == digest(key), api_keys.c.revoked_at.is_(None)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    return Principal(row.org_id, row.id, row.name, row.environment) if row else None
+
+
+def list_keys(engine: Engine) -> list[KeyInfo]:
+    query = (
+        select(api_keys, organizations.c.name.label("org_name"))
+        .join(organizations, organizations.c.id == api_keys.c.org_id)
+        .order_by(api_keys.c.id)
+    )
+    with engine.connect() as conn:
+        return [
+            KeyInfo(
+                r.id,
+                r.name,
+                r.org_name,
+                r.environment,
+                r.prefix,
+                r.created_at.isoformat(),
+                r.revoked_at is not None,
+            )
+            for r in conn.execute(query)
+        ]
+
+
+def revoke_key(engine: Engine, key_id: int) -> None:
+    with begin_write(engine) as conn:
+        result = conn.execute(
+            update(api_keys)
+            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    if result.rowcount == 0:
+        raise NotFound(f"no live key with id {key_id}")

@@ -1,0 +1,80 @@
+"""Queries over `logs` and `log_revisions`, always scoped to one organization."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, select, update
+
+from llmtrail.store.tables import log_revisions, logs
+
+
+def org_scope(org_id: int, *clauses: ColumnElement[bool] | None) -> ColumnElement[bool]:
+    return and_(logs.c.org_id == org_id, *(c for c in clauses if c is not None))
+
+
+def get_by_unique_id(conn: Connection, org_id: int, unique_id: str) -> Row | None:
+    return conn.execute(
+        select(logs).where(logs.c.org_id == org_id, logs.c.unique_id == unique_id)
+    ).first()
+
+
+def get_many(conn: Connection, org_id: int, unique_ids: Iterable[str]) -> dict[str, Row]:
+    ids = list(dict.fromkeys(unique_ids))
+    found: dict[str, Row] = {}
+    for start in range(0, len(ids), 500):  # stay under every driver's bound-parameter limit
+        chunk = ids[start : start + 500]
+        query = select(logs).where(logs.c.org_id == org_id, logs.c.unique_id.in_(chunk))
+        found.update((row.unique_id, row) for row in conn.execute(query))
+    return found
+
+
+def page(
+    conn: Connection,
+    where: ColumnElement[bool],
+    order_by: Sequence[ColumnElement[Any]],
+    offset: int,
+    limit: int,
+) -> tuple[int, list[Row]]:
+    """One page of matching logs and the total number of matches."""
+    total = conn.scalar(select(func.count()).select_from(logs).where(where)) or 0
+    rows = conn.execute(
+        select(logs).where(where).order_by(*order_by).offset(offset).limit(limit)
+    ).all()
+    return total, rows
+
+
+def summary(conn: Connection, where: ColumnElement[bool]) -> Row:
+    query = select(
+        func.count().label("number_of_requests"),
+        func.coalesce(func.sum(logs.c.cost), 0.0).label("total_cost"),
+        func.coalesce(func.sum(logs.c.total_request_tokens), 0).label("total_tokens"),
+        func.coalesce(func.sum(logs.c.prompt_tokens), 0).label("total_prompt_tokens"),
+        func.coalesce(func.sum(logs.c.completion_tokens), 0).label("total_completion_tokens"),
+        func.avg(logs.c.latency).label("avg_latency"),
+        func.avg(logs.c.tokens_per_second).label("avg_tps"),
+        func.avg(logs.c.time_to_first_token).label("avg_ttft"),
+    ).where(where)
+    return conn.execute(query).one()
+
+
+def update_fields(conn: Connection, log_pk: int, values: dict[str, Any]) -> None:
+    conn.execute(update(logs).where(logs.c.id == log_pk).values(**values))
+
+
+def add_revisions(conn: Connection, revisions: list[dict[str, Any]]) -> None:
+    if revisions:
+        conn.execute(log_revisions.insert(), revisions)
+
+
+def revisions_of(conn: Connection, log_pk: int) -> list[Row]:
+    query = select(log_revisions).where(log_revisions.c.log_id == log_pk)
+    return conn.execute(query.order_by(log_revisions.c.id)).all()
+
+
+def delete_by_unique_id(conn: Connection, org_id: int, unique_id: str) -> bool:
+    result = conn.execute(
+        delete(logs).where(logs.c.org_id == org_id, logs.c.unique_id == unique_id)
+    )
+    return result.rowcount > 0

@@ -1,0 +1,148 @@
+"""The schema, as SQLAlchemy Core tables shared by every dialect of the API.
+
+Core tables rather than ORM classes: the hot paths are bulk inserts and filtered selects,
+and a log has a column called `metadata`, which the declarative base reserves.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata_obj = MetaData(naming_convention=NAMING)
+
+# JSONB on PostgreSQL (indexable, compact); SQLite's JSON1 functions read the text form.
+Json = JSON().with_variant(JSONB(), "postgresql")
+# A 64-bit key on PostgreSQL; on SQLite only INTEGER PRIMARY KEY aliases the rowid.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+Id = String(128)
+Name = String(255)
+
+organizations = Table(
+    "organizations",
+    metadata_obj,
+    Column("id", Integer, primary_key=True),
+    Column("name", Name, nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata_obj,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Name, nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("environment", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+)
+
+logs = Table(
+    "logs",
+    metadata_obj,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("unique_id", Id, nullable=False),
+    Column("environment", String(16), nullable=False),
+    Column("api_key_id", Integer),
+    Column("log_type", String(32), nullable=False),
+    Column("log_method", String(32)),
+    Column("log_status", String(16)),
+    # Humanloop Files: the File and version a log was written against.
+    Column("file_id", Id),
+    Column("version_id", Id),
+    Column("timestamp", DateTime, nullable=False),
+    Column("start_time", DateTime),
+    Column("created_at", DateTime, nullable=False),
+    Column("model", Name),
+    Column("provider_id", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("error_message", Text),
+    Column("prompt_tokens", Integer),
+    Column("completion_tokens", Integer),
+    Column("total_request_tokens", Integer),
+    Column("prompt_cache_hit_tokens", Integer),
+    Column("prompt_cache_creation_tokens", Integer),
+    Column("reasoning_tokens", Integer),
+    Column("cost", Float),
+    Column("prompt_cost", Float),
+    Column("completion_cost", Float),
+    Column("latency", Float),
+    Column("time_to_first_token", Float),
+    Column("tokens_per_second", Float),
+    Column("routing_time", Float),
+    Column("customer_identifier", Name),
+    Column("customer_email", Name),
+    Column("customer_name", Name),
+    Column("thread_identifier", Name),
+    Column("session_identifier", Name),
+    Column("custom_identifier", Name),
+    Column("group_identifier", Name),
+    Column("evaluation_identifier", Name),
+    Column("prompt_id", Name),
+    Column("prompt_name", Name),
+    Column("trace_unique_id", Id),
+    Column("span_unique_id", Id),
+    Column("span_parent_id", Id),
+    Column("span_name", Name),
+    Column("span_workflow_name", Name),
+    Column("stream", Boolean, nullable=False),
+    Column("positive_feedback", Boolean),
+    Column("note", Text),
+    Column("blurred", Boolean, nullable=False),
+    Column("input", Json),
+    Column("output", Json),
+    Column("prompt_messages", Json),
+    Column("completion_message", Json),
+    Column("metadata", Json),
+    # Every other accepted telemetry field (LLM parameters, tools, raw payloads, ...).
+    Column("extra", Json),
+    UniqueConstraint("org_id", "unique_id"),
+    Index(None, "org_id", "timestamp"),
+    Index(None, "org_id", "model", "timestamp"),
+    Index(None, "org_id", "customer_identifier", "timestamp"),
+    Index(None, "org_id", "custom_identifier"),
+    Index(None, "org_id", "thread_identifier"),
+    Index(None, "org_id", "trace_unique_id"),
+    Index(None, "org_id", "span_parent_id"),
+    Index(None, "org_id", "file_id", "id"),
+)
+
+log_revisions = Table(
+    "log_revisions",
+    metadata_obj,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("log_id", ForeignKey("logs.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("api_key_id", Integer),
+    Column("source", String(32), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("old_value", Json),
+    Column("new_value", Json),
+    Index(None, "log_id", "id"),
+)

@@ -1,0 +1,160 @@
+"""Shared fixtures: every storage and API test runs on SQLite and on PostgreSQL.
+
+Each backend gets its own throwaway database and one real `llmtrail serve` process on a free
+loopback port. Tests stay independent by working in an organization of their own, which is
+also how the product isolates tenants.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from llmtrail.config import normalise_database_url
+from llmtrail.core.keys import create_key
+from llmtrail.store.database import make_engine
+from llmtrail.store.migrate import upgrade
+
+PG_ADMIN_URL = normalise_database_url(
+    os.environ.get("LLMTRAIL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+)
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh, empty database of each kind, dropped at the end of the session."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'llmtrail.db'}"
+        return
+    name = f"llmtrail_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the migrated schema, for tests that read or seed the store directly."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    base_url: str
+    database_url: str
+    data_dir: Path
+    process: subprocess.Popen
+
+
+def start_server(database_url: str, data_dir: Path, **env: str) -> Server:
+    """Run `llmtrail serve` as users do, and wait until it answers."""
+    port = free_port()
+    environ = {
+        **os.environ,
+        "LLMTRAIL_DATA_DIR": str(data_dir),
+        "LLMTRAIL_DATABASE_URL": database_url,
+        **env,
+    }
+    cli = Path(sys.executable).with_name("llmtrail")
+    process = subprocess.Popen(
+        [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=environ,
+        stderr=subprocess.PIPE,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"llmtrail serve exited: {process.stderr.read().decode()}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return Server(base_url, database_url, data_dir, process)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("llmtrail serve did not answer within 30 s")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(
+    database_url: str, engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    srv = start_server(database_url, tmp_path_factory.mktemp("data"))
+    yield srv
+    stop_server(srv)
+
+
+@dataclass
+class Tenant:
+    """An organization with a live key, and clients speaking each dialect's auth header."""
+
+    org: str
+    key: str
+    base_url: str
+
+    def client(self, style: str = "bearer") -> httpx.Client:
+        header = (
+            {"Authorization": f"Bearer {self.key}"}
+            if style == "bearer"
+            else {"X-API-KEY": self.key}
+        )
+        return httpx.Client(base_url=self.base_url, headers=header, timeout=30)
+
+
+@pytest.fixture
+def tenant_factory(server: Server, engine: Engine):  # type: ignore[no-untyped-def]
+    def make(environment: str = "prod") -> Tenant:
+        org = f"org-{uuid.uuid4().hex[:10]}"
+        _, key = create_key(engine, org=org, environment=environment)
+        return Tenant(org, key, server.base_url)
+
+    return make
+
+
+@pytest.fixture
+def tenant(tenant_factory) -> Tenant:  # type: ignore[no-untyped-def]
+    return tenant_factory()
+
+
+@pytest.fixture
+def api(tenant: Tenant) -> Iterator[httpx.Client]:
+    """An HTTP client authenticated as a fresh organization, Keywords AI style."""
+    with tenant.client() as client:
+        yield client

@@ -1,0 +1,112 @@
+"""The group-commit writer: shared transactions, acknowledgement only after commit, isolation."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from llmtrail.core.errors import Conflict
+from llmtrail.core.ids import utcnow
+from llmtrail.core.keys import create_key
+from llmtrail.store.database import make_engine
+from llmtrail.store.tables import logs
+from llmtrail.store.writer import GroupCommitWriter, Submission
+
+
+def row(org_id: int, unique_id: str | None = None) -> dict:
+    now = utcnow()
+    return {
+        "org_id": org_id,
+        "unique_id": unique_id or uuid.uuid4().hex,
+        "environment": "prod",
+        "log_type": "chat",
+        "timestamp": now,
+        "created_at": now,
+        "status": "success",
+        "status_code": 200,
+        "stream": False,
+        "blurred": False,
+    }
+
+
+@pytest.fixture
+def org_id(engine: Engine) -> int:
+    from llmtrail.core.keys import authenticate
+
+    _, key = create_key(engine, org=f"writer-{uuid.uuid4().hex[:8]}")
+    return authenticate(engine, key).org_id
+
+
+def count(engine: Engine, org_id: int) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).where(logs.c.org_id == org_id))
+
+
+def test_acknowledged_rows_are_committed_and_visible_to_another_connection(
+    engine: Engine, database_url: str, org_id: int
+) -> None:
+    writer = GroupCommitWriter(engine)
+    other = make_engine(database_url)
+    try:
+        futures = [writer.submit(Submission([(logs, [row(org_id)])])) for _ in range(50)]
+        for future in futures:
+            future.result(timeout=10)
+            # every acknowledged submission is already readable from a separate connection
+        assert count(other, org_id) == 50
+    finally:
+        writer.close()
+        other.dispose()
+
+
+def test_concurrent_submitters_share_transactions(engine: Engine, org_id: int) -> None:
+    writer = GroupCommitWriter(engine)
+    errors: list[BaseException] = []
+
+    def client() -> None:
+        try:
+            for _ in range(20):
+                writer.submit(Submission([(logs, [row(org_id) for _ in range(5)])])).result(10)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.close()
+    assert not errors
+    assert count(engine, org_id) == 8 * 20 * 5
+
+
+def test_a_failing_submission_does_not_fail_its_neighbours(engine: Engine, org_id: int) -> None:
+    taken = uuid.uuid4().hex
+    writer = GroupCommitWriter(engine)
+    writer.submit(Submission([(logs, [row(org_id, taken)])])).result(10)
+    # queue them together so they land in one batch
+    good_before = Submission([(logs, [row(org_id), row(org_id)])])
+    bad = Submission([(logs, [row(org_id), row(org_id, taken)])])
+    good_after = Submission([(logs, [row(org_id)])])
+    for s in (good_before, bad, good_after):
+        writer.submit(s)
+    good_before.future.result(10)
+    good_after.future.result(10)
+    with pytest.raises(Conflict):
+        bad.future.result(10)
+    writer.close()
+    assert count(engine, org_id) == 1 + 2 + 1, "the bad submission is all-or-nothing"
+
+
+def test_after_hook_runs_in_the_same_transaction(engine: Engine, org_id: int) -> None:
+    writer = GroupCommitWriter(engine)
+
+    def explode(_conn) -> None:
+        raise RuntimeError("hook failed")
+
+    with pytest.raises(RuntimeError):
+        writer.submit(Submission([(logs, [row(org_id)])], after=explode)).result(10)
+    writer.close()
+    assert count(engine, org_id) == 0, "a failed hook rolls the rows back"
