@@ -7,10 +7,12 @@ rule anywhere is refused whole: nothing of it is applied.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row
+from sqlalchemy import Connection, Engine, Row
 
 from llmtrail.core.errors import FieldError, Invalid, NotFound
 from llmtrail.core.ids import utcnow
@@ -80,30 +82,43 @@ def annotate(
         if missing:
             raise Invalid(missing)
         current = {uid: dict(row._mapping) for uid, row in found.items()}
-        revisions = []
         for item in annotations:
             row = current[item.unique_id]
             values = _new_values(row, item.changes)
-            if not values:
-                continue
-            store.update_fields(conn, row["id"], values)
-            for name, new in values.items():
-                revisions.append(
-                    {
-                        "org_id": principal.org_id,
-                        "log_id": row["id"],
-                        "created_at": now,
-                        "api_key_id": principal.key_id,
-                        "source": source,
-                        "field": name,
-                        "old_value": row[name],
-                        "new_value": new,
-                    }
-                )
+            record(conn, principal, row, values, source, now)
             row.update(values)
-        store.add_revisions(conn, revisions)
         updated = store.get_many(conn, principal.org_id, current)
     return [updated[a.unique_id] for a in annotations]
+
+
+def record(
+    conn: Connection,
+    principal: Principal,
+    row: Mapping[str, Any],
+    values: dict[str, Any],
+    source: str,
+    now: datetime,
+) -> None:
+    """Change a log's columns and append one revision per changed field: who, when, old, new."""
+    if not values:
+        return
+    store.update_fields(conn, row["id"], values)
+    store.add_revisions(
+        conn,
+        [
+            {
+                "org_id": principal.org_id,
+                "log_id": row["id"],
+                "created_at": now,
+                "api_key_id": principal.key_id,
+                "source": source,
+                "field": name,
+                "old_value": row[name],
+                "new_value": new,
+            }
+            for name, new in values.items()
+        ],
+    )
 
 
 def _new_values(row: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from llmtrail.core import events
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
-from llmtrail.core.logs import LogData, finalize, to_row
+from llmtrail.core.logs import INCOMPLETE, LogData, finalize, to_row
+from llmtrail.store import files
 from llmtrail.store.tables import logs
 from llmtrail.store.writer import GroupCommitWriter, Submission
 
@@ -19,10 +21,23 @@ async def write_logs(
     writer: GroupCommitWriter,
     principal: Principal,
     batch: Sequence[LogData],
-    after: Callable[[Connection], None] | None = None,
+    check: Callable[[Connection], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Store the logs atomically; returns their rows once the transaction holding them commits."""
+    """Store the logs atomically; returns their rows once the transaction holding them commits.
+
+    In that same transaction `check` may still refuse them (raising a domain error), their
+    File versions' counters move, and `LogsCompleted` is published for every log not left
+    incomplete, so follow-up work commits with the logs or not at all.
+    """
     now = utcnow()
     rows = [to_row(finalize(log, now), principal, now) for log in batch]
-    await asyncio.wrap_future(writer.submit(Submission([(logs, rows)], after=after)))
+
+    def in_transaction(conn: Connection) -> None:
+        if check is not None:
+            check(conn)
+        files.count_logs(conn, (row["version_id"] for row in rows), 1, now)
+        done = tuple(row["unique_id"] for row in rows if row["log_status"] != INCOMPLETE)
+        events.publish(conn, events.LogsCompleted(principal.org_id, done))
+
+    await asyncio.wrap_future(writer.submit(Submission([(logs, rows)], after=in_transaction)))
     return rows

@@ -16,6 +16,10 @@ from llmtrail.core.keys import Principal
 from llmtrail.core.pricing import cost_of
 
 EDITABLE_FIELDS = ("metadata", "note", "positive_feedback", "custom_identifier", "blurred")
+# A log's lifecycle (Humanloop `log_status`): incomplete -> complete, never back.
+INCOMPLETE, COMPLETE = "incomplete", "complete"
+# Log types that must show what went in and what came out before they complete.
+NEEDS_IO = ("workflow", "agent")
 SPAN_NAME_MAX = 255
 
 
@@ -31,6 +35,7 @@ class LogData:
     version_id: str | None = None
     timestamp: datetime | None = None
     start_time: datetime | None = None
+    end_time: datetime | None = None
     model: str | None = None
     provider_id: str | None = None
     status: str | None = None
@@ -84,8 +89,10 @@ def finalize(log: LogData, now: datetime | None = None) -> LogData:
     now = now or utcnow()
     log.unique_id = log.unique_id or new_id()
     if log.timestamp is None:
-        log.timestamp = now
-    if log.latency is None and log.start_time is not None:
+        log.timestamp = log.end_time or now
+    if log.end_time is None and log.log_status != INCOMPLETE:
+        log.end_time = log.timestamp  # a log that is not running any more has ended
+    if log.latency is None and log.start_time is not None and log.log_status != INCOMPLETE:
         log.latency = max((log.timestamp - log.start_time).total_seconds(), 0.0)
     if log.start_time is None and log.latency is not None:
         log.start_time = log.timestamp - timedelta(seconds=log.latency)

@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Row
+from sqlalchemy import ColumnElement, Engine, Row, or_
 
 from llmtrail.core.errors import Invalid, NotFound
 from llmtrail.core.filters import Group
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
+from llmtrail.core.logs import NEEDS_IO
+from llmtrail.store import files
 from llmtrail.store import logs as store
 from llmtrail.store.database import begin_write
 from llmtrail.store.filtering import compile_filter
@@ -74,6 +76,55 @@ class LogQuery:
         return [key, tie] if column is not logs.c.id else [key]
 
 
+@dataclass(frozen=True)
+class FileLogQuery:
+    """One File's logs, newest first (Humanloop's `GET /logs`)."""
+
+    file_id: str
+    page: int = 1
+    size: int = 10
+    version_id: str | None = None
+    ids: tuple[str, ...] = ()
+    search: str | None = None
+    metadata_search: str | None = None
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    in_trace: bool | None = None
+
+    def where(self, org_id: int) -> ColumnElement[bool]:
+        clauses = [logs.c.file_id == self.file_id]
+        if self.version_id:
+            clauses.append(logs.c.version_id == self.version_id)
+        if self.ids:  # substring match on log ids, any of them
+            clauses.append(or_(*(logs.c.unique_id.contains(i, autoescape=True) for i in self.ids)))
+        if self.search:
+            clauses.append(
+                or_(
+                    store.json_text(logs.c.input).contains(self.search, autoescape=True),
+                    store.json_text(logs.c.output).contains(self.search, autoescape=True),
+                )
+            )
+        if self.metadata_search:
+            text = store.json_text(logs.c.metadata)
+            clauses.append(text.contains(self.metadata_search, autoescape=True))
+        if self.start_date:
+            clauses.append(logs.c.timestamp >= self.start_date)
+        if self.end_date:
+            clauses.append(logs.c.timestamp <= self.end_date)
+        if self.in_trace is not None:
+            nested = logs.c.span_parent_id.is_not(None) | logs.c.log_type.in_(NEEDS_IO)
+            clauses.append(nested if self.in_trace else ~nested)
+        return store.org_scope(org_id, *clauses)
+
+
+def file_logs(engine: Engine, principal: Principal, query: FileLogQuery) -> tuple[int, list[Row]]:
+    offset = (query.page - 1) * query.size
+    with engine.connect() as conn:
+        return store.page(
+            conn, query.where(principal.org_id), [logs.c.id.desc()], offset, query.size
+        )
+
+
 def get_log(engine: Engine, principal: Principal, unique_id: str) -> Row:
     with engine.connect() as conn:
         row = store.get_by_unique_id(conn, principal.org_id, unique_id)
@@ -97,7 +148,9 @@ def summarize(engine: Engine, principal: Principal, query: LogQuery) -> dict[str
         return dict(store.summary(conn, query.where(principal.org_id))._mapping)
 
 
-def delete_log(engine: Engine, principal: Principal, unique_id: str) -> None:
+def delete_logs(engine: Engine, principal: Principal, unique_ids: list[str]) -> int:
+    """Delete the caller's logs among `unique_ids`; returns how many there were."""
     with begin_write(engine) as conn:
-        if not store.delete_by_unique_id(conn, principal.org_id, unique_id):
-            raise NotFound("Log not found")
+        versions = store.delete_many(conn, principal.org_id, unique_ids)
+        files.count_logs(conn, versions, -1, utcnow())
+    return len(versions)

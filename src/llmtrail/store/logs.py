@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Text,
+    and_,
+    cast,
+    delete,
+    func,
+    select,
+    update,
+)
 
 from llmtrail.store.tables import log_revisions, logs
 
@@ -18,6 +29,17 @@ def get_by_unique_id(conn: Connection, org_id: int, unique_id: str) -> Row | Non
     return conn.execute(
         select(logs).where(logs.c.org_id == org_id, logs.c.unique_id == unique_id)
     ).first()
+
+
+def get_locked(conn: Connection, org_id: int, unique_id: str, share: bool = False) -> Row | None:
+    """A log, row-locked until the transaction ends (PostgreSQL; SQLite's write lock is whole)."""
+    query = select(logs).where(logs.c.org_id == org_id, logs.c.unique_id == unique_id)
+    return conn.execute(query.with_for_update(read=share)).first()
+
+
+def trace_rows(conn: Connection, org_id: int, trace_id: str) -> list[Row]:
+    query = select(logs).where(logs.c.org_id == org_id, logs.c.trace_unique_id == trace_id)
+    return conn.execute(query.order_by(logs.c.id)).all()
 
 
 def get_many(conn: Connection, org_id: int, unique_ids: Iterable[str]) -> dict[str, Row]:
@@ -73,8 +95,16 @@ def revisions_of(conn: Connection, log_pk: int) -> list[Row]:
     return conn.execute(query.order_by(log_revisions.c.id)).all()
 
 
-def delete_by_unique_id(conn: Connection, org_id: int, unique_id: str) -> bool:
+def delete_many(conn: Connection, org_id: int, unique_ids: Sequence[str]) -> list[str | None]:
+    """Delete logs; returns the File version of each deleted one (None where it has none)."""
     result = conn.execute(
-        delete(logs).where(logs.c.org_id == org_id, logs.c.unique_id == unique_id)
+        delete(logs)
+        .where(logs.c.org_id == org_id, logs.c.unique_id.in_(list(unique_ids)))
+        .returning(logs.c.version_id)
     )
-    return result.rowcount > 0
+    return [row.version_id for row in result]
+
+
+def json_text(column: Any) -> ColumnElement[str]:
+    """A JSON column as text, for substring search (`jsonb::text` on PostgreSQL)."""
+    return cast(column, Text)

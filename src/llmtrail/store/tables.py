@@ -76,6 +76,8 @@ logs = Table(
     Column("version_id", Id),
     Column("timestamp", DateTime, nullable=False),
     Column("start_time", DateTime),
+    # Set when the call ended; null while an incomplete Flow or Agent log is still running.
+    Column("end_time", DateTime),
     Column("created_at", DateTime, nullable=False),
     Column("model", Name),
     Column("provider_id", String(64)),
@@ -145,4 +147,37 @@ log_revisions = Table(
     Column("old_value", Json),
     Column("new_value", Json),
     Index(None, "log_id", "id"),
+)
+
+# Humanloop Files (prompts, tools, flows, agents, evaluators), versioned by their kernel.
+files = Table(
+    "files",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("path", String(1024), nullable=False),
+    Column("name", Name, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("org_id", "path"),
+)
+
+file_versions = Table(
+    "file_versions",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("file_id", ForeignKey("files.id", ondelete="CASCADE"), nullable=False),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    # The kernel (prompt, tool, flow attributes, agent, evaluator spec) and its digest.
+    Column("kernel", Json, nullable=False),
+    Column("kernel_hash", String(64), nullable=False),
+    Column("version_name", Name),
+    Column("version_description", Text),
+    Column("created_at", DateTime, nullable=False),
+    # Kept by the write path in the transaction that stores the logs: reads need no COUNT(*).
+    Column("log_count", BigInteger, nullable=False, server_default="0"),
+    Column("last_used_at", DateTime),
+    UniqueConstraint("file_id", "kernel_hash"),
+    Index(None, "file_id", "created_at"),
 )

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError
 
-from llmtrail.core.errors import Conflict
+from llmtrail.core.errors import Conflict, DomainError
 from llmtrail.store.database import begin_write
 
 log = logging.getLogger(__name__)
@@ -111,5 +111,7 @@ def _apply(conn: Connection, batch: list[Submission]) -> None:
 def _domain_error(exc: Exception) -> Exception:
     if isinstance(exc, IntegrityError):
         return Conflict("an object with this id already exists")
+    if isinstance(exc, DomainError):  # a check refused the rows: the caller's answer, not a fault
+        return exc
     log.exception("write failed", exc_info=exc)
     return exc

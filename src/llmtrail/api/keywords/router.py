@@ -19,7 +19,7 @@ from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.keywords.schemas import BatchUpdate, BulkCreate, CreateLog, ListBody
 from llmtrail.api.keywords.translate import created_object, log_object, to_log_data
 from llmtrail.core import annotations, queries
-from llmtrail.core.errors import FieldError, Invalid, dotted
+from llmtrail.core.errors import FieldError, Invalid, NotFound, dotted
 from llmtrail.core.filters import combine, parse_filters, parse_quick_filters
 from llmtrail.core.ids import iso, to_utc_naive
 from llmtrail.core.ingest import write_logs
@@ -233,7 +233,8 @@ def patch_log(
 def delete_log(
     unique_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> Response:
-    queries.delete_log(backend.engine, who, unique_id)
+    if not queries.delete_logs(backend.engine, who, [unique_id]):
+        raise NotFound("Log not found")
     return Response(status_code=204)
 
 

@@ -202,6 +202,7 @@ def log_object(row: Row) -> dict[str, Any]:
         output=_json_text(r["output"]),
         timestamp=iso(r["timestamp"]),
         start_time=iso(r["start_time"]),
+        end_time=iso(r["end_time"]),
         created_at=iso(r["created_at"]),
         metadata={k: v for k, v in metadata.items() if not str(k).startswith("_")},
         environment=r["environment"],

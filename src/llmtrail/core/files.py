@@ -1,0 +1,233 @@
+"""Files: the prompts, tools, flows, agents and evaluators that logs are written against.
+
+A File has a path and a type; its versions are keyed by their kernel (the prompt's model
+and template, a tool's function, a flow's attributes, an agent, an evaluator's spec). The
+same kernel always finds the same version, a new one makes a new version. Files are made
+explicitly by an upsert, or implicitly by the first log that names a new path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, Row
+from sqlalchemy.exc import IntegrityError
+
+from llmtrail.core.errors import Conflict, Invalid, NotFound
+from llmtrail.core.ids import new_id, utcnow
+from llmtrail.core.keys import Principal
+from llmtrail.store import files as store
+from llmtrail.store.database import begin_write
+
+
+class FileType(StrEnum):
+    PROMPT = "prompt"
+    TOOL = "tool"
+    FLOW = "flow"
+    AGENT = "agent"
+    EVALUATOR = "evaluator"
+
+
+# Id prefixes of Files and of their versions, as Humanloop mints them.
+PREFIXES = {
+    FileType.PROMPT: ("pr_", "prv_"),
+    FileType.TOOL: ("tl_", "tv_"),
+    FileType.FLOW: ("fl_", "flv_"),
+    FileType.AGENT: ("ag_", "agv_"),
+    FileType.EVALUATOR: ("ev_", "evv_"),
+}
+# The `log_type` a File's logs carry, so the Keywords AI dialect lists them by kind.
+LOG_TYPES = {
+    FileType.PROMPT: "chat",
+    FileType.TOOL: "tool",
+    FileType.FLOW: "workflow",
+    FileType.AGENT: "agent",
+    FileType.EVALUATOR: "score",
+}
+FILE_TYPE_OF_LOG = {log_type: file_type for file_type, log_type in LOG_TYPES.items()}
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """How a request names a File: by `path` or `id`, with an optional kernel or version."""
+
+    type: FileType
+    path: str | None = None
+    id: str | None = None
+    kernel: dict[str, Any] | None = None
+    version_id: str | None = None
+    version_name: str | None = None
+    version_description: str | None = None
+
+
+def kernel_hash(kernel: dict[str, Any]) -> str:
+    return hashlib.sha256(orjson.dumps(kernel, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def upsert(engine: Engine, principal: Principal, ref: FileRef) -> Row:
+    """The File version for `ref`, creating the File and the version when they are new."""
+    kernel = ref.kernel if ref.kernel is not None else {}
+    digest = kernel_hash(kernel)
+    for attempt in range(2):  # a concurrent upsert of the same path wins the race once
+        try:
+            with begin_write(engine) as conn:
+                file = _find(conn, principal, ref)
+                now = utcnow()
+                if file is None:
+                    file_id = new_id(PREFIXES[ref.type][0])
+                    name = ref.path.rstrip("/").rsplit("/", 1)[-1]  # type: ignore[union-attr]
+                    store.insert_file(
+                        conn,
+                        dict(
+                            id=file_id,
+                            org_id=principal.org_id,
+                            type=ref.type.value,
+                            path=ref.path,
+                            name=name,
+                            created_at=now,
+                            updated_at=now,
+                        ),
+                    )
+                else:
+                    file_id = file.id
+                    found = store.version_by_hash(conn, file_id, digest)
+                    if found is not None:
+                        return found
+                if ref.version_name and store.name_taken(conn, file_id, ref.version_name):
+                    raise Conflict(
+                        f"a version named '{ref.version_name}' already exists for this File"
+                    )
+                version_id = new_id(PREFIXES[ref.type][1])
+                store.insert_version(
+                    conn,
+                    dict(
+                        id=version_id,
+                        file_id=file_id,
+                        org_id=principal.org_id,
+                        kernel=kernel,
+                        kernel_hash=digest,
+                        version_name=ref.version_name,
+                        version_description=ref.version_description,
+                        created_at=now,
+                    ),
+                )
+                return store.version(conn, principal.org_id, file_id, version_id)  # type: ignore[return-value]
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _find(conn: Any, principal: Principal, ref: FileRef) -> Row | None:
+    """The File `ref` names, checked to be of the right type; None for a new path."""
+    if ref.id is not None:
+        file = store.file_by(conn, principal.org_id, file_id=ref.id)
+        if file is None:
+            raise NotFound("File not found")
+    elif ref.path:
+        file = store.file_by(conn, principal.org_id, path=ref.path)
+    else:
+        raise Invalid.at("path", "a File `path` or `id` is required", "missing")
+    if file is not None and file.type != ref.type.value:
+        where = "id" if ref.id is not None else "path"
+        raise Invalid.at(where, f"'{ref.id or ref.path}' is a {file.type}, not a {ref.type.value}")
+    return file
+
+
+class _VersionCache:
+    """Versions are immutable, so a (kernel digest or version id) -> version lookup never goes
+    stale; it spares the log write path two reads per request."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._rows: dict[tuple[Any, ...], Row] = {}
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> Row | None:
+        return self._rows.get(key)
+
+    def put(self, key: tuple[Any, ...], row: Row) -> None:
+        with self._lock:
+            if len(self._rows) >= self._size:
+                self._rows.clear()
+            self._rows[key] = row
+
+
+_cache = _VersionCache()
+
+
+def resolve_for_log(engine: Engine, principal: Principal, ref: FileRef) -> Row:
+    """The version a new log is written against: the one its kernel names (made if new), the
+    `version_id` asked for, or else the File's newest version (a new File when the path is new).
+    """
+    if ref.version_id is not None:
+        key: tuple[Any, ...] = (principal.org_id, "version", ref.version_id)
+    elif ref.kernel is not None:
+        key = (principal.org_id, ref.type, ref.id or ref.path, kernel_hash(ref.kernel))
+    else:
+        return _newest_or_new(engine, principal, ref)
+    row = _cache.get(key)
+    if row is None:
+        if ref.version_id is not None:
+            row = version(engine, principal, ref.version_id, ref.type)
+        else:
+            row = upsert(engine, principal, ref)
+        _cache.put(key, row)
+    if ref.version_id is not None and (ref.id or ref.path) not in (None, row.file_id, row.path):
+        raise Invalid.at("version_id", f"version '{ref.version_id}' is not of this File")
+    return row
+
+
+def _newest_or_new(engine: Engine, principal: Principal, ref: FileRef) -> Row:
+    with engine.connect() as conn:
+        file = _find(conn, principal, ref)
+        row = store.version(conn, principal.org_id, file.id, None) if file else None
+    return row if row is not None else upsert(engine, principal, ref)
+
+
+def get(
+    engine: Engine,
+    principal: Principal,
+    file_id: str,
+    version_id: str | None = None,
+    type: FileType | None = None,
+) -> Row:
+    """A File at a version (its newest by default). 404 when missing or of another type."""
+    with engine.connect() as conn:
+        row = store.version(conn, principal.org_id, file_id, version_id)
+    if row is None or (type is not None and row.type != type.value):
+        raise NotFound("Version not found" if version_id else "File not found")
+    return row
+
+
+def version(engine: Engine, principal: Principal, version_id: str, type: FileType) -> Row:
+    """A version by its own id, whatever its File. 404 when missing or of another type."""
+    with engine.connect() as conn:
+        row = store.versions_by_id(conn, principal.org_id, [version_id]).get(version_id)
+    if row is None or row.type != type.value:
+        raise NotFound("Version not found")
+    return row
+
+
+def by_path(engine: Engine, principal: Principal, path: str) -> Row:
+    with engine.connect() as conn:
+        file = store.file_by(conn, principal.org_id, path=path)
+        row = store.version(conn, principal.org_id, file.id, None) if file else None
+    if row is None:
+        raise NotFound(f"No File at path '{path}'")
+    return row
+
+
+def describe(
+    engine: Engine, principal: Principal, version_ids: set[str]
+) -> tuple[dict[str, Row], dict[str, tuple[int, Any]]]:
+    """The versions by id, and per File its log count over all versions and last use."""
+    with engine.connect() as conn:
+        versions = store.versions_by_id(conn, principal.org_id, version_ids)
+        usage = store.total_logs(conn, {v.file_id for v in versions.values()})
+    return versions, usage

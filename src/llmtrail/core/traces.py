@@ -1,0 +1,139 @@
+"""Traces: logs nested under a parent log, down from one root.
+
+Every log names its trace by the root's id (`trace_unique_id`) and its parent by the parent's
+span id (`span_parent_id`). Humanloop logs use their own id as span id, so a Humanloop child
+points at its parent's log id and a Keywords AI span at its parent's span id, in one scheme.
+A complete log is closed: it takes no new children.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row
+
+from llmtrail.core.errors import Invalid, NotFound
+from llmtrail.core.keys import Principal
+from llmtrail.core.logs import COMPLETE, NEEDS_IO
+from llmtrail.store import logs as store
+
+EVALUATION_TYPE = "score"
+SUMMED = (
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "total_request_tokens",
+    "prompt_cost",
+    "completion_cost",
+    "cost",
+)  # evaluator logs hang under the log they judge, not in its trace
+
+
+def _closed(parent_id: str, loc: str) -> Invalid:
+    return Invalid.at(
+        loc, f"log '{parent_id}' is complete and accepts no new children", "log_complete"
+    )
+
+
+def parent_log(
+    engine: Engine, principal: Principal, parent_id: str, loc: str, *, open_only: bool
+) -> Row:
+    """The log a new one hangs under: it must exist and, for a trace child, not be complete."""
+    with engine.connect() as conn:
+        parent = store.get_by_unique_id(conn, principal.org_id, parent_id)
+    if parent is None:
+        raise Invalid.at(loc, f"no log with id '{parent_id}'", "not_found")
+    if open_only and parent.log_status == COMPLETE:
+        raise _closed(parent_id, loc)
+    return parent
+
+
+def still_open(principal: Principal, parent_id: str, loc: str) -> Callable[[Connection], None]:
+    """The same rule, checked again inside the transaction that stores the child.
+
+    The parent row is share-locked there, so a concurrent completion either commits first
+    (and the child is refused) or waits until the child is stored.
+    """
+
+    def check(conn: Connection) -> None:
+        parent = store.get_locked(conn, principal.org_id, parent_id, share=True)
+        if parent is None:
+            raise Invalid.at(loc, f"no log with id '{parent_id}'", "not_found")
+        if parent.log_status == COMPLETE:
+            raise _closed(parent_id, loc)
+
+    return check
+
+
+@dataclass
+class Node:
+    """A log in its trace, with the logs nested under it and the evaluations of it."""
+
+    row: Row
+    children: list[Node] = field(default_factory=list)
+    evaluations: list[Row] = field(default_factory=list)
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def totals(self) -> dict[str, Any]:
+        """Tokens and costs summed over the subtree; its time span widened to cover it."""
+        rows = [node.row for node in self.walk()]
+        sums: dict[str, Any] = {}
+        for name in SUMMED:
+            sums[name] = _sum(r._mapping[name] for r in rows)
+        starts = [r.start_time for r in rows if r.start_time is not None]
+        ends = [r.end_time for r in rows if r.end_time is not None]
+        sums["start_time"] = min(starts, default=None)
+        sums["end_time"] = max(ends, default=None)
+        return sums
+
+
+def _sum(values: Iterator[Any]) -> Any:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+def subtree(engine: Engine, principal: Principal, unique_id: str) -> tuple[Node, Row]:
+    """A log with everything nested under it, and the root of its trace, from one query."""
+    with engine.connect() as conn:
+        row = store.get_by_unique_id(conn, principal.org_id, unique_id)
+        if row is None:
+            raise NotFound("Log not found")
+        if row.trace_unique_id is None:
+            return Node(row), row
+        rows = store.trace_rows(conn, principal.org_id, row.trace_unique_id)
+    nodes = build(rows)
+    root = nodes.get(row.trace_unique_id)
+    return nodes[row.unique_id], root.row if root else row
+
+
+def flow_of(root: Row) -> str | None:
+    """`trace_flow_id`: the Flow (or Agent) File whose log roots the trace."""
+    return root.file_id if root.log_type in NEEDS_IO else None
+
+
+def build(rows: list[Row]) -> dict[str, Node]:
+    """Nodes of a trace by log id, linked parent to child in the order they were stored."""
+    nodes = {r.unique_id: Node(r) for r in rows}
+    by_span = {r.span_unique_id: nodes[r.unique_id] for r in rows if r.span_unique_id}
+    for r in rows:
+        parent = by_span.get(r.span_parent_id) if r.span_parent_id else None
+        if parent is None or parent.row.unique_id == r.unique_id:
+            continue
+        if r.log_type == EVALUATION_TYPE:
+            parent.evaluations.append(r)
+        else:
+            parent.children.append(nodes[r.unique_id])
+    return nodes
+
+
+def root_files(engine: Engine, principal: Principal, trace_ids: set[str]) -> dict[str, str]:
+    """Trace id -> `trace_flow_id`, for traces rooted in a Flow or Agent log."""
+    with engine.connect() as conn:
+        roots = store.get_many(conn, principal.org_id, trace_ids)
+    return {uid: flow for uid, row in roots.items() if (flow := flow_of(row))}

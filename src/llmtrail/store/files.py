@@ -1,0 +1,103 @@
+"""Queries over `files` and `file_versions`, always scoped to one organization."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, select, update
+
+from llmtrail.store.tables import file_versions, files
+
+_COLUMNS = (
+    files.c.id.label("file_id"),
+    files.c.type,
+    files.c.path,
+    files.c.name,
+    files.c.created_at,
+    files.c.updated_at,
+    file_versions.c.id.label("version_id"),
+    file_versions.c.kernel,
+    file_versions.c.version_name,
+    file_versions.c.version_description,
+    file_versions.c.created_at.label("version_created_at"),
+    file_versions.c.log_count.label("version_logs_count"),
+    file_versions.c.last_used_at,
+)
+_JOINED = select(*_COLUMNS).join_from(files, file_versions, files.c.id == file_versions.c.file_id)
+
+
+def file_by(conn: Connection, org_id: int, *, file_id: str | None = None, path: str | None = None):
+    """The `files` row by id or by path, or None."""
+    query = select(files).where(files.c.org_id == org_id)
+    query = query.where(files.c.id == file_id) if file_id else query.where(files.c.path == path)
+    return conn.execute(query).first()
+
+
+def version(conn: Connection, org_id: int, file_id: str, version_id: str | None) -> Row | None:
+    """One version of a File joined with the File; the newest when `version_id` is None."""
+    query = _JOINED.where(files.c.org_id == org_id, files.c.id == file_id)
+    if version_id is not None:
+        return conn.execute(query.where(file_versions.c.id == version_id)).first()
+    query = query.order_by(file_versions.c.created_at.desc(), file_versions.c.id.desc())
+    return conn.execute(query.limit(1)).first()
+
+
+def version_by_hash(conn: Connection, file_id: str, kernel_hash: str) -> Row | None:
+    query = _JOINED.where(files.c.id == file_id, file_versions.c.kernel_hash == kernel_hash)
+    return conn.execute(query).first()
+
+
+def versions_by_id(conn: Connection, org_id: int, version_ids: Iterable[str]) -> dict[str, Row]:
+    ids = list(set(version_ids))
+    if not ids:
+        return {}
+    query = _JOINED.where(files.c.org_id == org_id, file_versions.c.id.in_(ids))
+    return {row.version_id: row for row in conn.execute(query)}
+
+
+def total_logs(conn: Connection, file_ids: Iterable[str]) -> dict[str, tuple[int, Any]]:
+    """Per File: logs over all its versions, and when it was last used."""
+    out: dict[str, tuple[int, Any]] = {}
+    query = select(file_versions.c.file_id, file_versions.c.log_count, file_versions.c.last_used_at)
+    for row in conn.execute(query.where(file_versions.c.file_id.in_(list(set(file_ids))))):
+        count, last = out.get(row.file_id, (0, None))
+        used = max((t for t in (last, row.last_used_at) if t is not None), default=None)
+        out[row.file_id] = (count + row.log_count, used)
+    return out
+
+
+def name_taken(conn: Connection, file_id: str, version_name: str) -> bool:
+    query = select(file_versions.c.id).where(
+        file_versions.c.file_id == file_id, file_versions.c.version_name == version_name
+    )
+    return conn.execute(query).first() is not None
+
+
+def insert_file(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(files.insert().values(**row))
+
+
+def insert_version(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(file_versions.insert().values(**row))
+    conn.execute(
+        update(files).where(files.c.id == row["file_id"]).values(updated_at=row["created_at"])
+    )
+
+
+def count_logs(
+    conn: Connection, version_ids: Iterable[str | None], sign: int, now: datetime
+) -> None:
+    """Add (sign=1) or remove (sign=-1) logs from their versions' counters."""
+    counts = Counter(v for v in version_ids if v)
+    if not counts:
+        return
+    values = {"log_count": file_versions.c.log_count + bindparam("delta")}
+    if sign > 0:
+        values["last_used_at"] = bindparam("now")
+    statement = update(file_versions).where(file_versions.c.id == bindparam("vid")).values(values)
+    conn.execute(
+        statement, [{"vid": v, "delta": sign * n, "now": now} for v, n in sorted(counts.items())]
+    )
