@@ -11,6 +11,7 @@ from fastapi.responses import ORJSONResponse
 from llmtrail import __version__
 from llmtrail.api import errors
 from llmtrail.api.backend import Backend
+from llmtrail.api.humanloop import router as humanloop_router
 from llmtrail.api.keywords import router as keywords_router
 from llmtrail.api.limits import BodySizeLimit
 from llmtrail.config import Settings, load_settings
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(keywords_router.router)
+    app.include_router(humanloop_router.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -39,7 +39,12 @@ def keywords_body(errors: list[FieldError]) -> dict[str, Any]:
 
 
 def humanloop_body(errors: list[FieldError]) -> dict[str, Any]:
-    return {"detail": [{"loc": list(e.loc), "msg": e.msg, "type": e.type} for e in errors]}
+    """FastAPI's shape: a location starts with where the value came from, `body` by default."""
+    return {"detail": [{"loc": _located(e.loc), "msg": e.msg, "type": e.type} for e in errors]}
+
+
+def _located(loc: tuple[str | int, ...]) -> list[str | int]:
+    return list(loc) if loc and loc[0] in ("body", "query", "path", "header") else ["body", *loc]
 
 
 def render_invalid(request: Request, errors: list[FieldError]) -> ORJSONResponse:

@@ -1,0 +1,1 @@
+"""The Humanloop v5 dialect: `/v5/...` with `X-API-KEY: KEY`."""

@@ -1,0 +1,348 @@
+"""Routes of the Humanloop v5 dialect (`/v5/...`, `X-API-KEY`), over the domain core.
+
+Paths, bodies and answers follow what the `humanloop` 0.8.38 SDK sends and parses; rule
+violations are 422 in FastAPI's shape, which the SDK raises as UnprocessableEntityError.
+"""
+
+# No `from __future__ import annotations`: the per-File-type routes below are made by a
+# factory, and FastAPI must see their body models as real classes, not strings.
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from llmtrail.api.auth import principal
+from llmtrail.api.backend import Backend, get_backend
+from llmtrail.api.humanloop import schemas
+from llmtrail.api.humanloop.translate import (
+    FIELDS,
+    Files,
+    created,
+    evaluator_parent_id,
+    file_object,
+    log_response,
+    split_fields,
+    to_log_data,
+    version_ids,
+)
+from llmtrail.core import files, lifecycle, queries, traces
+from llmtrail.core.errors import Invalid, NotFound
+from llmtrail.core.files import LOG_TYPES, FileRef, FileType
+from llmtrail.core.ids import to_utc_naive
+from llmtrail.core.ingest import write_logs
+from llmtrail.core.keys import Principal
+
+router = APIRouter(prefix="/v5", tags=["Humanloop"])
+
+LOG_BODIES: dict[FileType, type[schemas.LogBody]] = {
+    FileType.PROMPT: schemas.PromptLogBody,
+    FileType.AGENT: schemas.AgentLogBody,
+    FileType.FLOW: schemas.FlowLogBody,
+    FileType.TOOL: schemas.ToolLogBody,
+    FileType.EVALUATOR: schemas.EvaluatorLogBody,
+}
+KERNEL_FIELDS = {
+    FileType.PROMPT: "prompt",
+    FileType.AGENT: "agent",
+    FileType.FLOW: "flow",
+    FileType.TOOL: "tool",
+    FileType.EVALUATOR: "spec",
+}
+MAX_PAGE_SIZE = 1000
+
+
+def _kernel(file_type: FileType, body: BaseModel) -> dict[str, Any] | None:
+    """The kernel a `*.log` body carries; a raw `.prompt`/`.agent` file is kept as text."""
+    value = getattr(body, KERNEL_FIELDS[file_type], None)
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_unset=True)
+    if isinstance(value, str):
+        return {"raw_file_content": value}
+    return value
+
+
+def _make_log_route(file_type: FileType) -> None:
+    body_model = LOG_BODIES[file_type]
+
+    async def create_log(
+        body: body_model,  # type: ignore[valid-type]
+        version_id: str | None = Query(None, description="Log against this File version."),
+        environment: str | None = Query(None, description="Accepted; there are no deployments."),
+        who: Principal = Depends(principal),
+        backend: Backend = Depends(get_backend),
+    ) -> dict[str, Any]:
+        engine = backend.engine
+        ref = FileRef(
+            file_type,
+            path=body.path,
+            id=body.id,
+            kernel=_kernel(file_type, body),
+            version_id=version_id,
+        )
+        version = await run_in_threadpool(files.resolve_for_log, engine, who, ref)
+        parent_id = evaluator_parent_id(body)
+        parent, check = None, None
+        if parent_id:
+            nested = file_type is not FileType.EVALUATOR  # evaluators judge finished logs too
+            loc = "trace_parent_id" if nested else "parent_id"
+            parent = await run_in_threadpool(
+                traces.parent_log, engine, who, parent_id, loc, open_only=nested
+            )
+            check = traces.still_open(who, parent_id, loc) if nested else None
+        log = to_log_data(file_type, body, version, parent)
+        [row] = await write_logs(backend.writer, who, [log], check)
+        return created(file_type, row)
+
+    router.add_api_route(
+        f"/{file_type.value}s/log",
+        create_log,
+        methods=["POST"],
+        summary=f"Log to a {file_type.value.title()}",
+        description="Creates the File (or a new version) when `path` and a kernel are new.",
+    )
+
+
+for _file_type in FileType:
+    _make_log_route(_file_type)
+
+
+def _update(
+    backend: Backend,
+    who: Principal,
+    log_id: str,
+    body: BaseModel | None,
+    file_type: FileType,
+    file_id: str | None,
+) -> dict[str, Any]:
+    data = body.model_dump(exclude_unset=True) if body is not None else {}
+    columns, extra = split_fields(data)
+    if extra:
+        columns["extra"] = extra
+    lifecycle.update_log(
+        backend.engine,
+        who,
+        log_id,
+        columns,
+        names=FIELDS,
+        log_type=LOG_TYPES[file_type],
+        file_id=file_id,
+        source=f"humanloop:{file_type.value}s.update_log",
+    )
+    return _log_with_trace(backend, who, log_id)
+
+
+@router.patch("/flows/logs/{log_id}", summary="Update a Flow Log (seed 002)")
+def update_flow_log(
+    log_id: str,
+    body: schemas.FlowLogUpdate | None = Body(None),
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> dict[str, Any]:
+    return _update(backend, who, log_id, body, FileType.FLOW, None)
+
+
+@router.patch("/agents/{id}/log/{log_id}", summary="Update an Agent Log (seed 001)")
+def update_agent_log(
+    id: str,
+    log_id: str,
+    body: schemas.FlowLogUpdate | None = Body(None),
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> dict[str, Any]:
+    return _update(backend, who, log_id, body, FileType.AGENT, id)
+
+
+@router.patch("/prompts/{id}/log/{log_id}", summary="Update a Prompt Log")
+def update_prompt_log(
+    id: str,
+    log_id: str,
+    body: schemas.PromptLogUpdate | None = Body(None),
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> dict[str, Any]:
+    return _update(backend, who, log_id, body, FileType.PROMPT, id)
+
+
+@router.patch("/tools/{id}/log/{log_id}", summary="Update a Tool Log")
+def update_tool_log(
+    id: str,
+    log_id: str,
+    body: schemas.ToolLogUpdate | None = Body(None),
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> dict[str, Any]:
+    return _update(backend, who, log_id, body, FileType.TOOL, id)
+
+
+def _files_of(backend: Backend, who: Principal, rows: list[Any]) -> Files:
+    versions, usage = files.describe(backend.engine, who, version_ids(rows))
+    return Files(versions, usage)
+
+
+def _log_with_trace(backend: Backend, who: Principal, log_id: str) -> dict[str, Any]:
+    """A log with its evaluations and its trace children, nested all the way down."""
+    node, root = traces.subtree(backend.engine, who, log_id)
+    rows = [n.row for n in node.walk()] + [e for n in node.walk() for e in n.evaluations]
+    return log_response(
+        node.row,
+        _files_of(backend, who, rows),
+        node,
+        trace_flow_id=traces.flow_of(root),
+        children=True,
+    )
+
+
+@router.get("/logs/{id}", summary="Get a Log, with its trace children")
+def get_log(
+    id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
+) -> dict[str, Any]:
+    return _log_with_trace(backend, who, id)
+
+
+def _naive(value: datetime | None) -> datetime | None:
+    return to_utc_naive(value) if value is not None else None
+
+
+@router.get("/logs", summary="List the Logs of a File")
+def list_logs(
+    file_id: str = Query(..., description="The File whose Logs to list."),
+    page: int = Query(1, ge=1),
+    size: int = Query(10, ge=0, le=MAX_PAGE_SIZE),
+    version_id: str | None = None,
+    id: list[str] | None = Query(None, description="Substrings of Log ids, any of them."),
+    search: str | None = Query(None, description="A substring of the inputs or output."),
+    metadata_search: str | None = Query(None, description="A substring of the metadata."),
+    start_date: datetime | None = None,
+    end_date: datetime | None = None,
+    include_parent: bool = False,
+    in_trace_filter: list[bool] | None = Query(None),
+    include_trace_children: bool = False,
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> dict[str, Any]:
+    in_trace = in_trace_filter[0] if in_trace_filter and len(set(in_trace_filter)) == 1 else None
+    query = queries.FileLogQuery(
+        file_id=file_id,
+        page=page,
+        size=size,
+        version_id=version_id,
+        ids=tuple(id or ()),
+        search=search,
+        metadata_search=metadata_search,
+        start_date=_naive(start_date),
+        end_date=_naive(end_date),
+        in_trace=in_trace,
+    )
+    total, rows = queries.file_logs(backend.engine, who, query)
+    flows = traces.root_files(
+        backend.engine, who, {r.trace_unique_id for r in rows if r.trace_unique_id}
+    )
+    page_files = _files_of(backend, who, rows)
+    records = []
+    for row in rows:
+        if include_trace_children and row.log_type in ("workflow", "agent"):
+            records.append(_log_with_trace(backend, who, row.unique_id))
+            continue
+        parent = None
+        if include_parent and row.log_type == LOG_TYPES[FileType.EVALUATOR] and row.span_parent_id:
+            parent = _log_with_trace(backend, who, row.span_parent_id)
+        records.append(
+            log_response(
+                row, page_files, trace_flow_id=flows.get(row.trace_unique_id), parent=parent
+            )
+        )
+    return {"records": records, "page": page, "size": size, "total": total}
+
+
+@router.delete("/logs", status_code=204, summary="Delete Logs by id")
+def delete_logs(
+    id: list[str] = Query(..., description="Ids of the Logs to delete."),
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> Response:
+    if not queries.delete_logs(backend.engine, who, id):
+        raise NotFound("Log not found")
+    return Response(status_code=204)
+
+
+def _file_response(backend: Backend, who: Principal, version: Any) -> dict[str, Any]:
+    _, usage = files.describe(backend.engine, who, {version.version_id})
+    return file_object(version, usage.get(version.file_id))
+
+
+def _upsert(
+    backend: Backend, who: Principal, file_type: FileType, body: schemas.FileUpsert, kernel: dict
+) -> dict[str, Any]:
+    if not body.path and not body.id:
+        raise Invalid.at("path", "a File `path` or `id` is required", "missing")
+    ref = FileRef(
+        file_type,
+        path=body.path,
+        id=body.id,
+        kernel=kernel,
+        version_name=body.version_name,
+        version_description=body.version_description,
+    )
+    return _file_response(backend, who, files.upsert(backend.engine, who, ref))
+
+
+def _make_file_routes(
+    file_type: FileType, body_model: type[schemas.FileUpsert], kernel: Callable
+) -> None:
+    def upsert(
+        body: body_model,  # type: ignore[valid-type]
+        who: Principal = Depends(principal),
+        backend: Backend = Depends(get_backend),
+    ) -> dict[str, Any]:
+        return _upsert(backend, who, file_type, body, kernel(body))
+
+    def get(
+        id: str,
+        version_id: str | None = None,
+        environment: str | None = None,
+        who: Principal = Depends(principal),
+        backend: Backend = Depends(get_backend),
+    ) -> dict[str, Any]:
+        version = files.get(backend.engine, who, id, version_id, file_type)
+        return _file_response(backend, who, version)
+
+    name = file_type.value.title()
+    router.add_api_route(
+        f"/{file_type.value}s", upsert, methods=["POST"], summary=f"Upsert a {name}"
+    )
+    router.add_api_route(
+        f"/{file_type.value}s/{{id}}", get, methods=["GET"], summary=f"Get a {name}"
+    )
+
+
+def _top_level_kernel(body: schemas.FileUpsert) -> dict[str, Any]:
+    """Prompts, tools and agents send their kernel's fields at the top of the body."""
+    return dict(body.model_extra or {})
+
+
+def _model_required(body: schemas.FileUpsert) -> dict[str, Any]:
+    kernel = _top_level_kernel(body)
+    if not isinstance(kernel.get("model"), str) or not kernel["model"]:
+        raise Invalid.at("model", "a model name is required", "missing")
+    return kernel
+
+
+_make_file_routes(FileType.PROMPT, schemas.FileUpsert, _model_required)
+_make_file_routes(FileType.AGENT, schemas.FileUpsert, _model_required)
+_make_file_routes(FileType.TOOL, schemas.FileUpsert, _top_level_kernel)
+_make_file_routes(FileType.FLOW, schemas.FlowUpsert, lambda body: {"attributes": body.attributes})
+_make_file_routes(FileType.EVALUATOR, schemas.EvaluatorUpsert, lambda body: body.spec)
+
+
+@router.post("/files/retrieve-by-path", summary="Get the File at a path")
+def retrieve_by_path(
+    body: schemas.PathBody,
+    environment: str | None = None,
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> dict[str, Any]:
+    return _file_response(backend, who, files.by_path(backend.engine, who, body.path))

@@ -1,0 +1,314 @@
+"""Humanloop wire shapes <-> the domain's logs and Files.
+
+Log responses carry no type tag: the SDK tells a Flow log from a Prompt log by which nested
+File object (`flow`, `prompt`, ...) validates, so every response nests the complete File
+with every field the SDK requires (contract §4.1, §4.4).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Row
+
+from llmtrail.api.humanloop.schemas import EvaluatorLogBody, LogBody
+from llmtrail.core.errors import Invalid
+from llmtrail.core.files import FILE_TYPE_OF_LOG, LOG_TYPES, FileType
+from llmtrail.core.ids import iso, new_id, to_utc_naive
+from llmtrail.core.lifecycle import completion_errors
+from llmtrail.core.logs import COMPLETE, INCOMPLETE, NEEDS_IO, LogData
+from llmtrail.core.traces import Node
+
+# Humanloop field -> `logs` column.
+COLUMNS = {
+    "inputs": "input",
+    "output": "output",
+    "error": "error_message",
+    "messages": "prompt_messages",
+    "output_message": "completion_message",
+    "prompt_tokens": "prompt_tokens",
+    "reasoning_tokens": "reasoning_tokens",
+    "output_tokens": "completion_tokens",
+    "prompt_cost": "prompt_cost",
+    "output_cost": "completion_cost",
+    "provider_latency": "latency",
+    "start_time": "start_time",
+    "end_time": "end_time",
+    "metadata": "metadata",
+    "user": "customer_identifier",
+    "log_status": "log_status",
+}
+FIELDS = {column: name for name, column in COLUMNS.items()}
+# Humanloop fields with no column of their own: kept in the log's `extra`.
+EXTRAS = (
+    "stdout",
+    "provider_request",
+    "provider_response",
+    "source",
+    "environment",
+    "save",
+    "source_datapoint_id",
+    "run_id",
+    "finish_reason",
+    "tool_choice",
+    "judgment",
+    "marked_completed",
+    "created_at",
+)
+# Body fields that name the File or the log, not the call.
+_ADDRESSING = {"path", "id", "log_id", "trace_parent_id", "parent_id", "trace_status"}
+_KERNELS = {"prompt", "agent", "flow", "tool", "spec"}
+_TEMPLATE_VAR = re.compile(r"{{\s*([A-Za-z_][\w]*)\s*}}")
+
+
+def _wire(value: Any) -> Any:
+    """Datetimes are stored naive in UTC."""
+    return to_utc_naive(value) if isinstance(value, datetime) else value
+
+
+def split_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A body's fields as (column changes, extra changes); `trace_status` counts as log_status."""
+    if "trace_status" in data and data.get("log_status") is None:
+        data["log_status"] = data["trace_status"]
+    columns, extra = {}, {}
+    for name, value in data.items():
+        if name in COLUMNS:
+            columns[COLUMNS[name]] = _wire(value)
+        elif name in EXTRAS:
+            extra[name] = value.isoformat() if isinstance(value, datetime) else value
+        elif name not in _ADDRESSING and name not in _KERNELS:
+            extra[name] = value  # tolerated unknown fields are kept, as the Keywords side does
+    return columns, extra
+
+
+def to_log_data(file_type: FileType, body: LogBody, version: Row, parent: Row | None) -> LogData:
+    """A new log from a `*.log` body, written against `version`, nested under `parent`."""
+    data = body.model_dump(exclude_unset=True, mode="python")
+    columns, extra = split_fields(data)
+    unique_id = body.log_id or new_id("log_")
+    log_type = LOG_TYPES[file_type]
+    status = columns.pop("log_status", None)
+    if log_type in NEEDS_IO:  # Flow and Agent logs always have a status
+        missing = completion_errors(columns, FIELDS)
+        if status == COMPLETE and missing:
+            raise Invalid(missing)
+        status = status or (INCOMPLETE if missing else COMPLETE)
+    kernel = version.kernel or {}
+    log = LogData(
+        unique_id=unique_id,
+        log_type=log_type,
+        log_method="humanloop_api",
+        log_status=status,
+        file_id=version.file_id,
+        version_id=version.version_id,
+        model=kernel.get("model") if isinstance(kernel.get("model"), str) else None,
+        provider_id=kernel.get("provider") if isinstance(kernel.get("provider"), str) else None,
+        prompt_name=version.path if file_type is FileType.PROMPT else None,
+        span_unique_id=unique_id,
+        span_name=version.name,
+        extra=extra or None,
+        **columns,
+    )
+    if parent is None:
+        log.trace_unique_id = unique_id
+    else:
+        log.trace_unique_id = parent.trace_unique_id or parent.unique_id
+        log.span_parent_id = parent.span_unique_id or parent.unique_id
+    return log
+
+
+def evaluator_parent_id(body: LogBody) -> str | None:
+    return body.parent_id if isinstance(body, EvaluatorLogBody) else body.trace_parent_id
+
+
+def created(file_type: FileType, row: dict[str, Any]) -> dict[str, Any]:
+    """The `Create*LogResponse` of §1.2."""
+    out: dict[str, Any] = {"id": row["unique_id"], "version_id": row["version_id"]}
+    if file_type is FileType.EVALUATOR:
+        out["parent_id"] = row["span_parent_id"]
+    else:
+        out[f"{file_type.value}_id"] = row["file_id"]
+    if file_type in (FileType.PROMPT, FileType.TOOL, FileType.EVALUATOR):
+        out["session_id"] = None
+    else:
+        out["log_status"] = out["trace_status"] = row["log_status"]
+    return out
+
+
+def template_inputs(template: Any) -> list[dict[str, str]]:
+    """The `{{variables}}` a prompt template uses, in order of first use."""
+    text = orjson.dumps(template).decode() if not isinstance(template, str) else template
+    return [{"name": n} for n in dict.fromkeys(_TEMPLATE_VAR.findall(text or ""))]
+
+
+def file_object(version: Row, usage: tuple[int, datetime | None] | None) -> dict[str, Any]:
+    """The File response (FlowResponse, PromptResponse, ...) at `version`."""
+    total, last_used = usage or (version.version_logs_count, version.last_used_at)
+    kernel = dict(version.kernel or {})
+    out: dict[str, Any] = {}
+    kind = FileType(version.type)
+    if kind in (FileType.PROMPT, FileType.AGENT, FileType.TOOL):
+        out.update(kernel)
+    out.update(
+        id=version.file_id,
+        path=version.path,
+        name=version.name,
+        type=version.type,
+        directory_id=None,
+        version_id=version.version_id,
+        version_name=version.version_name,
+        version_description=version.version_description,
+        created_at=iso(version.created_at),
+        updated_at=iso(version.updated_at),
+        last_used_at=iso(last_used or version.updated_at),
+        version_logs_count=version.version_logs_count,
+        total_logs_count=total,
+        environments=[],
+        evaluators=[],
+        tags=[],
+    )
+    if kind is FileType.FLOW:
+        out["attributes"] = kernel.get("attributes") or {}
+    elif kind is FileType.EVALUATOR:
+        out["spec"] = kernel
+        out["inputs"] = []
+    elif kind is FileType.TOOL:
+        params = (kernel.get("function") or {}).get("parameters") or {}
+        out["inputs"] = [{"name": n} for n in (params.get("properties") or {})]
+    else:
+        out.setdefault("model", None)
+        out["inputs"] = template_inputs(kernel.get("template"))
+        if kind is FileType.AGENT:
+            out["tools"] = kernel.get("tools") or []
+            out["status"] = "committed"
+    return out
+
+
+class Files:
+    """The nested File objects of many logs, fetched once per page or trace."""
+
+    def __init__(self, versions: dict[str, Row], usage: dict[str, tuple[int, Any]]) -> None:
+        self._versions = versions
+        self._usage = usage
+        self._objects: dict[str, dict[str, Any]] = {}
+
+    def of(self, version_id: str | None) -> dict[str, Any] | None:
+        if version_id is None or version_id not in self._versions:
+            return None
+        if version_id not in self._objects:
+            version = self._versions[version_id]
+            self._objects[version_id] = file_object(version, self._usage.get(version.file_id))
+        return self._objects[version_id]
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
+def log_response(
+    row: Row,
+    files: Files,
+    node: Node | None = None,
+    *,
+    trace_flow_id: str | None = None,
+    children: bool = False,
+    parent: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A stored log as the SDK's LogResponse union member for its File type."""
+    r = row._mapping
+    extra = r["extra"] or {}
+    kind = FILE_TYPE_OF_LOG.get(r["log_type"], FileType.PROMPT)
+    out: dict[str, Any] = {k: v for k, v in extra.items() if k not in EXTRAS}
+    out.update(
+        id=r["unique_id"],
+        log_id=r["unique_id"],
+        evaluator_logs=[],
+        start_time=iso(r["start_time"]),
+        end_time=iso(r["end_time"]),
+        output=_text(r["output"]),
+        created_at=extra.get("created_at") or iso(r["created_at"]),
+        error=r["error_message"],
+        provider_latency=r["latency"],
+        stdout=extra.get("stdout"),
+        provider_request=extra.get("provider_request"),
+        provider_response=extra.get("provider_response"),
+        inputs=r["input"] if isinstance(r["input"], dict) else None,
+        source=extra.get("source"),
+        metadata=r["metadata"],
+        log_status=r["log_status"],
+        trace_status=r["log_status"],
+        source_datapoint_id=extra.get("source_datapoint_id"),
+        trace_parent_id=r["span_parent_id"] if kind is not FileType.EVALUATOR else None,
+        batches=None,
+        user=r["customer_identifier"],
+        environment=extra.get("environment"),
+        save=extra.get("save", True),
+        trace_flow_id=trace_flow_id,
+        trace_id=r["trace_unique_id"],
+        trace_children=[],
+        output_message=r["completion_message"],
+    )
+    if kind in (FileType.PROMPT, FileType.AGENT, FileType.FLOW):
+        out["messages"] = r["prompt_messages"]
+    if kind in (FileType.PROMPT, FileType.AGENT):
+        out.update(
+            prompt_tokens=r["prompt_tokens"],
+            reasoning_tokens=r["reasoning_tokens"],
+            output_tokens=r["completion_tokens"],
+            prompt_cost=r["prompt_cost"],
+            output_cost=r["completion_cost"],
+            finish_reason=extra.get("finish_reason"),
+            tool_choice=extra.get("tool_choice"),
+        )
+    if kind is FileType.EVALUATOR:
+        out.update(
+            parent_id=r["span_parent_id"],
+            parent=parent,
+            judgment=extra.get("judgment"),
+            marked_completed=extra.get("marked_completed"),
+        )
+    file = files.of(r["version_id"])
+    if file is not None:
+        out[kind.value] = file
+    if node is not None:
+        _with_trace(out, kind, node, files, trace_flow_id, children)
+    return out
+
+
+def _with_trace(
+    out: dict[str, Any],
+    kind: FileType,
+    node: Node,
+    files: Files,
+    trace_flow_id: str | None,
+    children: bool,
+) -> None:
+    """Evaluations, nested children and, for Flow and Agent logs, the totals over the trace."""
+    out["evaluator_logs"] = [log_response(e, files) for e in node.evaluations]
+    if children:
+        out["trace_children"] = [
+            log_response(c.row, files, c, trace_flow_id=trace_flow_id, children=True)
+            for c in node.children
+        ]
+    if kind in (FileType.FLOW, FileType.AGENT) and node.children:
+        totals = node.totals()
+        out.update(
+            start_time=iso(totals["start_time"]) or out["start_time"],
+            end_time=iso(totals["end_time"]) or out["end_time"],
+            prompt_tokens=totals["prompt_tokens"],
+            output_tokens=totals["completion_tokens"],
+            reasoning_tokens=totals["reasoning_tokens"],
+            prompt_cost=totals["prompt_cost"],
+            output_cost=totals["completion_cost"],
+            cost=totals["cost"],
+        )
+
+
+def version_ids(rows: Iterable[Row]) -> set[str]:
+    return {r.version_id for r in rows if r.version_id}
