@@ -85,16 +85,19 @@ def start_server(database_url: str, data_dir: Path, **env: str) -> Server:
         **env,
     }
     cli = Path(sys.executable).with_name("llmtrail")
+    # The server's log goes to a file, not a pipe nobody drains (a full pipe would block it).
+    log = data_dir / "server.log"
     process = subprocess.Popen(
         [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=environ,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("ab"),
     )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"llmtrail serve exited: {process.stderr.read().decode()}")
+            raise RuntimeError(f"llmtrail serve exited: {log.read_text()}")
         try:
             if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
                 return Server(base_url, database_url, data_dir, process)

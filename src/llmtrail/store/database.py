@@ -15,6 +15,13 @@ def _json_dumps(value: object) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+def _json_loads(value: str | int | float) -> object:
+    """SQLite gives a JSON column NUMERIC affinity, so a bare JSON number comes back a number."""
+    if isinstance(value, int | float):
+        return value
+    return orjson.loads(value)
+
+
 def make_engine(url: str) -> Engine:
     """One engine per process. SQLite runs in WAL, fully synced: an acknowledged write survives."""
     if url.startswith("sqlite"):
@@ -24,7 +31,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             json_serializer=_json_dumps,
-            json_deserializer=orjson.loads,
+            json_deserializer=_json_loads,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=16,
             max_overflow=16,

@@ -110,7 +110,7 @@ def test_logs_get_nests_trace_children_and_sums_the_trace(hl: Humanloop) -> None
     assert got["flow"]["attributes"] == {"version": 1}
 
 
-def test_agents_update_log_through_every_field_of_seed_001(hl: Humanloop) -> None:
+def test_agents_update_log_through_every_field_of_seed_001(hl: Humanloop, tenant) -> None:
     agent = hl.agents.log(
         path=unique("agents/helper"),
         agent={"model": "gpt-4o", "template": "Help with {{topic}}", "max_iterations": 3},
@@ -143,6 +143,14 @@ def test_agents_update_log_through_every_field_of_seed_001(hl: Humanloop) -> Non
 
     with pytest.raises(UnprocessableEntityError):
         hl.agents.update_log(agent.agent_id, agent.id, log_status="incomplete")
+
+    with tenant.client() as api:
+        history = api.get(f"/api/request-logs/{agent.id}/history/").json()["results"]
+    changed = [(h["field"], h["old_value"], h["new_value"]) for h in history]
+    assert ("output", "draft", None) in changed and ("error_message", "transient", None) in changed
+    assert ("log_status", "incomplete", "complete") in changed
+    assert ("input", {"topic": "billing"}, {"topic": "refunds"}) in changed
+    assert {h["source"] for h in history} == {"humanloop:agents.update_log"}
 
 
 def test_an_agent_completes_only_with_inputs_and_an_output(hl: Humanloop) -> None:
