@@ -1,0 +1,1 @@
+"""llmtrail benchmarks: `python -m bench`."""

@@ -1,0 +1,67 @@
+"""`python -m bench` (or `make bench`): llmtrail's throughput, latency and memory, measured.
+
+Each backend gets its own `llmtrail serve` on a fresh database; the figures of one run are
+printed side by side with their targets and written to bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from bench import report, scenarios, server
+
+RESULTS = Path(__file__).parent / "results" / "latest.json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--size", type=int, default=1_000_000, help="logs stored for the reads")
+    parser.add_argument("--ingest", type=int, default=100_000, help="logs per ingest run")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent ingest clients")
+    parser.add_argument(
+        "--only", choices=["sqlite", "postgresql"], help="run one backend (default: both)"
+    )
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("LLMTRAIL_TEST_PG_URL", "postgresql://postgres@127.0.0.1/test"),
+        help="a PostgreSQL database to create the benchmark's own database from",
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+
+    backends = [args.only] if args.only else ["sqlite", "postgresql"]
+    started = time.monotonic()
+    results: dict[str, dict[str, float]] = {}
+    for backend in backends:
+        srv, pg_name = server.start(backend, args.pg_url)
+        try:
+            results[backend] = scenarios.run_all(srv, args)
+        finally:
+            srv.stop()
+            if pg_name:
+                server.drop_database(args.pg_url, pg_name)
+            shutil.rmtree(srv.data_dir, ignore_errors=True)
+    document = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "args": {"size": args.size, "ingest": args.ingest, "clients": args.clients},
+        "seconds": round(time.monotonic() - started, 1),
+        "results": results,
+        "targets": report.TARGETS,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    print(report.table(results))
+    print(f"\n{document['seconds']} s; written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

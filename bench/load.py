@@ -1,0 +1,159 @@
+"""Load generators: closed loop (N clients, back to back) and open loop (a fixed offered rate).
+
+Clients are separate processes speaking HTTP/1.1 keep-alive through `http.client`, the
+cheapest client the standard library has, so the two cores go to the server, not the load.
+Bodies are serialized before the clock starts.
+"""
+
+from __future__ import annotations
+
+import http.client
+import multiprocessing
+import statistics
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+Request = tuple[str, str, bytes]  # method, path, JSON body
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    errors: int
+    started: float  # epoch seconds when the first request was due
+    latencies_ms: list[float]
+    first_error: str | None = None
+
+    def percentile(self, p: float) -> float:
+        return percentile(self.latencies_ms, p)
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=1000, method="inclusive")[int(p * 10) - 1]
+
+
+def _connection(host: str, port: int) -> http.client.HTTPConnection:
+    conn = http.client.HTTPConnection(host, port, timeout=120)
+    conn.connect()
+    return conn
+
+
+def _send(
+    conn: http.client.HTTPConnection, headers: dict[str, str], request: Request
+) -> tuple[int, bytes]:
+    method, path, body = request
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def _headers(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+
+# Set before forking, so children share the bodies without pickling them.
+_PLAN: list[list[Request]] = []
+
+
+def _closed_client(args: tuple) -> tuple[list[float], int, str | None]:
+    host, port, key, index, start_at = args
+    conn = _connection(host, port)
+    headers = _headers(key)
+    latencies, errors, first_error = [], 0, None
+    time.sleep(max(0.0, start_at - time.time()))
+    for request in _PLAN[index]:
+        began = time.perf_counter()
+        status, body = _send(conn, headers, request)
+        latencies.append((time.perf_counter() - began) * 1000)
+        if status >= 300:
+            errors += 1
+            first_error = first_error or f"{status} {body[:300]!r}"
+    conn.close()
+    return latencies, errors, first_error
+
+
+def closed_loop(host: str, port: int, key: str, plans: list[list[Request]]) -> LoadResult:
+    """One process per plan, each sending its requests one after another."""
+    global _PLAN
+    _PLAN = plans
+    context = multiprocessing.get_context("fork")
+    start_at = time.time() + 0.5
+    with context.Pool(len(plans)) as pool:
+        results = pool.map(
+            _closed_client, [(host, port, key, i, start_at) for i in range(len(plans))]
+        )
+    return _merge(results, start_at)
+
+
+def _open_client(args: tuple) -> tuple[list[float], int, str | None]:
+    """Send each request at its scheduled moment; latency counts from that moment, so a slow
+    server is charged for the queue it causes (no coordinated omission)."""
+    host, port, key, index, start_at, interval, threads = args
+    plan = _PLAN[index]
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def worker(offset: int) -> None:
+        conn = _connection(host, port)
+        headers = _headers(key)
+        for n in range(offset, len(plan), threads):
+            due = start_at + n * interval
+            time.sleep(max(0.0, due - time.time()))
+            status, body = _send(conn, headers, plan[n])
+            elapsed = (time.time() - due) * 1000
+            with lock:
+                latencies.append(elapsed)
+                if status >= 300:
+                    errors.append(f"{status} {body[:300]!r}")
+        conn.close()
+
+    pool = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return latencies, len(errors), errors[0] if errors else None
+
+
+def open_loop(
+    host: str, port: int, key: str, plans: list[list[Request]], rate: float, threads: int = 8
+) -> LoadResult:
+    """Offer `rate` requests per second in total, spread evenly over the plans' processes."""
+    global _PLAN
+    _PLAN = plans
+    context = multiprocessing.get_context("fork")
+    interval = len(plans) / rate
+    start_at = time.time() + 0.5
+    args = [(host, port, key, i, start_at + i / rate, interval, threads) for i in range(len(plans))]
+    with context.Pool(len(plans)) as pool:
+        results = pool.map(_open_client, args)
+    return _merge(results, start_at)
+
+
+def _merge(results: list[tuple[list[float], int, str | None]], started: float) -> LoadResult:
+    latencies = [value for result in results for value in result[0]]
+    errors = sum(result[1] for result in results)
+    first = next((result[2] for result in results if result[2]), None)
+    return LoadResult(len(latencies), errors, started, latencies, first)
+
+
+def timed(host: str, port: int, key: str, request: Request, repeat: int) -> list[float]:
+    """Latencies (ms) of the same read, sent `repeat` times one after another."""
+    conn = _connection(host, port)
+    headers = _headers(key)
+    latencies = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        status, body = _send(conn, headers, request)
+        latencies.append((time.perf_counter() - began) * 1000)
+        if status >= 300:
+            raise RuntimeError(f"{request[0]} {request[1]} answered {status}: {body[:300]!r}")
+    conn.close()
+    return latencies

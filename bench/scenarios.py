@@ -1,0 +1,270 @@
+"""The measured scenarios, run in order against one server: ingest, raw baseline, latency under
+an offered rate, reads over a large store, batch update, memory."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import orjson
+
+from bench import data, load
+from bench.load import Request, percentile
+from bench.raw import Driver, rows_for, spread
+from bench.server import Server
+from llmtrail.core.ids import utcnow
+from llmtrail.core.keys import Principal, authenticate
+from llmtrail.store.database import make_engine
+
+BULK = 500
+LATENCY_RATE = 1000
+LATENCY_SECONDS = 10
+TRACE_SPANS = 20_000
+TRACE_STEPS = 100
+
+
+def _json(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+def _since(days: float) -> str:
+    return (utcnow() - timedelta(days=days)).isoformat()
+
+
+def _split(requests: list[Request], clients: int) -> list[list[Request]]:
+    return [requests[i::clients] for i in range(clients)]
+
+
+def _principal(srv: Server, key: str) -> Principal:
+    engine = make_engine(srv.database_url)
+    try:
+        found = authenticate(engine, key)
+    finally:
+        engine.dispose()
+    assert found is not None
+    return found
+
+
+def _count(srv: Server, key: str, days: float = 30) -> int:
+    response = httpx.post(
+        f"{srv.base_url}/api/request-logs/list/?page_size=1&start_time={_since(days)}",
+        headers={"Authorization": f"Bearer {key}"},
+        json={},
+        timeout=120,
+    )
+    response.raise_for_status()
+    return response.json()["count"]
+
+
+def _until_queryable(srv: Server, key: str, expected: int, began: float) -> float:
+    """Seconds from `began` until a list query sees all `expected` logs."""
+    deadline = time.monotonic() + 300
+    while _count(srv, key) < expected:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {_count(srv, key)} of {expected} logs became queryable")
+        time.sleep(0.05)
+    return time.time() - began
+
+
+def _ingest(srv: Server, key: str, requests: list[Request], clients: int, logs: int) -> dict:
+    result = load.closed_loop(srv.host, srv.port, key, _split(requests, clients))
+    if result.errors:
+        raise RuntimeError(f"{result.errors} requests failed, first: {result.first_error}")
+    seconds = _until_queryable(srv, key, logs, result.started)
+    return {
+        "logs_per_s": round(logs / seconds),
+        "p50_ms": round(result.percentile(50), 1),
+        "p99_ms": round(result.percentile(99), 1),
+    }
+
+
+def bulk_ingest(srv: Server, args: argparse.Namespace, out: dict) -> list[dict]:
+    key = srv.create_key("bench-bulk")
+    bodies = data.chat_logs(args.ingest, seed=1)
+    requests = [
+        ("POST", "/api/request-logs/bulk/", _json({"logs": bodies[i : i + BULK]}))
+        for i in range(0, len(bodies), BULK)
+    ]
+    figures = _ingest(srv, key, requests, args.clients, len(bodies))
+    out.update({f"bulk_ingest_{name}": value for name, value in figures.items()})
+    return bodies
+
+
+def raw_baseline(srv: Server, bodies: list[dict], out: dict) -> None:
+    key = srv.create_key("bench-raw")
+    rows = rows_for(bodies, _principal(srv, key))
+    driver = Driver(srv.database_url)
+    try:
+        seconds = driver.insert(rows)
+    finally:
+        driver.close()
+    out["raw_insert_logs_per_s"] = round(len(rows) / seconds)
+    out["bulk_ingest_vs_raw"] = round(
+        out["bulk_ingest_logs_per_s"] / out["raw_insert_logs_per_s"], 2
+    )
+
+
+def humanloop_ingest(srv: Server, args: argparse.Namespace, out: dict) -> None:
+    key = srv.create_key("bench-humanloop")
+    headers = {"X-API-KEY": key}
+    flows = []
+    for n in range(args.clients):  # each client's agent run: an open Flow log its calls join
+        response = httpx.post(
+            f"{srv.base_url}/v5/flows/log",
+            headers=headers,
+            json={"path": "bench/agent-run", "flow": {"attributes": {"v": 1}}, "inputs": {"n": n}},
+            timeout=30,
+        )
+        response.raise_for_status()
+        flows.append(response.json()["id"])
+    rng, pool = random.Random(2), data.TextPool(random.Random(2))
+    requests = [
+        (
+            "POST",
+            "/v5/prompts/log",
+            _json(data.prompt_log(rng, pool, flows[i % args.clients] if i % 4 == 0 else None)),
+        )
+        for i in range(args.ingest)
+    ]
+    figures = _ingest(srv, key, requests, args.clients, args.ingest + len(flows))
+    out.update({f"humanloop_ingest_{name}": value for name, value in figures.items()})
+
+
+def latency_at_rate(srv: Server, args: argparse.Namespace, out: dict) -> None:
+    """Single-log creates offered at a fixed rate: what a steady production stream sees."""
+    key = srv.create_key("bench-latency")
+    total = LATENCY_RATE * LATENCY_SECONDS
+    requests = [("POST", "/api/request-logs/", _json(b)) for b in data.chat_logs(total, seed=3)]
+    result = load.open_loop(
+        srv.host, srv.port, key, _split(requests, args.clients), rate=LATENCY_RATE
+    )
+    if result.errors:
+        raise RuntimeError(f"{result.errors} requests failed, first: {result.first_error}")
+    out["latency_at_1000_per_s_p50_ms"] = round(result.percentile(50), 1)
+    out["latency_at_1000_per_s_p99_ms"] = round(result.percentile(99), 1)
+
+
+def fill(srv: Server, key: str, size: int) -> None:
+    """`size` logs over the last week, written by the driver: the store the reads run against."""
+    principal = _principal(srv, key)
+    templates = rows_for(data.chat_logs(2000, seed=4), principal)
+    driver = Driver(srv.database_url)
+    try:
+        for chunk in spread(templates, size, days=7, seed=5):
+            driver.insert(chunk)
+        if not driver.sqlite:  # as autovacuum would after a load this size
+            driver.conn.execute("ANALYZE logs")
+            driver.conn.commit()
+    finally:
+        driver.close()
+
+
+def big_trace(srv: Server, key: str) -> str:
+    """A Flow log with 20,000 spans under it: 100 agent steps of 199 calls each."""
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=srv.base_url, headers=headers, timeout=120) as client:
+        root = client.post(
+            "/v5/flows/log",
+            json={"path": "bench/big-trace", "flow": {"attributes": {"v": 1}}, "inputs": {}},
+        ).json()["id"]
+        bodies = data.chat_logs(TRACE_SPANS, seed=6)
+        per_step = TRACE_SPANS // TRACE_STEPS
+        for n, body in enumerate(bodies):
+            step = n // per_step
+            body["trace_unique_id"] = root
+            body["span_unique_id"] = f"{root}-{n}"
+            body["span_parent_id"] = root if n % per_step == 0 else f"{root}-{step * per_step}"
+        for i in range(0, len(bodies), BULK):
+            client.post("/api/request-logs/bulk/", json={"logs": bodies[i : i + BULK]})
+    return root
+
+
+def _read(srv: Server, key: str, request: Request, repeat: int) -> dict[str, float]:
+    load.timed(srv.host, srv.port, key, request, 2)  # warm caches, as a live server has them
+    latencies = load.timed(srv.host, srv.port, key, request, repeat)
+    return {
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+    }
+
+
+def reads(srv: Server, args: argparse.Namespace, out: dict) -> None:
+    key = srv.create_key("bench-reads")
+    fill(srv, key, args.size)
+    root = big_trace(srv, key)
+    week = {"start_time": _since(8), "end_time": _since(0)}
+    hour = {"start_time": _since(3 + 1 / 24), "end_time": _since(3)}
+    page = "/api/request-logs/list/?page_size=100"
+    listing = {
+        "list_newest_100": {**week},
+        "list_by_model": {**week, "filters": {"model": {"operator": "", "value": "o3-mini"}}},
+        "list_by_metadata": {
+            **week,
+            "filters": {"metadata__tenant": {"operator": "", "value": "tenant-7"}},
+        },
+        "list_time_window": {**hour},
+    }
+    for name, body in listing.items():
+        figures = _read(srv, key, ("POST", page, _json(body)), 30)
+        out.update({f"{name}_{k}": v for k, v in figures.items()})
+    figures = _read(srv, key, ("POST", "/api/request-logs/summary/", _json(week)), 10)
+    out.update({f"summary_{k}": v for k, v in figures.items()})
+    newest = httpx.post(
+        f"{srv.base_url}{page}", headers={"Authorization": f"Bearer {key}"}, json=week
+    ).json()["results"]
+    ids = [log["unique_id"] for log in newest]
+    gets = [
+        load.timed(srv.host, srv.port, key, ("GET", f"/api/request-logs/{i}/", b""), 1)[0]
+        for i in ids
+    ]
+    out["get_one_p50_ms"] = round(percentile(gets, 50), 1)
+    out["get_one_p95_ms"] = round(percentile(gets, 95), 1)
+    figures = _read(srv, key, ("GET", f"/v5/logs/{root}", b""), 5)
+    out.update({f"trace_20k_spans_{k}": v for k, v in figures.items()})
+    batch_update(srv, key, out)
+
+
+def batch_update(srv: Server, key: str, out: dict) -> None:
+    """Five batch-updates of 1,000 different logs each."""
+    org_id = _principal(srv, key).org_id
+    driver = Driver(srv.database_url)
+    try:
+        cursor = driver.conn.execute(
+            f"SELECT unique_id FROM logs WHERE org_id = {org_id} ORDER BY id DESC LIMIT 5000"
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    finally:
+        driver.close()
+    latencies = []
+    for n in range(5):
+        items = [{"unique_id": i, "metadata": {"reviewed": n}, "note": "ok"} for i in ids[n::5]]
+        request = ("PATCH", "/api/request-logs/batch-update/", _json({"logs": items}))
+        latencies += load.timed(srv.host, srv.port, key, request, 1)
+    out["batch_update_1000_p50_ms"] = round(percentile(latencies, 50), 1)
+    out["batch_update_1000_max_ms"] = round(max(latencies), 1)
+
+
+def run_all(srv: Server, args: argparse.Namespace) -> dict[str, float]:
+    out: dict[str, float] = {}
+    time.sleep(1)
+    out["rss_at_rest_mb"] = round(srv.memory_mb()[0])
+    stages = [
+        ("bulk ingest", lambda: raw_baseline(srv, bulk_ingest(srv, args, out), out)),
+        ("humanloop ingest", lambda: humanloop_ingest(srv, args, out)),
+        ("latency at 1,000 logs/s", lambda: latency_at_rate(srv, args, out)),
+    ]
+    for name, stage in stages:
+        began = time.monotonic()
+        stage()
+        print(f"[{srv.backend}] {name}: {time.monotonic() - began:.0f} s", flush=True)
+    out["rss_peak_ingest_mb"] = round(srv.memory_mb()[1])
+    began = time.monotonic()
+    reads(srv, args, out)
+    print(
+        f"[{srv.backend}] reads at {args.size:,} logs: {time.monotonic() - began:.0f} s", flush=True
+    )
+    return out
