@@ -17,6 +17,9 @@ class Settings:
     data_dir: Path
     database_url: str
     max_body_bytes: int
+    # How long a verified key is trusted before it is looked up again: a revocation made by
+    # another process (the CLI) takes effect within this many seconds.
+    key_cache_seconds: float = 1.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -45,5 +48,8 @@ def load_settings() -> Settings:
     url = os.environ.get("LLMTRAIL_DATABASE_URL") or f"sqlite:///{data_dir / 'llmtrail.db'}"
     max_body = int(os.environ.get("LLMTRAIL_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
     return Settings(
-        data_dir=data_dir, database_url=normalise_database_url(url), max_body_bytes=max_body
+        data_dir=data_dir,
+        database_url=normalise_database_url(url),
+        max_body_bytes=max_body,
+        key_cache_seconds=float(os.environ.get("LLMTRAIL_KEY_CACHE_SECONDS", "1")),
     )

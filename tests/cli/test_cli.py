@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -48,6 +49,8 @@ def test_keys_create_list_revoke(database_url: str, server, tmp_path: Path) -> N
 
     revoked = run(database_url, tmp_path, "keys", "revoke", key_id)
     assert revoked.returncode == 0, revoked.stderr
+    # A verified key is trusted for LLMTRAIL_KEY_CACHE_SECONDS (1 s), then looked up again.
+    time.sleep(1.1)
     after = httpx.get(server.base_url + "/api/request-logs/list/", headers=headers)
     assert after.status_code == 401
     assert run(database_url, tmp_path, "keys", "revoke", key_id).returncode == 1

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
 from llmtrail import __version__
 from llmtrail.api import errors
@@ -14,7 +13,9 @@ from llmtrail.api.backend import Backend
 from llmtrail.api.humanloop import router as humanloop_router
 from llmtrail.api.keywords import router as keywords_router
 from llmtrail.api.limits import BodySizeLimit
+from llmtrail.api.routing import JSONBody
 from llmtrail.config import Settings, load_settings
+from llmtrail.core.keys import KeyCache
 from llmtrail.store.database import make_engine
 from llmtrail.store.writer import GroupCommitWriter
 
@@ -26,7 +27,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         writer = GroupCommitWriter(engine)
-        app.state.backend = Backend(settings=settings, engine=engine, writer=writer)
+        app.state.backend = Backend(
+            settings=settings,
+            engine=engine,
+            writer=writer,
+            keys=KeyCache(settings.key_cache_seconds),
+        )
         try:
             yield
         finally:
@@ -38,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Self-hosted LLM observability. Speaks the Keywords AI (`/api/...`) and "
         "Humanloop (`/v5/...`) APIs over one store of logs and traces.",
-        default_response_class=ORJSONResponse,
+        default_response_class=JSONBody,
         lifespan=lifespan,
         redirect_slashes=False,
     )

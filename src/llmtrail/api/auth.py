@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.core.keys import Principal, authenticate
@@ -27,17 +28,22 @@ class AuthError(Exception):
         self.detail = detail
 
 
-def principal(
+async def principal(
     request: Request,
     bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),
     api_key: str | None = Depends(_api_key),
     backend: Backend = Depends(get_backend),
 ) -> Principal:
+    """The caller. A key verified in the last `key_cache_seconds` is not looked up again, so a
+    busy client costs no query (and no thread hop) per request."""
     key = api_key or (bearer.credentials if bearer else None)
     if not key:
         raise AuthError(MISSING)
-    found = authenticate(backend.engine, key)
+    found = backend.keys.get(key)
     if found is None:
-        raise AuthError(INVALID)
+        found = await run_in_threadpool(authenticate, backend.engine, key)
+        if found is None:
+            raise AuthError(INVALID)
+        backend.keys.put(key, found)
     request.state.principal = found
     return found

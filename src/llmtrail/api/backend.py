@@ -8,6 +8,7 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from llmtrail.config import Settings
+from llmtrail.core.keys import KeyCache
 from llmtrail.store.writer import GroupCommitWriter
 
 
@@ -16,6 +17,7 @@ class Backend:
     settings: Settings
     engine: Engine
     writer: GroupCommitWriter
+    keys: KeyCache
 
 
 def get_backend(request: Request) -> Backend:

@@ -11,9 +11,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 
 from llmtrail.api.auth import AuthError
+from llmtrail.api.routing import JSONBody
 from llmtrail.core.errors import Conflict, FieldError, Invalid, NotFound, dotted
 
 HUMANLOOP_PREFIX = "/v5"
@@ -44,10 +44,10 @@ def humanloop_body(errors: list[FieldError]) -> dict[str, Any]:
     return {"detail": [{"loc": ["body", *e.loc], "msg": e.msg, "type": e.type} for e in errors]}
 
 
-def render_invalid(request: Request, errors: list[FieldError]) -> ORJSONResponse:
+def render_invalid(request: Request, errors: list[FieldError]) -> JSONBody:
     if is_humanloop(request):
-        return ORJSONResponse(humanloop_body(errors), status_code=422)
-    return ORJSONResponse(keywords_body(errors), status_code=400)
+        return JSONBody(humanloop_body(errors), status_code=422)
+    return JSONBody(keywords_body(errors), status_code=400)
 
 
 def _from_pydantic(errors: list[dict[str, Any]]) -> list[FieldError]:
@@ -60,34 +60,34 @@ def _from_pydantic(errors: list[dict[str, Any]]) -> list[FieldError]:
     return out
 
 
-async def _validation(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+async def _validation(request: Request, exc: RequestValidationError) -> JSONBody:
     errors = list(exc.errors())
     if is_humanloop(request):
-        return ORJSONResponse(
+        return JSONBody(
             {"detail": [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in errors]},
             status_code=422,
         )
     decode = next((e for e in errors if e.get("type") == "json_invalid"), None)
     if decode is not None:
         reason = decode.get("ctx", {}).get("error", "invalid JSON")
-        return ORJSONResponse({"detail": f"JSON parse error - {reason}"}, status_code=400)
-    return ORJSONResponse(keywords_body(_from_pydantic(errors)), status_code=400)
+        return JSONBody({"detail": f"JSON parse error - {reason}"}, status_code=400)
+    return JSONBody(keywords_body(_from_pydantic(errors)), status_code=400)
 
 
-async def _invalid(request: Request, exc: Invalid) -> ORJSONResponse:
+async def _invalid(request: Request, exc: Invalid) -> JSONBody:
     return render_invalid(request, exc.errors)
 
 
-async def _not_found(_: Request, exc: NotFound) -> ORJSONResponse:
-    return ORJSONResponse({"detail": exc.message}, status_code=404)
+async def _not_found(_: Request, exc: NotFound) -> JSONBody:
+    return JSONBody({"detail": exc.message}, status_code=404)
 
 
-async def _conflict(_: Request, exc: Conflict) -> ORJSONResponse:
-    return ORJSONResponse({"detail": exc.message}, status_code=409)
+async def _conflict(_: Request, exc: Conflict) -> JSONBody:
+    return JSONBody({"detail": exc.message}, status_code=409)
 
 
-async def _unauthorized(_: Request, exc: AuthError) -> ORJSONResponse:
-    return ORJSONResponse({"detail": exc.detail}, status_code=401)
+async def _unauthorized(_: Request, exc: AuthError) -> JSONBody:
+    return JSONBody({"detail": exc.detail}, status_code=401)
 
 
 def install(app: FastAPI) -> None:

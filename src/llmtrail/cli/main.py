@@ -35,11 +35,12 @@ def _engine():  # type: ignore[no-untyped-def]
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(
+        1, envvar="LLMTRAIL_WORKERS", help="Server processes sharing the port (one per core)."
+    ),
 ) -> None:
     """Bring the schema up to date, then serve the API."""
     import uvicorn
-
-    from llmtrail.api.app import create_app
 
     settings = load_settings()
     _engine().dispose()
@@ -47,7 +48,9 @@ def serve(
         f"llmtrail on http://{host}:{port} (database: {settings.database_url.split('@')[-1]})"
     )
     uvicorn.run(
-        create_app(settings),
+        "llmtrail.api.app:create_app",
+        factory=True,
+        workers=workers,
         host=host,
         port=port,
         loop="uvloop",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -77,6 +78,29 @@ def create_key(
         )
     info = KeyInfo(key_id, name, org, environment, plaintext[:10], now.isoformat(), False)
     return info, plaintext
+
+
+class KeyCache:
+    """Principals of recently verified keys, each trusted for `ttl` seconds."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, ttl: float) -> None:
+        self._ttl = ttl
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, key: str) -> Principal | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: str, principal: Principal) -> None:
+        if self._ttl <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + self._ttl, principal)
 
 
 def authenticate(engine: Engine, key: str) -> Principal | None:

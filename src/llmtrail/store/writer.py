@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError
 
 from llmtrail.core.errors import Conflict, DomainError
+from llmtrail.store.bulk import insert_rows
 from llmtrail.store.database import begin_write
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,7 @@ def _apply(conn: Connection, batch: list[Submission]) -> None:
         for table, rows in submission.inserts:
             by_table.setdefault(table, []).extend(rows)
     for table, rows in by_table.items():
-        if rows:
-            conn.execute(table.insert(), rows)
+        insert_rows(conn, table, rows)
     for submission in batch:
         if submission.after is not None:
             submission.after(conn)

@@ -29,6 +29,7 @@ from llmtrail.api.humanloop.translate import (
     to_log_data,
     version_ids,
 )
+from llmtrail.api.routing import OrjsonRoute
 from llmtrail.core import files, lifecycle, queries, traces
 from llmtrail.core.errors import Invalid, NotFound
 from llmtrail.core.files import LOG_TYPES, FileRef, FileType
@@ -36,7 +37,7 @@ from llmtrail.core.ids import to_utc_naive
 from llmtrail.core.ingest import write_logs
 from llmtrail.core.keys import Principal
 
-router = APIRouter(prefix="/v5", tags=["Humanloop"])
+router = APIRouter(prefix="/v5", tags=["Humanloop"], route_class=OrjsonRoute)
 
 LOG_BODIES: dict[FileType, type[schemas.LogBody]] = {
     FileType.PROMPT: schemas.PromptLogBody,

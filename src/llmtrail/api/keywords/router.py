@@ -18,6 +18,7 @@ from llmtrail.api.auth import principal
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.keywords.schemas import BatchUpdate, BulkCreate, CreateLog, ListBody
 from llmtrail.api.keywords.translate import created_object, log_object, to_log_data
+from llmtrail.api.routing import OrjsonRoute
 from llmtrail.core import annotations, queries
 from llmtrail.core.errors import FieldError, Invalid, NotFound, dotted
 from llmtrail.core.filters import combine, parse_filters, parse_quick_filters
@@ -26,7 +27,7 @@ from llmtrail.core.ingest import write_logs
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import EDITABLE_FIELDS
 
-router = APIRouter(tags=["Keywords AI: request logs"])
+router = APIRouter(tags=["Keywords AI: request logs"], route_class=OrjsonRoute)
 
 BATCH_FIELDS = ("metadata", "note", "positive_feedback", "custom_identifier")
 # Query keys with a meaning of their own; every other key is a quick filter (§5.2).

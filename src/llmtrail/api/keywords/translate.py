@@ -170,7 +170,10 @@ def _input_tokens(data: dict[str, Any], usage: dict[str, Any]) -> tuple[Any, Any
 
 
 def _first(*values: Any) -> Any:
-    return next((v for v in values if v is not None), None)
+    for value in values:
+        if value is not None:
+            return value
+    return None
 
 
 def _naive(value: Any) -> Any:
