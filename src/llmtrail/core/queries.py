@@ -21,6 +21,8 @@ from llmtrail.store.tables import logs
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_WINDOW = timedelta(hours=1)
+# Newest first by when the call happened; the (org_id, timestamp) index serves it directly.
+DEFAULT_SORT = "-timestamp"
 
 # Sort keys of the Keywords AI list endpoint (§1.3), plus the time columns people expect.
 SORT_COLUMNS = {
@@ -47,7 +49,7 @@ class LogQuery:
     end_time: datetime | None = None
     page: int = 1
     page_size: int = 100
-    sort_by: str = "-id"
+    sort_by: str = DEFAULT_SORT
 
     def validate(self) -> None:
         if self.page < 1:

@@ -127,7 +127,7 @@ def _query(request: Request, body: ListBody | None) -> queries.LogQuery:
         end_time=_when(params, "end_time"),
         page=_int(params, "page", 1),
         page_size=_int(params, "page_size", 100),
-        sort_by=params.get("sort_by") or "-id",
+        sort_by=params.get("sort_by") or queries.DEFAULT_SORT,
     )
 
 
