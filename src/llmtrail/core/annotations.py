@@ -65,8 +65,8 @@ def annotate(
     annotations: list[Annotation],
     source: str,
     allowed: tuple[str, ...] = EDITABLE_FIELDS,
-) -> list[Row]:
-    """Apply every annotation or none; returns the updated rows in request order."""
+) -> list[dict[str, Any]]:
+    """Apply every annotation or none; returns the updated logs' columns in request order."""
     for index, item in enumerate(annotations):
         check(item.changes, ("logs", index), allowed)
     now = utcnow()
@@ -82,13 +82,14 @@ def annotate(
         if missing:
             raise Invalid(missing)
         current = {uid: dict(row._mapping) for uid, row in found.items()}
+        changes = []
         for item in annotations:
             row = current[item.unique_id]
             values = _new_values(row, item.changes)
-            record(conn, principal, row, values, source, now)
+            changes.append((dict(row), values))
             row.update(values)
-        updated = store.get_many(conn, principal.org_id, current)
-    return [updated[a.unique_id] for a in annotations]
+        record_many(conn, principal, changes, source, now)
+    return [current[a.unique_id] for a in annotations]
 
 
 def record(
@@ -100,9 +101,18 @@ def record(
     now: datetime,
 ) -> None:
     """Change a log's columns and append one revision per changed field: who, when, old, new."""
-    if not values:
-        return
-    store.update_fields(conn, row["id"], values)
+    record_many(conn, principal, [(row, values)], source, now)
+
+
+def record_many(
+    conn: Connection,
+    principal: Principal,
+    changes: list[tuple[Mapping[str, Any], dict[str, Any]]],
+    source: str,
+    now: datetime,
+) -> None:
+    """`record` for many (row, new values) pairs, applied in order, in one statement per kind."""
+    store.update_many(conn, [(row["id"], values) for row, values in changes if values])
     store.add_revisions(
         conn,
         [
@@ -116,6 +126,7 @@ def record(
                 "old_value": row[name],
                 "new_value": new,
             }
+            for row, values in changes
             for name, new in values.items()
         ],
     )

@@ -82,20 +82,20 @@ class Node:
 
     def totals(self) -> dict[str, Any]:
         """Tokens and costs summed over the subtree; its time span widened to cover it."""
-        rows = [node.row for node in self.walk()]
-        sums: dict[str, Any] = {}
-        for name in SUMMED:
-            sums[name] = _sum(r._mapping[name] for r in rows)
-        starts = [r.start_time for r in rows if r.start_time is not None]
-        ends = [r.end_time for r in rows if r.end_time is not None]
-        sums["start_time"] = min(starts, default=None)
-        sums["end_time"] = max(ends, default=None)
+        sums: dict[str, Any] = dict.fromkeys(SUMMED)
+        start, end = None, None
+        for node in self.walk():
+            row = node.row
+            for name in SUMMED:
+                value = getattr(row, name)
+                if value is not None:
+                    sums[name] = value if sums[name] is None else sums[name] + value
+            if row.start_time is not None and (start is None or row.start_time < start):
+                start = row.start_time
+            if row.end_time is not None and (end is None or row.end_time > end):
+                end = row.end_time
+        sums["start_time"], sums["end_time"] = start, end
         return sums
-
-
-def _sum(values: Iterator[Any]) -> Any:
-    present = [v for v in values if v is not None]
-    return sum(present) if present else None
 
 
 def subtree(engine: Engine, principal: Principal, unique_id: str) -> tuple[Node, Row]:

@@ -17,7 +17,7 @@ def _json_dumps(value: object) -> str:
 
 def _json_loads(value: str | int | float) -> object:
     """SQLite gives a JSON column NUMERIC affinity, so a bare JSON number comes back a number."""
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):  # a tuple: a union object would be built per call
         return value
     return orjson.loads(value)
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Row,
     Text,
     and_,
+    bindparam,
     cast,
     delete,
     func,
@@ -81,8 +82,21 @@ def summary(conn: Connection, where: ColumnElement[bool]) -> Row:
     return conn.execute(query).one()
 
 
-def update_fields(conn: Connection, log_pk: int, values: dict[str, Any]) -> None:
-    conn.execute(update(logs).where(logs.c.id == log_pk).values(**values))
+def update_many(conn: Connection, changes: Sequence[tuple[int, dict[str, Any]]]) -> None:
+    """Set columns of many logs by primary key, in order: one executemany per set of columns."""
+    runs: list[tuple[tuple[str, ...], list[dict[str, Any]]]] = []
+    for log_pk, values in changes:
+        columns = tuple(values)
+        if not runs or runs[-1][0] != columns:
+            runs.append((columns, []))
+        runs[-1][1].append({"pk": log_pk, **{f"v_{c}": values[c] for c in columns}})
+    for columns, params in runs:
+        statement = (
+            update(logs)
+            .where(logs.c.id == bindparam("pk"))
+            .values({c: bindparam(f"v_{c}") for c in columns})
+        )
+        conn.execute(statement, params)
 
 
 def add_revisions(conn: Connection, revisions: list[dict[str, Any]]) -> None:

@@ -29,7 +29,7 @@ from llmtrail.api.humanloop.translate import (
     to_log_data,
     version_ids,
 )
-from llmtrail.api.routing import OrjsonRoute
+from llmtrail.api.routing import JSONBody, OrjsonRoute
 from llmtrail.core import files, lifecycle, queries, traces
 from llmtrail.core.errors import Invalid, NotFound
 from llmtrail.core.files import LOG_TYPES, FileRef, FileType
@@ -200,8 +200,9 @@ def _log_with_trace(backend: Backend, who: Principal, log_id: str) -> dict[str, 
 @router.get("/logs/{id}", summary="Get a Log, with its trace children")
 def get_log(
     id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
-) -> dict[str, Any]:
-    return _log_with_trace(backend, who, id)
+) -> JSONBody:
+    # Straight to orjson: a 20,000-span trace is tens of megabytes of nested dicts.
+    return JSONBody(_log_with_trace(backend, who, id))
 
 
 def _naive(value: datetime | None) -> datetime | None:

@@ -7,6 +7,7 @@ out a stored row becomes the log object the Keywords AI SDKs parse.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -191,9 +192,9 @@ def _json_text(value: Any) -> str | None:
     return orjson.dumps(value).decode()
 
 
-def log_object(row: Row) -> dict[str, Any]:
+def log_object(row: Row | Mapping[str, Any]) -> dict[str, Any]:
     """A stored log in the Keywords AI shape (the Get-a-span object of contract §1.4)."""
-    r = row._mapping
+    r = row._mapping if isinstance(row, Row) else row
     out: dict[str, Any] = dict(r["extra"] or {})
     for name in LOG_FIELDS:
         if name != "extra":
