@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Connection, Engine
 
 from llmtrail.core import events, lifecycle, queries
+from llmtrail.core.errors import Invalid
 from llmtrail.core.ingest import write_logs
 from llmtrail.core.keys import Principal, authenticate, create_key
 from llmtrail.core.logs import LogData
@@ -97,3 +98,20 @@ def test_completing_publishes_and_a_failing_handler_rolls_the_completion_back(
     )
     mine = [e.unique_ids for e in seen if e.org_id == principal.org_id]
     assert mine.count(("flow",)) == 2, "published by the rolled-back try and the real one only"
+
+
+def test_a_log_created_without_status_is_finished_once(engine, principal, seen) -> None:
+    write(engine, principal, LogData(unique_id="call", model="gpt-4o"))
+    ended = queries.get_log(engine, principal, "call").end_time
+
+    row = lifecycle.update_log(
+        engine, principal, "call", {"log_status": "complete"}, names=NAMES, source="test"
+    )
+    assert row.log_status == "complete" and row.end_time == ended, "already ended when stored"
+    with pytest.raises(Invalid) as refused:
+        lifecycle.update_log(
+            engine, principal, "call", {"log_status": "incomplete"}, names=NAMES, source="test"
+        )
+    assert refused.value.errors[0].loc == ("log_status",)
+    mine = [e.unique_ids for e in seen if e.org_id == principal.org_id]
+    assert mine == [("call",)], "published when stored, not again"

@@ -76,7 +76,9 @@ def update_log(
         if errors:
             raise Invalid(errors)
         now = utcnow()
-        completing = status == COMPLETE and current["log_status"] != COMPLETE
+        # Only an incomplete log completes; one created without a status was taken as finished
+        # when stored (its end_time set, LogsCompleted published) and only records the status.
+        completing = status == COMPLETE and current["log_status"] == INCOMPLETE
         if status is not None and status != current["log_status"]:
             values["log_status"] = status
         if "error_message" in values:
@@ -102,6 +104,14 @@ def _rule_errors(
     status_field = names["log_status"]
     if status is not None and status not in STATUSES:
         return [FieldError((status_field,), "must be 'complete' or 'incomplete'", "enum")]
+    if current["log_status"] is None and status == INCOMPLETE:
+        return [
+            FieldError(
+                (status_field,),
+                "a log created without log_status is already finished; it cannot become incomplete",
+                "log_complete",
+            )
+        ]
     if current["log_status"] == COMPLETE:
         errors = []
         if status == INCOMPLETE:
