@@ -1,0 +1,105 @@
+"""The hot pages reach `logs` through an index, never a full-table scan (checked with EXPLAIN).
+
+The statements are the ones the real read functions send, captured from the engine, then
+explained on the same connection. On PostgreSQL sequential scans are priced out
+(`enable_seqscan=off`), so a Seq Scan in the plan means no index could serve the query.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event
+
+from llmtrail.core import annotations, queries, traces
+from llmtrail.core.filters import parse_filters
+from llmtrail.core.ids import utcnow
+from llmtrail.core.keys import Principal, authenticate, create_key
+
+
+@pytest.fixture
+def principal(engine: Engine) -> Principal:
+    _, key = create_key(engine, org=f"plans-{uuid.uuid4().hex[:8]}")
+    found = authenticate(engine, key)
+    assert found is not None
+    return found
+
+
+@contextmanager
+def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    statements: list[tuple[str, Any]] = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if "logs" in statement and statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def plan(engine: Engine, statement: str, parameters: Any) -> list[str]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            return [row[-1] for row in rows]
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        return [row[0] for row in conn.exec_driver_sql(f"EXPLAIN {statement}", parameters)]
+
+
+def full_scans(engine: Engine, lines: list[str]) -> list[str]:
+    if engine.dialect.name == "sqlite":
+        return [line for line in lines if line.startswith("SCAN logs")]
+    return [line for line in lines if "Seq Scan on logs" in line]
+
+
+def week(**filters: Any) -> queries.LogQuery:
+    now = utcnow()
+    group = parse_filters(filters) if filters else parse_filters({})
+    return queries.LogQuery(filters=group, start_time=now - timedelta(days=7), end_time=now)
+
+
+HOT_PAGES: dict[str, Callable[[Engine, Principal], Any]] = {
+    "list newest 100": lambda e, p: queries.list_logs(e, p, week()),
+    "list by model": lambda e, p: queries.list_logs(
+        e, p, week(model={"operator": "", "value": "gpt-4o"})
+    ),
+    "list by metadata key": lambda e, p: queries.list_logs(
+        e, p, week(metadata__tenant={"operator": "", "value": "acme"})
+    ),
+    "list by customer": lambda e, p: queries.list_logs(
+        e, p, week(customer_identifier={"operator": "", "value": "c-1"})
+    ),
+    "summary": lambda e, p: queries.summarize(e, p, week()),
+    "get one": lambda e, p: _missing_ok(lambda: queries.get_log(e, p, "nope")),
+    "trace": lambda e, p: _missing_ok(lambda: traces.subtree(e, p, "nope")),
+    "file logs": lambda e, p: queries.file_logs(e, p, queries.FileLogQuery(file_id="fl_x")),
+    "batch update lookup": lambda e, p: _missing_ok(
+        lambda: annotations.annotate(e, p, [annotations.Annotation("nope", {"note": "x"})], "t")
+    ),
+}
+
+
+def _missing_ok(call: Callable[[], Any]) -> None:
+    try:
+        call()
+    except Exception as exc:  # the plan is what matters here, not the empty answer
+        if type(exc).__name__ not in ("NotFound", "Invalid"):
+            raise
+
+
+@pytest.mark.parametrize("page", list(HOT_PAGES))
+def test_hot_pages_use_an_index(engine: Engine, principal: Principal, page: str) -> None:
+    with captured(engine) as statements:
+        HOT_PAGES[page](engine, principal)
+    assert statements, "the page queried logs"
+    for statement, parameters in statements:
+        lines = plan(engine, statement, parameters)
+        assert not full_scans(engine, lines), f"{page}: {statement}\n" + "\n".join(lines)
