@@ -23,8 +23,16 @@ RESULTS = Path(__file__).parent / "results" / "latest.json"
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--size", type=int, default=1_000_000, help="logs stored for the reads")
-    parser.add_argument("--ingest", type=int, default=100_000, help="logs per ingest run")
+    parser.add_argument(
+        "--size", type=int, default=200_000, help="logs stored for the reads (targets: 1000000)"
+    )
+    parser.add_argument("--ingest", type=int, default=100_000, help="logs for the bulk ingest")
+    parser.add_argument(
+        "--hl-ingest",
+        type=int,
+        default=30_000,
+        help="single-log Humanloop requests (each one is a request: keeps the default run short)",
+    )
     parser.add_argument("--clients", type=int, default=8, help="concurrent ingest clients")
     parser.add_argument(
         "--only", choices=["sqlite", "postgresql"], help="run one backend (default: both)"
@@ -52,7 +60,12 @@ def main() -> None:
     document = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "args": {"size": args.size, "ingest": args.ingest, "clients": args.clients},
+        "args": {
+            "size": args.size,
+            "ingest": args.ingest,
+            "hl_ingest": args.hl_ingest,
+            "clients": args.clients,
+        },
         "seconds": round(time.monotonic() - started, 1),
         "results": results,
         "targets": report.TARGETS,

@@ -128,9 +128,9 @@ def humanloop_ingest(srv: Server, args: argparse.Namespace, out: dict) -> None:
             "/v5/prompts/log",
             _json(data.prompt_log(rng, pool, flows[i % args.clients] if i % 4 == 0 else None)),
         )
-        for i in range(args.ingest)
+        for i in range(args.hl_ingest)
     ]
-    figures = _ingest(srv, key, requests, args.clients, args.ingest + len(flows))
+    figures = _ingest(srv, key, requests, args.clients, args.hl_ingest + len(flows))
     out.update({f"humanloop_ingest_{name}": value for name, value in figures.items()})
 
 
