@@ -47,7 +47,9 @@ def main() -> None:
 
     backends = [args.only] if args.only else ["sqlite", "postgresql"]
     started = time.monotonic()
-    results: dict[str, dict[str, float]] = {}
+    # `--only` adds to the figures already written, so the two backends can be run apart.
+    previous = orjson.loads(args.out.read_bytes()) if args.only and args.out.exists() else {}
+    results: dict[str, dict[str, float]] = previous.get("results", {})
     for backend in backends:
         srv, pg_name = server.start(backend, args.pg_url)
         try:
@@ -57,6 +59,7 @@ def main() -> None:
             if pg_name:
                 server.drop_database(args.pg_url, pg_name)
             shutil.rmtree(srv.data_dir, ignore_errors=True)
+        print(report.table({backend: results[backend]}), flush=True)
     document = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
@@ -72,6 +75,7 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    print()
     print(report.table(results))
     print(f"\n{document['seconds']} s; written to {args.out}")
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from llmtrail.core.errors import Conflict
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import create_key
 from llmtrail.store.database import make_engine
+from llmtrail.store.statistics import MINIMUM_ROWS
 from llmtrail.store.tables import logs
 from llmtrail.store.writer import GroupCommitWriter, Submission
 
@@ -110,3 +112,27 @@ def test_after_hook_runs_in_the_same_transaction(engine: Engine, org_id: int) ->
         writer.submit(Submission([(logs, [row(org_id)])], after=explode)).result(10)
     writer.close()
     assert count(engine, org_id) == 0, "a failed hook rolls the rows back"
+
+
+def test_the_writer_keeps_postgresql_statistics_fresh(engine: Engine, org_id: int) -> None:
+    """Past 10,000 new rows the writer runs ANALYZE, so plans never rest on an empty table's
+    estimates (this machine's PostgreSQL runs without autovacuum, as some deployments do)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite picks the unique index without statistics")
+    with engine.connect() as conn:
+        before = conn.scalar(
+            text("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'logs'")
+        )
+    writer = GroupCommitWriter(engine)
+    writer.submit(Submission([(logs, [row(org_id) for _ in range(MINIMUM_ROWS)])])).result(30)
+    writer.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            after = conn.scalar(
+                text("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'logs'")
+            )
+        if after > before:
+            return
+        time.sleep(0.2)
+    pytest.fail("no ANALYZE ran after 10,000 new rows")

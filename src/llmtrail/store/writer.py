@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from llmtrail.core.errors import Conflict, DomainError
 from llmtrail.store.bulk import insert_rows
 from llmtrail.store.database import begin_write
+from llmtrail.store.statistics import Analyzer
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class Submission:
 class GroupCommitWriter:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._analyzer = Analyzer(engine)
         self._queue: queue.SimpleQueue[Submission | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="llmtrail-writer", daemon=True)
         self._thread.start()
@@ -93,6 +95,7 @@ class GroupCommitWriter:
             return
         for submission in batch:
             submission.future.set_result(None)
+        self._analyzer.wrote(sum(submission.size for submission in batch))
 
 
 def _apply(conn: Connection, batch: list[Submission]) -> None:

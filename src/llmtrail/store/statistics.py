@@ -1,0 +1,57 @@
+"""Planner statistics on PostgreSQL, kept fresh by the write path itself.
+
+PostgreSQL plans from the statistics that ANALYZE gathers, normally run by autovacuum. Where
+autovacuum is off, or lags a table that grows by thousands of rows a second, a stale estimate
+can send a lookup by `(org_id, unique_id)` down the wrong index: measured 170 ms instead of
+a fraction of one on 280,000 logs. So the writer counts the rows it commits and, once the
+table has grown by a tenth since the last ANALYZE, runs one in a thread of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import Engine, text
+
+log = logging.getLogger(__name__)
+
+GROWTH = 0.1  # autovacuum's default analyze scale factor
+MINIMUM_ROWS = 10_000
+
+
+class Analyzer:
+    def __init__(self, engine: Engine, tables: tuple[str, ...] = ("logs",)) -> None:
+        self._engine = engine
+        self._tables = tables
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._analyzed = 0
+        self._running = False
+
+    def wrote(self, rows: int) -> None:
+        """Count committed rows; start an ANALYZE when enough have arrived since the last."""
+        if self._engine.dialect.name != "postgresql":
+            return  # SQLite's planner picks the unique index without statistics
+        with self._lock:
+            self._pending += rows
+            due = self._pending >= max(MINIMUM_ROWS, GROWTH * self._analyzed)
+            if not due or self._running:
+                return
+            self._running, counted = True, self._pending
+        threading.Thread(target=self._analyze, args=(counted,), daemon=True).start()
+
+    def _analyze(self, counted: int) -> None:
+        try:
+            with self._engine.connect() as conn:
+                for table in self._tables:
+                    conn.execute(text(f"ANALYZE {table}"))
+                conn.commit()
+            with self._lock:
+                self._pending -= counted
+                self._analyzed += counted
+        except Exception:  # statistics are an optimisation: a failure must not stop writes
+            log.exception("ANALYZE failed")
+        finally:
+            with self._lock:
+                self._running = False
