@@ -115,8 +115,8 @@ def test_after_hook_runs_in_the_same_transaction(engine: Engine, org_id: int) ->
 
 
 def test_the_writer_keeps_postgresql_statistics_fresh(engine: Engine, org_id: int) -> None:
-    """Past 10,000 new rows the writer runs ANALYZE, so plans never rest on an empty table's
-    estimates (this machine's PostgreSQL runs without autovacuum, as some deployments do)."""
+    """Past 10,000 new rows the writer runs VACUUM (ANALYZE), so plans never rest on an empty
+    table's estimates (this machine's PostgreSQL runs without autovacuum, as some do)."""
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite picks the unique index without statistics")
     with engine.connect() as conn:
@@ -135,4 +135,4 @@ def test_the_writer_keeps_postgresql_statistics_fresh(engine: Engine, org_id: in
         if after > before:
             return
         time.sleep(0.2)
-    pytest.fail("no ANALYZE ran after 10,000 new rows")
+    pytest.fail("no VACUUM (ANALYZE) ran after 10,000 new rows")

@@ -43,6 +43,10 @@ def make_engine(url: str) -> Engine:
         url,
         json_serializer=_json_dumps,
         json_deserializer=orjson.loads,
+        # psycopg prepares a statement run five times; PostgreSQL may then plan it once for
+        # any parameters, and a plan good for one org's hour can scan a million rows for
+        # another's week. Plan each execution for its own values.
+        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
         pool_size=16,
         max_overflow=16,
         pool_pre_ping=True,
