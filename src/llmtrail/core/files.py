@@ -161,15 +161,28 @@ class _VersionCache:
 _cache = _VersionCache()
 
 
+def _cache_key(principal: Principal, ref: FileRef) -> tuple[Any, ...] | None:
+    if ref.version_id is not None:
+        return (principal.org_id, "version", ref.version_id)
+    if ref.kernel is not None:
+        return (principal.org_id, ref.type, ref.id or ref.path, kernel_hash(ref.kernel))
+    return None
+
+
+def cached_for_log(principal: Principal, ref: FileRef) -> Row | None:
+    """`resolve_for_log` when the answer is known without touching the database (else None),
+    so the hot path of a busy client needs no worker thread."""
+    key = _cache_key(principal, ref)
+    row = _cache.get(key) if key is not None else None
+    return _check_version(ref, row) if row is not None else None
+
+
 def resolve_for_log(engine: Engine, principal: Principal, ref: FileRef) -> Row:
     """The version a new log is written against: the one its kernel names (made if new), the
     `version_id` asked for, or else the File's newest version (a new File when the path is new).
     """
-    if ref.version_id is not None:
-        key: tuple[Any, ...] = (principal.org_id, "version", ref.version_id)
-    elif ref.kernel is not None:
-        key = (principal.org_id, ref.type, ref.id or ref.path, kernel_hash(ref.kernel))
-    else:
+    key = _cache_key(principal, ref)
+    if key is None:
         return _newest_or_new(engine, principal, ref)
     row = _cache.get(key)
     if row is None:
@@ -178,6 +191,10 @@ def resolve_for_log(engine: Engine, principal: Principal, ref: FileRef) -> Row:
         else:
             row = upsert(engine, principal, ref)
         _cache.put(key, row)
+    return _check_version(ref, row)
+
+
+def _check_version(ref: FileRef, row: Row) -> Row:
     if ref.version_id is not None and (ref.id or ref.path) not in (None, row.file_id, row.path):
         raise Invalid.at("version_id", f"version '{ref.version_id}' is not of this File")
     return row

@@ -84,7 +84,9 @@ def _make_log_route(file_type: FileType) -> None:
             kernel=_kernel(file_type, body),
             version_id=version_id,
         )
-        version = await run_in_threadpool(files.resolve_for_log, engine, who, ref)
+        version = files.cached_for_log(who, ref) or await run_in_threadpool(
+            files.resolve_for_log, engine, who, ref
+        )
         parent_id = evaluator_parent_id(body)
         parent, check = None, None
         if parent_id:
