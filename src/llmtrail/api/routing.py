@@ -8,7 +8,10 @@ large answers (a 20,000-span trace).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import gc
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -20,6 +23,33 @@ from fastapi.routing import APIRoute
 class JSONBody(JSONResponse):
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+_pauses = 0
+_pauses_lock = threading.Lock()
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a large answer is built (the collector stays global).
+
+    Building a 20,000-span trace allocates about a million dicts, lists and strings that all
+    stay alive until the answer is sent; CPython's collector rescans them again and again as
+    they accumulate, a third of the time. They hold no reference cycles: reference counting
+    frees them when the answer is gone. Overlapping requests keep the pause until the last
+    one ends.
+    """
+    global _pauses
+    with _pauses_lock:
+        _pauses += 1
+        gc.disable()
+    try:
+        yield
+    finally:
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0:
+                gc.enable()
 
 
 class _OrjsonRequest(Request):

@@ -8,7 +8,7 @@ A complete log is closed: it takes no new children.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,19 @@ SUMMED = (
     "completion_cost",
     "cost",
 )  # evaluator logs hang under the log they judge, not in its trace
+# What this module reads of every log of a trace to link and total it.
+STRUCTURE = (
+    "unique_id",
+    "log_type",
+    "log_status",
+    "file_id",
+    "trace_unique_id",
+    "span_unique_id",
+    "span_parent_id",
+    "start_time",
+    "end_time",
+    *SUMMED,
+)
 
 
 def _closed(parent_id: str, loc: str) -> Invalid:
@@ -98,15 +111,21 @@ class Node:
         return sums
 
 
-def subtree(engine: Engine, principal: Principal, unique_id: str) -> tuple[Node, Row]:
-    """A log with everything nested under it, and the root of its trace, from one query."""
+def subtree(
+    engine: Engine, principal: Principal, unique_id: str, columns: Iterable[str] = ()
+) -> tuple[Node, Row]:
+    """A log with everything nested under it, and the root of its trace, from one query.
+
+    The logs of the trace carry the `columns` the caller reads besides `STRUCTURE`.
+    """
     with engine.connect() as conn:
         row = store.get_by_unique_id(conn, principal.org_id, unique_id)
         if row is None:
             raise NotFound("Log not found")
         if row.trace_unique_id is None:
             return Node(row), row
-        rows = store.trace_rows(conn, principal.org_id, row.trace_unique_id)
+        wanted = dict.fromkeys((*STRUCTURE, *columns))
+        rows = store.trace_rows(conn, principal.org_id, row.trace_unique_id, wanted)
     nodes = build(rows)
     root = nodes.get(row.trace_unique_id)
     return nodes[row.unique_id], root.row if root else row

@@ -44,6 +44,7 @@ def flow_with_children(hl: Humanloop):
         output_tokens=10,
         prompt_cost=0.002,
         output_cost=0.003,
+        metadata={"ticket": 7, "tags": ["parcel", "ünïcode"]},
         start_time=datetime.now(UTC) - timedelta(seconds=60),
         trace_parent_id=flow.id,
     )
@@ -102,6 +103,9 @@ def test_logs_get_nests_trace_children_and_sums_the_trace(hl: Humanloop) -> None
     assert [c["id"] for c in children[0]["trace_children"]] == [grandchild.id]
     assert children[0]["trace_id"] == flow.id and children[0]["trace_parent_id"] == flow.id
     assert children[0]["trace_flow_id"] == flow.flow_id
+    assert children[0]["messages"] == [{"role": "user", "content": "Where is my parcel?"}]
+    assert children[0]["output_message"] == {"role": "assistant", "content": "Let me check."}
+    assert children[0]["metadata"] == {"ticket": 7, "tags": ["parcel", "ünïcode"]}
     assert got["prompt_tokens"] == 40 and got["output_tokens"] == 10
     assert got["prompt_cost"] == pytest.approx(0.002) and got["output_cost"] == pytest.approx(0.003)
     started = datetime.fromisoformat(got["start_time"].replace("Z", "+00:00"))

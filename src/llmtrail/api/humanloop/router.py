@@ -20,6 +20,7 @@ from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.humanloop import schemas
 from llmtrail.api.humanloop.translate import (
     FIELDS,
+    LOG_COLUMNS,
     Files,
     created,
     evaluator_parent_id,
@@ -29,7 +30,7 @@ from llmtrail.api.humanloop.translate import (
     to_log_data,
     version_ids,
 )
-from llmtrail.api.routing import JSONBody, OrjsonRoute
+from llmtrail.api.routing import JSONBody, OrjsonRoute, collection_paused
 from llmtrail.core import files, lifecycle, queries, traces
 from llmtrail.core.errors import Invalid, NotFound
 from llmtrail.core.files import LOG_TYPES, FileRef, FileType
@@ -120,7 +121,7 @@ def _update(
     body: BaseModel | None,
     file_type: FileType,
     file_id: str | None,
-) -> dict[str, Any]:
+) -> JSONBody:
     data = body.model_dump(exclude_unset=True) if body is not None else {}
     columns, extra = split_fields(data)
     if extra:
@@ -135,7 +136,7 @@ def _update(
         file_id=file_id,
         source=f"humanloop:{file_type.value}s.update_log",
     )
-    return _log_with_trace(backend, who, log_id)
+    return JSONBody(_log_with_trace(backend, who, log_id))
 
 
 @router.patch("/flows/logs/{log_id}", summary="Update a Flow Log (seed 002)")
@@ -144,7 +145,7 @@ def update_flow_log(
     body: schemas.FlowLogUpdate | None = Body(None),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
-) -> dict[str, Any]:
+) -> JSONBody:
     return _update(backend, who, log_id, body, FileType.FLOW, None)
 
 
@@ -155,7 +156,7 @@ def update_agent_log(
     body: schemas.FlowLogUpdate | None = Body(None),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
-) -> dict[str, Any]:
+) -> JSONBody:
     return _update(backend, who, log_id, body, FileType.AGENT, id)
 
 
@@ -166,7 +167,7 @@ def update_prompt_log(
     body: schemas.PromptLogUpdate | None = Body(None),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
-) -> dict[str, Any]:
+) -> JSONBody:
     return _update(backend, who, log_id, body, FileType.PROMPT, id)
 
 
@@ -177,7 +178,7 @@ def update_tool_log(
     body: schemas.ToolLogUpdate | None = Body(None),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
-) -> dict[str, Any]:
+) -> JSONBody:
     return _update(backend, who, log_id, body, FileType.TOOL, id)
 
 
@@ -188,7 +189,7 @@ def _files_of(backend: Backend, who: Principal, rows: list[Any]) -> Files:
 
 def _log_with_trace(backend: Backend, who: Principal, log_id: str) -> dict[str, Any]:
     """A log with its evaluations and its trace children, nested all the way down."""
-    node, root = traces.subtree(backend.engine, who, log_id)
+    node, root = traces.subtree(backend.engine, who, log_id, LOG_COLUMNS)
     rows = [n.row for n in node.walk()] + [e for n in node.walk() for e in n.evaluations]
     return log_response(
         node.row,
@@ -204,7 +205,8 @@ def get_log(
     id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> JSONBody:
     # Straight to orjson: a 20,000-span trace is tens of megabytes of nested dicts.
-    return JSONBody(_log_with_trace(backend, who, id))
+    with collection_paused():
+        return JSONBody(_log_with_trace(backend, who, id))
 
 
 def _naive(value: datetime | None) -> datetime | None:
@@ -227,7 +229,7 @@ def list_logs(
     include_trace_children: bool = False,
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
-) -> dict[str, Any]:
+) -> JSONBody:
     in_trace = in_trace_filter[0] if in_trace_filter and len(set(in_trace_filter)) == 1 else None
     query = queries.FileLogQuery(
         file_id=file_id,
@@ -259,7 +261,7 @@ def list_logs(
                 row, page_files, trace_flow_id=flows.get(row.trace_unique_id), parent=parent
             )
         )
-    return {"records": records, "page": page, "size": size, "total": total}
+    return JSONBody({"records": records, "page": page, "size": size, "total": total})
 
 
 @router.delete("/logs", status_code=204, summary="Delete Logs by id")

@@ -211,6 +211,34 @@ def _text(value: Any) -> str | None:
     return orjson.dumps(value).decode()
 
 
+# The columns `log_response` reads, so that a trace is fetched with these alone.
+LOG_COLUMNS = (
+    "unique_id",
+    "log_type",
+    "log_status",
+    "version_id",
+    "trace_unique_id",
+    "span_parent_id",
+    "start_time",
+    "end_time",
+    "created_at",
+    "input",
+    "output",
+    "prompt_messages",
+    "completion_message",
+    "error_message",
+    "metadata",
+    "extra",
+    "latency",
+    "customer_identifier",
+    "prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "prompt_cost",
+    "completion_cost",
+)
+
+
 def log_response(
     row: Row,
     files: Files,
