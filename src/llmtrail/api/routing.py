@@ -2,8 +2,9 @@
 
 Starlette parses request bodies with the standard library's `json`, several times slower
 than orjson on a 500-log bulk body; FastAPI's own `ORJSONResponse` is deprecated. A route
-returning `JSONBody(...)` skips FastAPI's `jsonable_encoder` pass, which matters for the
-large answers (a 20,000-span trace).
+returning `JSONBody(...)` skips FastAPI's validation and encoding of its answer, which
+matters for answers made of many logs (a list page, a batch-update of 1,000 logs, a
+20,000-span trace).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     and_,
+    any_,
     bindparam,
     cast,
     delete,
@@ -21,12 +22,25 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 
 from llmtrail.store.tables import log_revisions, logs
 
 
 def org_scope(org_id: int, *clauses: ColumnElement[bool] | None) -> ColumnElement[bool]:
     return and_(logs.c.org_id == org_id, *(c for c in clauses if c is not None))
+
+
+def _one_of(conn: Connection, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL as one array parameter (`= ANY(...)`).
+
+    An expanded IN is a new statement text for every list length, with a placeholder per
+    value: psycopg parses each one afresh and never reuses a prepared statement for it, a
+    fifth of a 1,000-log batch-update. The array keeps one text for any list.
+    """
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(list(values))
 
 
 def get_by_unique_id(conn: Connection, org_id: int, unique_id: str) -> Row | None:
@@ -72,7 +86,7 @@ def get_many(conn: Connection, org_id: int, unique_ids: Iterable[str]) -> dict[s
     found: dict[str, Row] = {}
     for start in range(0, len(ids), 500):  # stay under every driver's bound-parameter limit
         chunk = ids[start : start + 500]
-        query = select(logs).where(logs.c.org_id == org_id, logs.c.unique_id.in_(chunk))
+        query = select(logs).where(logs.c.org_id == org_id, _one_of(conn, logs.c.unique_id, chunk))
         found.update((row.unique_id, row) for row in conn.execute(query))
     return found
 
@@ -137,7 +151,7 @@ def delete_many(conn: Connection, org_id: int, unique_ids: Sequence[str]) -> lis
     """Delete logs; returns the File version of each deleted one (None where it has none)."""
     result = conn.execute(
         delete(logs)
-        .where(logs.c.org_id == org_id, logs.c.unique_id.in_(list(unique_ids)))
+        .where(logs.c.org_id == org_id, _one_of(conn, logs.c.unique_id, unique_ids))
         .returning(logs.c.version_id)
     )
     return [row.version_id for row in result]

@@ -42,6 +42,25 @@ def test_batch_update_exactly_as_seed_000(api: httpx.Client) -> None:
     assert log_a["output"] == "a" and log_a["model"] == "gpt-4o", "telemetry is untouched"
 
 
+def test_batch_update_of_a_thousand_logs_in_request_order(api: httpx.Client) -> None:
+    """More ids than one lookup statement takes: every log found, updated and answered."""
+    for _ in range(2):
+        logs = [{"model": "gpt-4o", "input": "q", "output": "a"} for _ in range(500)]
+        assert api.post("/api/request-logs/bulk/", json={"logs": logs}).json()["error_count"] == 0
+    listed = api.post("/api/request-logs/list/?page_size=1000", json={}).json()["results"]
+    ids = [log["unique_id"] for log in reversed(listed)]
+    assert len(ids) == 1000
+    items = [{"unique_id": uid, "note": f"n{i}"} for i, uid in enumerate(ids)]
+    response = api.patch("/api/request-logs/batch-update/", json={"logs": items})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["updated_count"] == 1000
+    assert [(log["unique_id"], log["note"]) for log in body["logs"]] == [
+        (uid, f"n{i}") for i, uid in enumerate(ids)
+    ]
+    assert get(api, ids[777])["note"] == "n777"
+
+
 def test_batch_update_refuses_telemetry_whole_and_applies_nothing(api: httpx.Client) -> None:
     a, b = create(api), create(api)
     before = get(api, a)

@@ -11,14 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request, Response
-from fastapi.responses import ORJSONResponse
 from pydantic import ValidationError
 
 from llmtrail.api.auth import principal
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.keywords.schemas import BatchUpdate, BulkCreate, CreateLog, ListBody
 from llmtrail.api.keywords.translate import created_object, log_object, to_log_data
-from llmtrail.api.routing import OrjsonRoute
+from llmtrail.api.routing import JSONBody, OrjsonRoute
 from llmtrail.core import annotations, queries
 from llmtrail.core.errors import FieldError, Invalid, NotFound, dotted
 from llmtrail.core.filters import combine, parse_filters, parse_quick_filters
@@ -149,18 +148,20 @@ def list_logs(
     body: ListBody | None = Body(default=None),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
-) -> dict[str, Any]:
+) -> JSONBody:
     query = _query(request, body)
     total, rows = queries.list_logs(backend.engine, who, query)
     more = query.page * query.page_size < total
-    return {
-        "count": total,
-        "next": str(request.url.include_query_params(page=query.page + 1)) if more else None,
-        "previous": str(request.url.include_query_params(page=query.page - 1))
-        if query.page > 1
-        else None,
-        "results": [log_object(row) for row in rows],
-    }
+    return JSONBody(
+        {
+            "count": total,
+            "next": str(request.url.include_query_params(page=query.page + 1)) if more else None,
+            "previous": str(request.url.include_query_params(page=query.page - 1))
+            if query.page > 1
+            else None,
+            "results": [log_object(row) for row in rows],
+        }
+    )
 
 
 @route("POST", "/request-logs/summary/", summary="Aggregates over the matching logs")
@@ -179,7 +180,7 @@ def batch_update(
     body: BatchUpdate,
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
-) -> dict[str, Any]:
+) -> JSONBody:
     items, errors = [], []
     for index, raw in enumerate(body.logs):
         changes = dict(raw)
@@ -190,18 +191,20 @@ def batch_update(
     if errors:
         raise Invalid(errors)
     rows = annotations.annotate(backend.engine, who, items, "batch-update", BATCH_FIELDS)
-    return {
-        "message": f"{len(rows)} logs updated",
-        "updated_count": len(rows),
-        "logs": [log_object(row) for row in rows],
-    }
+    return JSONBody(
+        {
+            "message": f"{len(rows)} logs updated",
+            "updated_count": len(rows),
+            "logs": [log_object(row) for row in rows],
+        }
+    )
 
 
 @route("GET", "/request-logs/{unique_id}/", summary="Get one log")
 def get_log(
     unique_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
-) -> dict[str, Any]:
-    return log_object(queries.get_log(backend.engine, who, unique_id))
+) -> JSONBody:
+    return JSONBody(log_object(queries.get_log(backend.engine, who, unique_id)))
 
 
 @route("PATCH", "/request-logs/{unique_id}/", summary="Update one log's annotations")
@@ -214,7 +217,7 @@ def patch_log(
     queries.get_log(backend.engine, who, unique_id)  # 404 before any field complaint
     immutable = [name for name in body if name not in EDITABLE_FIELDS]
     if immutable:  # the documented answer for a telemetry field (contract §1.6)
-        return ORJSONResponse(
+        return JSONBody(
             {
                 "error": "Cannot update immutable field",
                 "detail": f"The field '{immutable[0]}' cannot be modified",
@@ -227,7 +230,7 @@ def patch_log(
         )
     except Invalid as exc:  # locations come as logs[0].field; a single patch names the field
         raise Invalid([FieldError(e.loc[2:], e.msg, e.type) for e in exc.errors]) from None
-    return log_object(row)
+    return JSONBody(log_object(row))
 
 
 @route("DELETE", "/request-logs/{unique_id}/", status_code=204, summary="Delete one log")
