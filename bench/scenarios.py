@@ -156,9 +156,9 @@ def fill(srv: Server, key: str, size: int) -> None:
     try:
         for chunk in spread(templates, size, days=7, seed=5):
             driver.insert(chunk)
-        if not driver.sqlite:  # as autovacuum would after a load this size
-            driver.conn.execute("ANALYZE logs")
-            driver.conn.commit()
+        if not driver.sqlite:  # as autovacuum, or llmtrail's own writer, would after this load
+            driver.conn.autocommit = True  # VACUUM cannot run inside a transaction block
+            driver.conn.execute("VACUUM (ANALYZE) logs")
     finally:
         driver.close()
 
