@@ -20,5 +20,7 @@ class Backend:
     keys: KeyCache
 
 
-def get_backend(request: Request) -> Backend:
+async def get_backend(request: Request) -> Backend:
+    """A coroutine although it never waits: FastAPI runs a plain-function dependency in a worker
+    thread, a thread hop on every request for one attribute read."""
     return request.app.state.backend
