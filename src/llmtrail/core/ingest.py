@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -12,6 +12,7 @@ from llmtrail.core import events
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import INCOMPLETE, LogData, finalize, to_row
+from llmtrail.core.traces import Attach
 from llmtrail.store import files
 from llmtrail.store.tables import logs
 from llmtrail.store.writer import GroupCommitWriter, Submission
@@ -21,23 +22,23 @@ async def write_logs(
     writer: GroupCommitWriter,
     principal: Principal,
     batch: Sequence[LogData],
-    check: Callable[[Connection], None] | None = None,
+    attach: Attach | None = None,
 ) -> list[dict[str, Any]]:
     """Store the logs atomically; returns their rows once the transaction holding them commits.
 
-    In that same transaction `check` may still refuse them (raising a domain error), their
-    File versions' counters move, and `LogsCompleted` is published for every log not left
-    incomplete, so follow-up work commits with the logs or not at all.
+    In that same transaction `attach` may still refuse them (raising a domain error) or link
+    them into a trace, their File versions' counters move, and `LogsCompleted` is published
+    for every log not left incomplete, so follow-up work commits with the logs or not at all.
     """
     now = utcnow()
     rows = [to_row(finalize(log, now), principal, now) for log in batch]
 
     def in_transaction(conn: Connection) -> None:
-        if check is not None:
-            check(conn)
         files.count_logs(conn, (row["version_id"] for row in rows), 1, now)
         done = tuple(row["unique_id"] for row in rows if row["log_status"] != INCOMPLETE)
         events.publish(conn, events.LogsCompleted(principal.org_id, done))
 
-    await asyncio.wrap_future(writer.submit(Submission([(logs, rows)], after=in_transaction)))
+    prepare = (lambda conn: attach(conn, rows)) if attach is not None else None
+    submission = Submission([(logs, rows)], after=in_transaction, prepare=prepare)
+    await asyncio.wrap_future(writer.submit(submission))
     return rows

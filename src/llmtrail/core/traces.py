@@ -44,40 +44,32 @@ STRUCTURE = (
 )
 
 
-def _closed(parent_id: str, loc: str) -> Invalid:
-    return Invalid.at(
-        loc, f"log '{parent_id}' is complete and accepts no new children", "log_complete"
-    )
+# Completes the rows of new logs inside the transaction that stores them (the writer's prepare).
+Attach = Callable[[Connection, list[dict[str, Any]]], None]
 
 
-def parent_log(
-    engine: Engine, principal: Principal, parent_id: str, loc: str, *, open_only: bool
-) -> Row:
-    """The log a new one hangs under: it must exist and, for a trace child, not be complete."""
-    with engine.connect() as conn:
-        parent = store.get_by_unique_id(conn, principal.org_id, parent_id)
-    if parent is None:
-        raise Invalid.at(loc, f"no log with id '{parent_id}'", "not_found")
-    if open_only and parent.log_status == COMPLETE:
-        raise _closed(parent_id, loc)
-    return parent
+def attach(principal: Principal, parent_id: str, loc: str, *, open_only: bool) -> Attach:
+    """Hang new logs under `parent_id`: it must exist and, for trace children, not be complete.
 
-
-def still_open(principal: Principal, parent_id: str, loc: str) -> Callable[[Connection], None]:
-    """The same rule, checked again inside the transaction that stores the child.
-
-    The parent row is share-locked there, so a concurrent completion either commits first
-    (and the child is refused) or waits until the child is stored.
+    The parent is read in the transaction that stores the children, share-locked there, so a
+    concurrent completion either commits first (and the children are refused) or waits until
+    they are stored; and a request costs no read of its own before it is queued.
     """
 
-    def check(conn: Connection) -> None:
-        parent = store.get_locked(conn, principal.org_id, parent_id, share=True)
-        if parent is None:
+    def prepare(conn: Connection, rows: list[dict[str, Any]]) -> None:
+        found = store.parent_link(conn, principal.org_id, parent_id)
+        if found is None:
             raise Invalid.at(loc, f"no log with id '{parent_id}'", "not_found")
-        if parent.log_status == COMPLETE:
-            raise _closed(parent_id, loc)
+        status, unique_id, trace_id, span_id = found
+        if open_only and status == COMPLETE:
+            raise Invalid.at(
+                loc, f"log '{parent_id}' is complete and accepts no new children", "log_complete"
+            )
+        for row in rows:
+            row["trace_unique_id"] = trace_id or unique_id
+            row["span_parent_id"] = span_id or unique_id
 
-    return check
+    return prepare
 
 
 @dataclass

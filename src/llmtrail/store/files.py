@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select, update
 
+from llmtrail.store.driver import execute_many
 from llmtrail.store.tables import file_versions, files
 
 _COLUMNS = (
@@ -87,17 +88,19 @@ def insert_version(conn: Connection, row: dict[str, Any]) -> None:
     )
 
 
+# Built once: the driver module compiles it once per dialect (the writer runs it every commit).
+_COUNT = (
+    update(file_versions)
+    .where(file_versions.c.id == bindparam("vid"))
+    .values(log_count=file_versions.c.log_count + bindparam("delta"))
+)
+_COUNT_USED = _COUNT.values(last_used_at=bindparam("now"))
+
+
 def count_logs(
     conn: Connection, version_ids: Iterable[str | None], sign: int, now: datetime
 ) -> None:
     """Add (sign=1) or remove (sign=-1) logs from their versions' counters."""
     counts = Counter(v for v in version_ids if v)
-    if not counts:
-        return
-    values = {"log_count": file_versions.c.log_count + bindparam("delta")}
-    if sign > 0:
-        values["last_used_at"] = bindparam("now")
-    statement = update(file_versions).where(file_versions.c.id == bindparam("vid")).values(values)
-    conn.execute(
-        statement, [{"vid": v, "delta": sign * n, "now": now} for v, n in sorted(counts.items())]
-    )
+    params = [{"vid": v, "delta": sign * n, "now": now} for v, n in sorted(counts.items())]
+    execute_many(conn, _COUNT_USED if sign > 0 else _COUNT, params)

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
+from llmtrail.store.driver import fetch
 from llmtrail.store.tables import log_revisions, logs
 
 
@@ -53,6 +54,21 @@ def get_locked(conn: Connection, org_id: int, unique_id: str, share: bool = Fals
     """A log, row-locked until the transaction ends (PostgreSQL; SQLite's write lock is whole)."""
     query = select(logs).where(logs.c.org_id == org_id, logs.c.unique_id == unique_id)
     return conn.execute(query.with_for_update(read=share)).first()
+
+
+# What a new child takes from its parent, read in the transaction that stores the child and
+# share-locked there on PostgreSQL (SQLite's write lock covers the whole database).
+_PARENT = (
+    select(logs.c.log_status, logs.c.unique_id, logs.c.trace_unique_id, logs.c.span_unique_id)
+    .where(logs.c.org_id == bindparam("org_id"), logs.c.unique_id == bindparam("unique_id"))
+    .with_for_update(read=True)
+)
+
+
+def parent_link(conn: Connection, org_id: int, unique_id: str) -> tuple | None:
+    """(log_status, unique_id, trace_unique_id, span_unique_id) of a log, or None."""
+    found = fetch(conn, _PARENT, {"org_id": org_id, "unique_id": unique_id})
+    return found[0] if found else None
 
 
 class StoredJson(TypeDecorator[Any]):

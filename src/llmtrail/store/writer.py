@@ -1,10 +1,14 @@
 """Group commit: concurrent requests share one transaction, and each is answered after it commits.
 
-A single thread owns the write side. It takes every submission waiting in its queue, inserts
-them in one transaction with one executemany per table, commits once, and only then resolves
-each submission's future. Under load many requests ride on one fsync; at rest a submission is
-written at once. When a batch fails (say, one request reuses a taken id), each submission is
-retried alone, so one bad request never fails its neighbours.
+A single thread owns the write side and one connection for its whole life. It takes every
+submission waiting in its queue and, in one transaction, lets each check itself against the
+database (`prepare`), inserts the rows with one executemany per table, runs the follow-up
+work (`after`), commits once, and only then resolves each submission's future. Under load
+many requests ride on one fsync; at rest a submission is written at once.
+
+A submission whose `prepare` refuses it is answered with that refusal and left out; the
+rest of the batch goes on. When the batch itself fails (say, one request reuses a taken
+id), each submission is retried alone, so one bad request never fails its neighbours.
 """
 
 from __future__ import annotations
@@ -20,16 +24,17 @@ from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError
 
 from llmtrail.core.errors import Conflict, DomainError
-from llmtrail.store.bulk import insert_rows
-from llmtrail.store.database import begin_write
+from llmtrail.store.driver import insert_rows
 from llmtrail.store.statistics import Analyzer
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH_ROWS = 20_000
 
-# Work a submission does inside the shared transaction, after the inserts (e.g. queue jobs).
-AfterInsert = Callable[[Connection], None]
+# Work a submission does inside the shared transaction. `prepare` runs before any insert: it
+# reads (it must not write), may complete the submission's own rows, and refuses the
+# submission by raising a DomainError. `after` runs after the inserts (e.g. queue jobs).
+Hook = Callable[[Connection], None]
 
 
 @dataclass
@@ -37,7 +42,8 @@ class Submission:
     """Rows for one or more tables, written atomically, plus what to do in the same transaction."""
 
     inserts: list[tuple[Table, Sequence[dict]]]
-    after: AfterInsert | None = None
+    after: Hook | None = None
+    prepare: Hook | None = None
     future: Future[None] = field(default_factory=Future)
 
     @property
@@ -49,6 +55,7 @@ class GroupCommitWriter:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._analyzer = Analyzer(engine)
+        self._conn: Connection | None = None
         self._queue: queue.SimpleQueue[Submission | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="llmtrail-writer", daemon=True)
         self._thread.start()
@@ -65,50 +72,82 @@ class GroupCommitWriter:
 
     def _run(self) -> None:
         stopping = False
-        while not stopping:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch, rows = [first], first.size
-            while rows < MAX_BATCH_ROWS:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stopping = True
-                    break
-                batch.append(nxt)
-                rows += nxt.size
-            self._write(batch)
+        try:
+            while not stopping:
+                first = self._queue.get()
+                if first is None:
+                    return
+                batch, rows = [first], first.size
+                while rows < MAX_BATCH_ROWS:
+                    try:
+                        nxt = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if nxt is None:
+                        stopping = True
+                        break
+                    batch.append(nxt)
+                    rows += nxt.size
+                self._write(batch)
+        finally:
+            self._disconnect()
+
+    def _connection(self) -> Connection:
+        """The writer's own connection: no pool checkout (nor PostgreSQL ping) per commit."""
+        if self._conn is None:
+            self._conn = self._engine.connect().execution_options(write=True)
+        return self._conn
+
+    def _disconnect(self) -> None:
+        """Drop the connection after a failure: the next batch starts on a fresh one."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                conn.close()
+            except Exception:  # a broken connection may fail to roll back; it is gone anyway
+                log.debug("closing the writer's connection failed", exc_info=True)
 
     def _write(self, batch: list[Submission]) -> None:
         try:
-            with begin_write(self._engine) as conn:
-                _apply(conn, batch)
+            conn = self._connection()
+            with conn.begin():
+                accepted = _apply(conn, batch)
         except Exception as exc:
-            if len(batch) == 1:
-                batch[0].future.set_exception(_domain_error(exc))
-                return
-            for submission in batch:  # isolate the culprit: each alone, in its own transaction
-                self._write([submission])
+            self._disconnect()
+            pending = [s for s in batch if not s.future.done()]  # not refused by `prepare`
+            if len(pending) == 1:
+                pending[0].future.set_exception(_domain_error(exc))
+            elif pending:
+                for submission in pending:  # isolate the culprit: each alone, in a transaction
+                    self._write([submission])
             return
-        for submission in batch:
+        for submission in accepted:
             submission.future.set_result(None)
-        self._analyzer.wrote(sum(submission.size for submission in batch))
+        self._analyzer.wrote(sum(submission.size for submission in accepted))
 
 
-def _apply(conn: Connection, batch: list[Submission]) -> None:
-    """Insert table by table in first-seen order (parents before children), then run hooks."""
-    by_table: dict[Table, list[dict]] = {}
+def _apply(conn: Connection, batch: list[Submission]) -> list[Submission]:
+    """Prepare each submission, insert table by table in first-seen order (parents before
+    children), then run the follow-up hooks. Returns the submissions written."""
+    accepted = []
     for submission in batch:
+        if submission.prepare is not None:
+            try:
+                submission.prepare(conn)
+            except DomainError as exc:
+                submission.future.set_exception(exc)
+                continue
+        accepted.append(submission)
+    by_table: dict[Table, list[dict]] = {}
+    for submission in accepted:
         for table, rows in submission.inserts:
             by_table.setdefault(table, []).extend(rows)
     for table, rows in by_table.items():
         insert_rows(conn, table, rows)
-    for submission in batch:
+    for submission in accepted:
         if submission.after is not None:
             submission.after(conn)
+    return accepted
 
 
 def _domain_error(exc: Exception) -> Exception:

@@ -89,16 +89,13 @@ def _make_log_route(file_type: FileType) -> None:
             files.resolve_for_log, engine, who, ref
         )
         parent_id = evaluator_parent_id(body)
-        parent, check = None, None
+        attach = None
         if parent_id:
             nested = file_type is not FileType.EVALUATOR  # evaluators judge finished logs too
             loc = "trace_parent_id" if nested else "parent_id"
-            parent = await run_in_threadpool(
-                traces.parent_log, engine, who, parent_id, loc, open_only=nested
-            )
-            check = traces.still_open(who, parent_id, loc) if nested else None
-        log = to_log_data(file_type, body, version, parent)
-        [row] = await write_logs(backend.writer, who, [log], check)
+            attach = traces.attach(who, parent_id, loc, open_only=nested)
+        log = to_log_data(file_type, body, version)
+        [row] = await write_logs(backend.writer, who, [log], attach)
         return created(file_type, row)
 
     router.add_api_route(

@@ -85,8 +85,9 @@ def split_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return columns, extra
 
 
-def to_log_data(file_type: FileType, body: LogBody, version: Row, parent: Row | None) -> LogData:
-    """A new log from a `*.log` body, written against `version`, nested under `parent`."""
+def to_log_data(file_type: FileType, body: LogBody, version: Row) -> LogData:
+    """A new log from a `*.log` body, written against `version`. A log with a parent is
+    linked into its trace when it is stored (`traces.attach`); one without roots its own."""
     data = body.model_dump(exclude_unset=True, mode="python")
     columns, extra = split_fields(data)
     unique_id = body.log_id or new_id("log_")
@@ -113,11 +114,8 @@ def to_log_data(file_type: FileType, body: LogBody, version: Row, parent: Row | 
         extra=extra or None,
         **columns,
     )
-    if parent is None:
+    if evaluator_parent_id(body) is None:
         log.trace_unique_id = unique_id
-    else:
-        log.trace_unique_id = parent.trace_unique_id or parent.unique_id
-        log.span_parent_id = parent.span_unique_id or parent.unique_id
     return log
 
 
