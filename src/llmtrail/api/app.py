@@ -9,10 +9,12 @@ from fastapi import FastAPI
 
 from llmtrail import __version__
 from llmtrail.api import errors
+from llmtrail.api.auth import document_security
 from llmtrail.api.backend import Backend
 from llmtrail.api.humanloop import router as humanloop_router
 from llmtrail.api.keywords import router as keywords_router
 from llmtrail.api.limits import BodySizeLimit
+from llmtrail.api.paths import KeywordsPathForms
 from llmtrail.api.routing import JSONBody
 from llmtrail.config import Settings, load_settings
 from llmtrail.core.keys import KeyCache
@@ -49,12 +51,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,
     )
     errors.install(app)
-    app.include_router(keywords_router.router)
-    app.include_router(humanloop_router.router)
+    routers = [keywords_router.router, humanloop_router.router]
+    for router in routers:
+        app.include_router(router)
+    document_security(app, routers)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.add_middleware(KeywordsPathForms)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

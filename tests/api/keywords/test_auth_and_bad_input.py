@@ -36,6 +36,24 @@ def test_both_auth_headers_work(tenant) -> None:
             assert api.post("/api/request-logs/", json={"model": "m"}).status_code == 201
 
 
+def test_only_a_bearer_authorization_carries_a_key(server, tenant) -> None:
+    url = server.base_url + "/api/request-logs/list/"
+    for header in (f"Basic {tenant.key}", "Bearer", tenant.key):
+        response = httpx.get(url, headers={"Authorization": header})
+        assert response.status_code == 401 and response.json() == MISSING, header
+    assert httpx.get(url, headers={"Authorization": f"bearer {tenant.key}"}).status_code == 200
+
+
+def test_the_openapi_document_lists_both_key_schemes_on_every_operation(server) -> None:
+    spec = httpx.get(server.base_url + "/openapi.json").json()
+    assert set(spec["components"]["securitySchemes"]) == {"HTTPBearer", "APIKeyHeader"}
+    assert spec["components"]["securitySchemes"]["APIKeyHeader"]["name"] == "X-API-KEY"
+    operations = [op for item in spec["paths"].values() for op in item.values()]
+    assert len(operations) > 30
+    for op in operations:
+        assert op["security"] == [{"HTTPBearer": []}, {"APIKeyHeader": []}], op["summary"]
+
+
 def test_tenants_cannot_see_or_touch_each_other(tenant_factory) -> None:
     alice, bob = tenant_factory(), tenant_factory()
     with alice.client() as a, bob.client() as b:

@@ -1,12 +1,12 @@
 """Routes of the Keywords AI request-log API (contract §1), over the domain core.
 
 Each route answers at `/api/request-logs/...` with and without the trailing slash, and
-without the `/api` prefix too, because the `keywordsai` SDK strips it and sends no slash.
+without the `/api` prefix too, because the `keywordsai` SDK strips it and sends no slash
+(`api.paths` rewrites those forms to the documented one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -45,22 +45,8 @@ CONTROL_PARAMS = {
 }
 
 
-def route(method: str, path: str, **kwargs: Any) -> Callable[[Callable], Callable]:
-    """Register `path` under `/api` (documented) and its three undocumented variants."""
-
-    def register(endpoint: Callable) -> Callable:
-        base = path.rstrip("/")
-        for i, variant in enumerate((f"/api{base}/", f"/api{base}", f"{base}/", base)):
-            router.add_api_route(
-                variant, endpoint, methods=[method], include_in_schema=i == 0, **kwargs
-            )
-        return endpoint
-
-    return register
-
-
-@route("POST", "/request-logs/", status_code=201, summary="Create a log")
-@route("POST", "/request-logs/create/", status_code=201, summary="Create a log (legacy path)")
+@router.post("/api/request-logs/", status_code=201, summary="Create a log")
+@router.post("/api/request-logs/create/", status_code=201, summary="Create a log (legacy path)")
 async def create_log(
     body: CreateLog,
     who: Principal = Depends(principal),
@@ -70,7 +56,7 @@ async def create_log(
     return created_object(row)
 
 
-@route("POST", "/request-logs/bulk/", status_code=201, summary="Create up to 500 logs")
+@router.post("/api/request-logs/bulk/", status_code=201, summary="Create up to 500 logs")
 async def bulk_create(
     body: BulkCreate,
     response: Response,
@@ -141,8 +127,8 @@ def _environment(params: dict[str, str]) -> str | None:
     return None
 
 
-@route("POST", "/request-logs/list/", summary="List logs (filters in the body)")
-@route("GET", "/request-logs/list/", summary="List logs (filters in the URL)")
+@router.post("/api/request-logs/list/", summary="List logs (filters in the body)")
+@router.get("/api/request-logs/list/", summary="List logs (filters in the URL)")
 def list_logs(
     request: Request,
     body: ListBody | None = Body(default=None),
@@ -164,7 +150,7 @@ def list_logs(
     )
 
 
-@route("POST", "/request-logs/summary/", summary="Aggregates over the matching logs")
+@router.post("/api/request-logs/summary/", summary="Aggregates over the matching logs")
 def summary(
     request: Request,
     body: ListBody | None = Body(default=None),
@@ -175,7 +161,7 @@ def summary(
     return {**totals, "scores": {}}
 
 
-@route("PATCH", "/request-logs/batch-update/", summary="Update annotations of many logs")
+@router.patch("/api/request-logs/batch-update/", summary="Update annotations of many logs")
 def batch_update(
     body: BatchUpdate,
     who: Principal = Depends(principal),
@@ -200,14 +186,14 @@ def batch_update(
     )
 
 
-@route("GET", "/request-logs/{unique_id}/", summary="Get one log")
+@router.get("/api/request-logs/{unique_id}/", summary="Get one log")
 def get_log(
     unique_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> JSONBody:
     return JSONBody(log_object(queries.get_log(backend.engine, who, unique_id)))
 
 
-@route("PATCH", "/request-logs/{unique_id}/", summary="Update one log's annotations")
+@router.patch("/api/request-logs/{unique_id}/", summary="Update one log's annotations")
 def patch_log(
     unique_id: str,
     body: dict[str, Any] = Body(...),
@@ -233,7 +219,7 @@ def patch_log(
     return JSONBody(log_object(row))
 
 
-@route("DELETE", "/request-logs/{unique_id}/", status_code=204, summary="Delete one log")
+@router.delete("/api/request-logs/{unique_id}/", status_code=204, summary="Delete one log")
 def delete_log(
     unique_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> Response:
@@ -242,7 +228,7 @@ def delete_log(
     return Response(status_code=204)
 
 
-@route("GET", "/request-logs/{unique_id}/history/", summary="Every change to a log")
+@router.get("/api/request-logs/{unique_id}/history/", summary="Every change to a log")
 def history(
     unique_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> dict[str, Any]:

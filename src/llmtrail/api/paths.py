@@ -1,0 +1,38 @@
+"""The undocumented path forms of the Keywords AI routes, rewritten to the documented one.
+
+Keywords AI answers `/api/request-logs/...` with and without the trailing slash, and the
+`keywordsai` SDK strips `/api` and sends no slash. Rewriting those forms before routing
+keeps one route (and one OpenAPI entry) per endpoint: FastAPI tries routes one by one, so
+three extra variants of every Keywords AI route cost each request some 50 µs of matching.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Keywords AI resources the SDK addresses without `/api`.
+KEYWORDS_RESOURCES = ("/request-logs",)
+
+
+def documented_form(path: str) -> str:
+    """`/request-logs/x` and `/api/request-logs/x` become `/api/request-logs/x/`."""
+    if path.startswith(KEYWORDS_RESOURCES):
+        path = "/api" + path
+    elif not path.startswith("/api/"):
+        return path
+    return path if path.endswith("/") else path + "/"
+
+
+class KeywordsPathForms:
+    """Pure ASGI: rewrites the path of an HTTP request before the router sees it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            documented = documented_form(path)
+            if documented != path:
+                scope = {**scope, "path": documented, "raw_path": documented.encode()}
+        await self.app(scope, receive, send)
