@@ -72,14 +72,27 @@ class Server:
         ).stdout
         return out.strip().splitlines()[-1]
 
+    def processes(self) -> list[int]:
+        """The server and every process under it (its writer process)."""
+        found, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += map(int, Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+        return found
+
     def memory_mb(self) -> tuple[float, float]:
-        """Resident memory now and its high-water mark since start, from /proc."""
-        fields = {}
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
-                fields[name] = int(value.split()[0]) / 1024
-        return fields["VmRSS"], fields["VmHWM"]
+        """Resident memory of the server's processes now, and the sum of their high-water
+        marks since start (an upper bound of their peak together), from /proc."""
+        now = peak = 0.0
+        for pid in self.processes():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                name, _, value = line.partition(":")
+                if name == "VmRSS":
+                    now += int(value.split()[0]) / 1024
+                elif name == "VmHWM":
+                    peak += int(value.split()[0]) / 1024
+        return now, peak
 
     def stop(self) -> None:
         self.process.terminate()

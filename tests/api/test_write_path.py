@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
@@ -63,7 +65,8 @@ def test_concurrent_requests_land_whole_and_a_conflict_fails_alone(tenant: Tenan
 def test_an_acknowledged_write_survives_the_server_being_killed(
     database_url: str, tmp_path, tenant_factory
 ) -> None:
-    """SIGKILL right after the 201: no shutdown, no flush; the rows must already be on disk."""
+    """SIGKILL to the server and its writer process right after the 201: no shutdown, no
+    flush; the rows must already be on disk."""
     own = start_server(database_url, tmp_path)
     tenant: Tenant = tenant_factory()
     try:
@@ -73,7 +76,11 @@ def test_an_acknowledged_write_survives_the_server_being_killed(
         ) as c:
             assert c.post("/api/request-logs/bulk/", json=bulk(300, tag)).status_code == 201
     finally:
-        own.process.send_signal(signal.SIGKILL)
+        pid = own.process.pid
+        writers = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        assert writers, "the server writes through a writer process of its own"
+        for process in (pid, *map(int, writers)):
+            os.kill(process, signal.SIGKILL)
         own.process.wait()
     engine = make_engine(database_url)
     try:

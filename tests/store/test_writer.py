@@ -7,44 +7,14 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, text
 
 from llmtrail.core.errors import Conflict
-from llmtrail.core.ids import utcnow
-from llmtrail.core.keys import create_key
 from llmtrail.store.database import make_engine
 from llmtrail.store.statistics import MINIMUM_ROWS
 from llmtrail.store.tables import logs
 from llmtrail.store.writer import GroupCommitWriter, Submission
-
-
-def row(org_id: int, unique_id: str | None = None) -> dict:
-    now = utcnow()
-    return {
-        "org_id": org_id,
-        "unique_id": unique_id or uuid.uuid4().hex,
-        "environment": "prod",
-        "log_type": "chat",
-        "timestamp": now,
-        "created_at": now,
-        "status": "success",
-        "status_code": 200,
-        "stream": False,
-        "blurred": False,
-    }
-
-
-@pytest.fixture
-def org_id(engine: Engine) -> int:
-    from llmtrail.core.keys import authenticate
-
-    _, key = create_key(engine, org=f"writer-{uuid.uuid4().hex[:8]}")
-    return authenticate(engine, key).org_id
-
-
-def count(engine: Engine, org_id: int) -> int:
-    with engine.connect() as conn:
-        return conn.scalar(select(func.count()).where(logs.c.org_id == org_id))
+from tests.store.conftest import count, row
 
 
 def test_acknowledged_rows_are_committed_and_visible_to_another_connection(

@@ -17,9 +17,10 @@ from llmtrail.api.limits import BodySizeLimit
 from llmtrail.api.paths import KeywordsPathForms
 from llmtrail.api.routing import JSONBody
 from llmtrail.config import Settings, load_settings
+from llmtrail.core import events
 from llmtrail.core.keys import KeyCache
 from llmtrail.store.database import make_engine
-from llmtrail.store.writer import GroupCommitWriter
+from llmtrail.store.writer_process import WriterProcess
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,8 +28,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        events.load_subscribers()
         engine = make_engine(settings.database_url)
-        writer = GroupCommitWriter(engine)
+        writer = WriterProcess(settings.database_url)
+        await writer.start()
         app.state.backend = Backend(
             settings=settings,
             engine=engine,
@@ -38,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            writer.close()
+            await writer.close()
             engine.dispose()
 
     app = FastAPI(

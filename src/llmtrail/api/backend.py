@@ -9,14 +9,14 @@ from sqlalchemy import Engine
 
 from llmtrail.config import Settings
 from llmtrail.core.keys import KeyCache
-from llmtrail.store.writer import GroupCommitWriter
+from llmtrail.store.writer import Writer
 
 
 @dataclass(frozen=True)
 class Backend:
     settings: Settings
     engine: Engine
-    writer: GroupCommitWriter
+    writer: Writer
     keys: KeyCache
 
 

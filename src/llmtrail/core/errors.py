@@ -39,6 +39,10 @@ class Invalid(DomainError):
     def __post_init__(self) -> None:
         super().__init__("; ".join(f"{dotted(e.loc)}: {e.msg}" for e in self.errors))
 
+    def __reduce__(self) -> tuple[type[Invalid], tuple[list[FieldError]]]:
+        """Rebuilt from its errors, not its message: it crosses from the writer process."""
+        return type(self), (self.errors,)
+
     @classmethod
     def at(cls, loc: tuple[str | int, ...] | str, msg: str, type: str = "value_error") -> Invalid:
         loc = (loc,) if isinstance(loc, str) else loc

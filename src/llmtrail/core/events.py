@@ -7,6 +7,7 @@ follow-up work, and a refused one never leaves any behind.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +27,16 @@ class LogsCompleted:
 
 Handler = Callable[[Connection, LogsCompleted], None]
 _handlers: list[Handler] = []
+
+# Modules that subscribe their handlers when imported. Every process that commits changes
+# (the server, its writer process) imports them, so an event is handled wherever it is
+# published; a subscriber module goes here, not just into some import chain.
+SUBSCRIBERS: tuple[str, ...] = ()
+
+
+def load_subscribers() -> None:
+    for module in SUBSCRIBERS:
+        importlib.import_module(module)
 
 
 def subscribe(handler: Handler) -> Callable[[], None]:

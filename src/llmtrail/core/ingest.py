@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -12,33 +13,44 @@ from llmtrail.core import events
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import INCOMPLETE, LogData, finalize, to_row
-from llmtrail.core.traces import Attach
+from llmtrail.core.traces import ParentLink
 from llmtrail.store import files
 from llmtrail.store.tables import logs
-from llmtrail.store.writer import GroupCommitWriter, Submission
+from llmtrail.store.writer import Submission, Writer
+
+
+@dataclass(frozen=True)
+class LogsStored:
+    """What the transaction that stores new logs does after inserting them: their File
+    versions' counters move, and `LogsCompleted` is published for the ones not left
+    incomplete, so follow-up work commits with the logs or not at all. Plain data, as it
+    crosses to the writer process."""
+
+    org_id: int
+    version_ids: tuple[str | None, ...]
+    completed: tuple[str, ...]
+    now: datetime
+
+    def __call__(self, conn: Connection) -> None:
+        files.count_logs(conn, self.version_ids, 1, self.now)
+        events.publish(conn, events.LogsCompleted(self.org_id, self.completed))
 
 
 async def write_logs(
-    writer: GroupCommitWriter,
+    writer: Writer,
     principal: Principal,
     batch: Sequence[LogData],
-    attach: Attach | None = None,
+    parent: ParentLink | None = None,
 ) -> list[dict[str, Any]]:
     """Store the logs atomically; returns their rows once the transaction holding them commits.
 
-    In that same transaction `attach` may still refuse them (raising a domain error) or link
-    them into a trace, their File versions' counters move, and `LogsCompleted` is published
-    for every log not left incomplete, so follow-up work commits with the logs or not at all.
+    In that same transaction `parent` may still refuse them (raising a domain error) or link
+    them into its trace, and `LogsStored` runs.
     """
     now = utcnow()
     rows = [to_row(finalize(log, now), principal, now) for log in batch]
-
-    def in_transaction(conn: Connection) -> None:
-        files.count_logs(conn, (row["version_id"] for row in rows), 1, now)
-        done = tuple(row["unique_id"] for row in rows if row["log_status"] != INCOMPLETE)
-        events.publish(conn, events.LogsCompleted(principal.org_id, done))
-
-    prepare = (lambda conn: attach(conn, rows)) if attach is not None else None
-    submission = Submission([(logs, rows)], after=in_transaction, prepare=prepare)
-    await asyncio.wrap_future(writer.submit(submission))
+    done = tuple(row["unique_id"] for row in rows if row["log_status"] != INCOMPLETE)
+    stored = LogsStored(principal.org_id, tuple(row["version_id"] for row in rows), done, now)
+    submission = Submission([(logs, rows)], after=stored, prepare=parent)
+    await writer.write(submission)
     return rows

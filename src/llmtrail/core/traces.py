@@ -8,7 +8,7 @@ A complete log is closed: it takes no new children.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,32 +44,33 @@ STRUCTURE = (
 )
 
 
-# Completes the rows of new logs inside the transaction that stores them (the writer's prepare).
-Attach = Callable[[Connection, list[dict[str, Any]]], None]
+@dataclass(frozen=True)
+class ParentLink:
+    """Hangs new logs under `parent_id`, which must exist and, for trace children, be open.
 
-
-def attach(principal: Principal, parent_id: str, loc: str, *, open_only: bool) -> Attach:
-    """Hang new logs under `parent_id`: it must exist and, for trace children, not be complete.
-
-    The parent is read in the transaction that stores the children, share-locked there, so a
-    concurrent completion either commits first (and the children are refused) or waits until
-    they are stored; and a request costs no read of its own before it is queued.
+    The writer's `prepare` step: the parent is read in the transaction that stores the
+    children, share-locked there, so a concurrent completion either commits first (and the
+    children are refused) or waits until they are stored; a request costs no read of its own
+    before it is queued. Returns the trace and parent span the children take.
     """
 
-    def prepare(conn: Connection, rows: list[dict[str, Any]]) -> None:
-        found = store.parent_link(conn, principal.org_id, parent_id)
-        if found is None:
-            raise Invalid.at(loc, f"no log with id '{parent_id}'", "not_found")
-        status, unique_id, trace_id, span_id = found
-        if open_only and status == COMPLETE:
-            raise Invalid.at(
-                loc, f"log '{parent_id}' is complete and accepts no new children", "log_complete"
-            )
-        for row in rows:
-            row["trace_unique_id"] = trace_id or unique_id
-            row["span_parent_id"] = span_id or unique_id
+    org_id: int
+    parent_id: str
+    loc: str
+    open_only: bool
 
-    return prepare
+    def __call__(self, conn: Connection) -> dict[str, Any]:
+        found = store.parent_link(conn, self.org_id, self.parent_id)
+        if found is None:
+            raise Invalid.at(self.loc, f"no log with id '{self.parent_id}'", "not_found")
+        status, unique_id, trace_id, span_id = found
+        if self.open_only and status == COMPLETE:
+            raise Invalid.at(
+                self.loc,
+                f"log '{self.parent_id}' is complete and accepts no new children",
+                "log_complete",
+            )
+        return {"trace_unique_id": trace_id or unique_id, "span_parent_id": span_id or unique_id}
 
 
 @dataclass

@@ -2,9 +2,10 @@
 
 A single thread owns the write side and one connection for its whole life. It takes every
 submission waiting in its queue and, in one transaction, lets each check itself against the
-database (`prepare`), inserts the rows with one executemany per table, runs the follow-up
-work (`after`), commits once, and only then resolves each submission's future. Under load
-many requests ride on one fsync; at rest a submission is written at once.
+database and complete its rows (`prepare`), inserts the rows with one executemany per
+table, runs the follow-up work (`after`), commits once, and only then resolves each
+submission's future. Under load many requests ride on one fsync; at rest a submission is
+written at once. The server runs this writer in a process of its own (`writer_process`).
 
 A submission whose `prepare` refuses it is answered with that refusal and left out; the
 rest of the batch goes on. When the batch itself fails (say, one request reuses a taken
@@ -13,12 +14,14 @@ id), each submission is retried alone, so one bad request never fails its neighb
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError
@@ -26,15 +29,18 @@ from sqlalchemy.exc import IntegrityError
 from llmtrail.core.errors import Conflict, DomainError
 from llmtrail.store.driver import insert_rows
 from llmtrail.store.statistics import Analyzer
+from llmtrail.store.tables import metadata_obj
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH_ROWS = 20_000
 
 # Work a submission does inside the shared transaction. `prepare` runs before any insert: it
-# reads (it must not write), may complete the submission's own rows, and refuses the
-# submission by raising a DomainError. `after` runs after the inserts (e.g. queue jobs).
-Hook = Callable[[Connection], None]
+# reads (it must not write), refuses the submission by raising a DomainError, and returns
+# column values to set on each of its rows (or None). `after` runs after the inserts (e.g.
+# queue jobs). Both cross to the writer process: use picklable objects, not closures.
+Prepare = Callable[[Connection], dict[str, Any] | None]
+After = Callable[[Connection], None]
 
 
 @dataclass
@@ -42,13 +48,39 @@ class Submission:
     """Rows for one or more tables, written atomically, plus what to do in the same transaction."""
 
     inserts: list[tuple[Table, Sequence[dict]]]
-    after: Hook | None = None
-    prepare: Hook | None = None
+    after: After | None = None
+    prepare: Prepare | None = None
+    # The values `prepare` set on the rows, once it has run.
+    prepared: dict[str, Any] | None = None
     future: Future[None] = field(default_factory=Future)
 
     @property
     def size(self) -> int:
         return sum(len(rows) for _, rows in self.inserts)
+
+    def complete(self, values: dict[str, Any] | None) -> None:
+        """Set what `prepare` found on every row."""
+        self.prepared = values
+        for _, rows in self.inserts if values else ():
+            for row in rows:
+                row.update(values)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Tables by name and no future: what the writer process needs of a submission."""
+        inserts = [(table.name, rows) for table, rows in self.inserts]
+        return {"inserts": inserts, "after": self.after, "prepare": self.prepare}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.inserts = [(metadata_obj.tables[name], rows) for name, rows in state["inserts"]]
+        self.after, self.prepare = state["after"], state["prepare"]
+        self.prepared, self.future = None, Future()
+
+
+class Writer(Protocol):
+    """Where the write path sends its submissions: this thread, or the writer process."""
+
+    async def write(self, submission: Submission) -> None:
+        """Returns once the submission is committed; raises why it was not."""
 
 
 class GroupCommitWriter:
@@ -64,6 +96,9 @@ class GroupCommitWriter:
         """Queue rows; the future resolves once they are committed (or fails with the reason)."""
         self._queue.put(submission)
         return submission.future
+
+    async def write(self, submission: Submission) -> None:
+        await asyncio.wrap_future(self.submit(submission))
 
     def close(self) -> None:
         """Write what is queued, then stop."""
@@ -133,7 +168,7 @@ def _apply(conn: Connection, batch: list[Submission]) -> list[Submission]:
     for submission in batch:
         if submission.prepare is not None:
             try:
-                submission.prepare(conn)
+                submission.complete(submission.prepare(conn))
             except DomainError as exc:
                 submission.future.set_exception(exc)
                 continue

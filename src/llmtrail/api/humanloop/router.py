@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from llmtrail.api.auth import principal
 from llmtrail.api.backend import Backend, get_backend
+from llmtrail.api.direct import ingest_route
 from llmtrail.api.humanloop import schemas
 from llmtrail.api.humanloop.translate import (
     FIELDS,
@@ -89,22 +90,21 @@ def _make_log_route(file_type: FileType) -> None:
             files.resolve_for_log, engine, who, ref
         )
         parent_id = evaluator_parent_id(body)
-        attach = None
+        parent = None
         if parent_id:
             nested = file_type is not FileType.EVALUATOR  # evaluators judge finished logs too
             loc = "trace_parent_id" if nested else "parent_id"
-            attach = traces.attach(who, parent_id, loc, open_only=nested)
+            parent = traces.ParentLink(who.org_id, parent_id, loc, open_only=nested)
         log = to_log_data(file_type, body, version)
-        [row] = await write_logs(backend.writer, who, [log], attach)
+        [row] = await write_logs(backend.writer, who, [log], parent)
         return created(file_type, row)
 
-    router.add_api_route(
+    ingest_route(
+        router,
         f"/{file_type.value}s/log",
-        create_log,
-        methods=["POST"],
         summary=f"Log to a {file_type.value.title()}",
         description="Creates the File (or a new version) when `path` and a kernel are new.",
-    )
+    )(create_log)
 
 
 for _file_type in FileType:

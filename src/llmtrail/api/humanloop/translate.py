@@ -87,7 +87,7 @@ def split_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def to_log_data(file_type: FileType, body: LogBody, version: Row) -> LogData:
     """A new log from a `*.log` body, written against `version`. A log with a parent is
-    linked into its trace when it is stored (`traces.attach`); one without roots its own."""
+    linked into its trace when it is stored (`traces.ParentLink`); one without roots its own."""
     data = body.model_dump(exclude_unset=True, mode="python")
     columns, extra = split_fields(data)
     unique_id = body.log_id or new_id("log_")

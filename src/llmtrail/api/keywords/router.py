@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from llmtrail.api.auth import principal
 from llmtrail.api.backend import Backend, get_backend
+from llmtrail.api.direct import ingest_route
 from llmtrail.api.keywords.schemas import BatchUpdate, BulkCreate, CreateLog, ListBody
 from llmtrail.api.keywords.translate import created_object, log_object, to_log_data
 from llmtrail.api.routing import JSONBody, OrjsonRoute
@@ -45,8 +46,10 @@ CONTROL_PARAMS = {
 }
 
 
-@router.post("/api/request-logs/", status_code=201, summary="Create a log")
-@router.post("/api/request-logs/create/", status_code=201, summary="Create a log (legacy path)")
+@ingest_route(router, "/api/request-logs/", status_code=201, summary="Create a log")
+@ingest_route(
+    router, "/api/request-logs/create/", status_code=201, summary="Create a log (legacy path)"
+)
 async def create_log(
     body: CreateLog,
     who: Principal = Depends(principal),
@@ -56,13 +59,12 @@ async def create_log(
     return created_object(row)
 
 
-@router.post("/api/request-logs/bulk/", status_code=201, summary="Create up to 500 logs")
+@ingest_route(router, "/api/request-logs/bulk/", status_code=201, summary="Create up to 500 logs")
 async def bulk_create(
     body: BulkCreate,
-    response: Response,
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
-) -> dict[str, Any]:
+) -> JSONBody:
     valid, errors = [], []
     for index, raw in enumerate(body.logs):
         try:
@@ -72,9 +74,8 @@ async def bulk_create(
             errors.append({"index": index, "error": reasons})
     if valid:
         await write_logs(backend.writer, who, valid)
-    else:
-        response.status_code = 400
-    return {"success_count": len(valid), "error_count": len(errors), "errors": errors}
+    answer = {"success_count": len(valid), "error_count": len(errors), "errors": errors}
+    return JSONBody(answer, status_code=201 if valid else 400)
 
 
 def _when(params: dict[str, str], name: str) -> datetime | None:
