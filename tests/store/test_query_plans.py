@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -68,6 +69,9 @@ def week(**filters: Any) -> queries.LogQuery:
 
 HOT_PAGES: dict[str, Callable[[Engine, Principal], Any]] = {
     "list newest 100": lambda e, p: queries.list_logs(e, p, week()),
+    "list a page after a cursor": lambda e, p: queries.list_logs(
+        e, p, replace(week(), page=2, after=queries.Cursor(1, "-timestamp", utcnow(), 10**9))
+    ),
     "list by model": lambda e, p: queries.list_logs(
         e, p, week(model={"operator": "", "value": "gpt-4o"})
     ),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Engine, Row, or_
 
 from llmtrail.core.errors import Invalid, NotFound
@@ -40,6 +43,65 @@ SORT_COLUMNS = {
 }
 
 
+# Sort keys that are never null: a page in their order can start right after the row that
+# ended the one before (keyset), ties broken by id.
+KEYSET_SORTS = ("id", "timestamp")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of a list ended, carried by its `next` link.
+
+    The next page starts after this row instead of past an OFFSET the database must count
+    through: a page deep into a million logs costs what the first one does, and logs that
+    arrive meanwhile do not push rows of the page just read onto the next one. It is used
+    only for the page right after it in the same order; any other page counts as usual.
+    """
+
+    page: int
+    sort_by: str
+    value: Any  # the sort column's value in the page's last row
+    id: int
+
+    @classmethod
+    def after(cls, page: int, sort_by: str, last: Row) -> Cursor | None:
+        if sort_by.lstrip("-") not in KEYSET_SORTS:
+            return None
+        value = getattr(last, sort_by.lstrip("-"))
+        return cls(
+            page, sort_by, value.isoformat() if isinstance(value, datetime) else value, last.id
+        )
+
+    def encode(self) -> str:
+        raw = orjson.dumps([self.page, self.sort_by, self.value, self.id])
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        try:
+            page, sort_by, value, last_id = orjson.loads(
+                base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            )
+            if sort_by.lstrip("-") == "timestamp":
+                value = datetime.fromisoformat(value)
+            return cls(int(page), str(sort_by), value, int(last_id))
+        except (ValueError, TypeError, AttributeError, binascii.Error):
+            raise Invalid.at("after", "is not a cursor from a `next` link") from None
+
+    def continues(self, query: LogQuery) -> bool:
+        return self.page == query.page - 1 and self.sort_by == query.sort_by
+
+    def where(self) -> ColumnElement[bool]:
+        """Rows after this one in its order (the column bound first, for the index)."""
+        descending = self.sort_by.startswith("-")
+        column = SORT_COLUMNS[self.sort_by.lstrip("-")]
+        if column is logs.c.id:
+            return logs.c.id < self.id if descending else logs.c.id > self.id
+        if descending:
+            return (column <= self.value) & ((column < self.value) | (logs.c.id < self.id))
+        return (column >= self.value) & ((column > self.value) | (logs.c.id > self.id))
+
+
 @dataclass(frozen=True)
 class LogQuery:
     """Which logs, in what order, which page. The time window defaults to the last hour."""
@@ -50,6 +112,7 @@ class LogQuery:
     page: int = 1
     page_size: int = 100
     sort_by: str = DEFAULT_SORT
+    after: Cursor | None = None
 
     def validate(self) -> None:
         if self.page < 1:
@@ -135,13 +198,20 @@ def get_log(engine: Engine, principal: Principal, unique_id: str) -> Row:
     return row
 
 
-def list_logs(engine: Engine, principal: Principal, query: LogQuery) -> tuple[int, list[Row]]:
+def list_logs(
+    engine: Engine, principal: Principal, query: LogQuery
+) -> tuple[int, list[Row], Cursor | None]:
+    """The total of matches, the page, and the cursor of the page after it (where one can
+    continue from this page's last row)."""
     query.validate()
-    offset = (query.page - 1) * query.page_size
+    where = query.where(principal.org_id)
+    offset, start = (query.page - 1) * query.page_size, None
+    if query.after is not None and query.after.continues(query):
+        offset, start = 0, query.after.where()
     with engine.connect() as conn:
-        return store.page(
-            conn, query.where(principal.org_id), query.order_by(), offset, query.page_size
-        )
+        total, rows = store.page(conn, where, query.order_by(), offset, query.page_size, start)
+    cursor = Cursor.after(query.page, query.sort_by, rows[-1]) if rows else None
+    return total, rows, cursor
 
 
 def summarize(engine: Engine, principal: Principal, query: LogQuery) -> dict[str, Any]:

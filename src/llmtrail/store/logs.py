@@ -113,12 +113,12 @@ def page(
     order_by: Sequence[ColumnElement[Any]],
     offset: int,
     limit: int,
+    start: ColumnElement[bool] | None = None,
 ) -> tuple[int, list[Row]]:
-    """One page of matching logs and the total number of matches."""
+    """One page of matching logs (from `start` on, if given) and the total number of matches."""
     total = conn.scalar(select(func.count()).select_from(logs).where(where)) or 0
-    rows = conn.execute(
-        select(logs).where(where).order_by(*order_by).offset(offset).limit(limit)
-    ).all()
+    query = select(logs).where(where if start is None else and_(where, start))
+    rows = conn.execute(query.order_by(*order_by).offset(offset).limit(limit)).all()
     return total, rows
 
 

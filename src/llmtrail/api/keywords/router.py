@@ -33,6 +33,7 @@ BATCH_FIELDS = ("metadata", "note", "positive_feedback", "custom_identifier")
 # Query keys with a meaning of their own; every other key is a quick filter (§5.2).
 CONTROL_PARAMS = {
     "page",
+    "after",
     "page_size",
     "sort_by",
     "start_time",
@@ -114,6 +115,7 @@ def _query(request: Request, body: ListBody | None) -> queries.LogQuery:
         page=_int(params, "page", 1),
         page_size=_int(params, "page_size", 100),
         sort_by=params.get("sort_by") or queries.DEFAULT_SORT,
+        after=queries.Cursor.decode(params["after"]) if params.get("after") else None,
     )
 
 
@@ -137,13 +139,16 @@ def list_logs(
     backend: Backend = Depends(get_backend),
 ) -> JSONBody:
     query = _query(request, body)
-    total, rows = queries.list_logs(backend.engine, who, query)
+    total, rows, cursor = queries.list_logs(backend.engine, who, query)
     more = query.page * query.page_size < total
+    url = request.url.remove_query_params("after")
+    # The next link also says where this page ended, so the next page need not count past it.
+    after = {"after": cursor.encode()} if cursor is not None else {}
     return JSONBody(
         {
             "count": total,
-            "next": str(request.url.include_query_params(page=query.page + 1)) if more else None,
-            "previous": str(request.url.include_query_params(page=query.page - 1))
+            "next": str(url.include_query_params(page=query.page + 1, **after)) if more else None,
+            "previous": str(url.include_query_params(page=query.page - 1))
             if query.page > 1
             else None,
             "results": [log_object(row) for row in rows],
