@@ -227,6 +227,24 @@ def test_client_chosen_log_id_and_old_trace_status_name(hl: Humanloop, tenant) -
         assert again.status_code == 409, "a taken log id is refused"
 
 
+def test_a_field_the_update_does_not_take_is_kept_not_written_to_its_column(tenant) -> None:
+    """A Flow update has no `end_time` (completing stamps it): one sent along is tolerated
+    and kept aside, never parsed into the column (it was a 500)."""
+    with httpx.Client(base_url=tenant.base_url, headers={"X-API-KEY": tenant.key}) as api:
+        flow = api.post(
+            "/v5/flows/log",
+            json={"path": unique("undeclared/flow"), "flow": {"attributes": {}}, "inputs": {}},
+        ).json()["id"]
+        before = datetime.now(UTC)
+        done = api.patch(
+            f"/v5/flows/logs/{flow}",
+            json={"output": "a", "log_status": "complete", "end_time": "2001-01-01T00:00:00Z"},
+        )
+        assert done.status_code == 200, done.text
+        end = datetime.fromisoformat(done.json()["end_time"].replace("Z", "+00:00"))
+        assert end >= before - timedelta(seconds=1), "the completion time, not the one sent"
+
+
 def test_logs_are_visible_through_the_keywords_dialect_with_their_log_type(
     hl: Humanloop, tenant
 ) -> None:

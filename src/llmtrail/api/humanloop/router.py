@@ -119,8 +119,7 @@ def _update(
     file_type: FileType,
     file_id: str | None,
 ) -> JSONBody:
-    data = body.model_dump(exclude_unset=True) if body is not None else {}
-    columns, extra = split_fields(data)
+    columns, extra = split_fields(body) if body is not None else ({}, {})
     if extra:
         columns["extra"] = extra
     lifecycle.update_log(

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 from sqlalchemy import Row
 
 from llmtrail.api.humanloop.schemas import EvaluatorLogBody, LogBody
@@ -70,26 +71,30 @@ def _wire(value: Any) -> Any:
     return to_utc_naive(value) if isinstance(value, datetime) else value
 
 
-def split_fields(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A body's fields as (column changes, extra changes); `trace_status` counts as log_status."""
+def split_fields(body: BaseModel) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A body's fields as (column changes, extra changes); `trace_status` counts as log_status.
+
+    Only fields the body's schema declares reach columns, validated: a field it does not
+    declare is kept in `extra` as sent, even when another body names a column after it (a
+    Flow update carries no `end_time`; completing the log sets it)."""
+    data = body.model_dump(exclude_unset=True, mode="python")
+    undeclared = body.model_extra or {}
     if "trace_status" in data and data.get("log_status") is None:
         data["log_status"] = data["trace_status"]
     columns, extra = {}, {}
     for name, value in data.items():
-        if name in COLUMNS:
+        if name in COLUMNS and name not in undeclared:
             columns[COLUMNS[name]] = _wire(value)
-        elif name in EXTRAS:
-            extra[name] = value.isoformat() if isinstance(value, datetime) else value
         elif name not in _ADDRESSING and name not in _KERNELS:
-            extra[name] = value  # tolerated unknown fields are kept, as the Keywords side does
+            # The EXTRAS, and unknown fields, tolerated as the Keywords side keeps them.
+            extra[name] = value.isoformat() if isinstance(value, datetime) else value
     return columns, extra
 
 
 def to_log_data(file_type: FileType, body: LogBody, version: Row) -> LogData:
     """A new log from a `*.log` body, written against `version`. A log with a parent is
     linked into its trace when it is stored (`traces.ParentLink`); one without roots its own."""
-    data = body.model_dump(exclude_unset=True, mode="python")
-    columns, extra = split_fields(data)
+    columns, extra = split_fields(body)
     unique_id = body.log_id or new_id("log_")
     log_type = LOG_TYPES[file_type]
     status = columns.pop("log_status", None)
