@@ -75,9 +75,10 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+    args.out.with_suffix(".md").write_text(report.markdown(results) + "\n")
     print()
     print(report.table(results))
-    print(f"\n{document['seconds']} s; written to {args.out}")
+    print(f"\n{document['seconds']} s; written to {args.out} (and the table to .md)")
 
 
 if __name__ == "__main__":

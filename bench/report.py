@@ -37,3 +37,18 @@ def table(results: dict[str, dict[str, float]]) -> str:
             f"{name:<{width}}  {values}  {verdict(name, results.get('sqlite', {}).get(name))}"
         )
     return "\n".join(lines)
+
+
+def markdown(results: dict[str, dict[str, float]]) -> str:
+    """The same table in Markdown, as docs/performance.md shows it."""
+    backends = list(results)
+    names = list(dict.fromkeys(name for figures in results.values() for name in figures))
+    lines = [
+        "| figure | " + " | ".join(backends) + " | target (SQLite) |",
+        "| --- |" + " ---: |" * len(backends) + " --- |",
+    ]
+    for name in names:
+        values = " | ".join(f"{results[b].get(name, float('nan')):g}" for b in backends)
+        verdict_text = verdict(name, results.get("sqlite", {}).get(name))
+        lines.append(f"| `{name}` | {values} | {verdict_text} |")
+    return "\n".join(lines)

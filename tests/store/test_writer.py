@@ -75,7 +75,7 @@ def test_a_failing_submission_does_not_fail_its_neighbours(engine: Engine, org_i
 def test_after_hook_runs_in_the_same_transaction(engine: Engine, org_id: int) -> None:
     writer = GroupCommitWriter(engine)
 
-    def explode(_conn) -> None:
+    def explode(_conn, _submission) -> None:
         raise RuntimeError("hook failed")
 
     with pytest.raises(RuntimeError):

@@ -18,6 +18,7 @@ from llmtrail.core.errors import FieldError, Invalid, NotFound
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import EDITABLE_FIELDS
+from llmtrail.store import counts, metadata_index
 from llmtrail.store import logs as store
 from llmtrail.store.database import begin_write
 
@@ -111,8 +112,15 @@ def record_many(
     source: str,
     now: datetime,
 ) -> None:
-    """`record` for many (row, new values) pairs, applied in order, in one statement per kind."""
-    store.update_many(conn, [(row["id"], values) for row, values in changes if values])
+    """`record` for many (row, new values) pairs, applied in order, in one statement per kind.
+    The hourly counters and the metadata index follow what moved."""
+    changed = [(row, values) for row, values in changes if values]
+    store.update_many(conn, [(row["id"], values) for row, values in changed])
+    moved = [(row, {**row, **values}) for row, values in changed]
+    counts.add(conn, principal.org_id, counts.moved(moved))
+    metadata_index.changed(
+        conn, [pair for pair in moved if {"metadata", "timestamp"} & set(pair[1])]
+    )
     store.add_revisions(
         conn,
         [

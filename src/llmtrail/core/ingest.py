@@ -14,26 +14,28 @@ from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import INCOMPLETE, LogData, finalize, to_row
 from llmtrail.core.traces import ParentLink
-from llmtrail.store import files
+from llmtrail.store import counts, files, metadata_index
 from llmtrail.store.tables import logs
 from llmtrail.store.writer import Submission, Writer
 
 
 @dataclass(frozen=True)
 class LogsStored:
-    """What the transaction that stores new logs does after inserting them: their File
-    versions' counters move, and `LogsCompleted` is published for the ones not left
-    incomplete, so follow-up work commits with the logs or not at all. Plain data, as it
-    crosses to the writer process."""
+    """What the transaction that stores new logs does after inserting them: the counters
+    and the metadata index take them in, and `LogsCompleted` is published for the ones not
+    left incomplete, so follow-up work commits with the logs or not at all. Plain data, as
+    it crosses to the writer process."""
 
     org_id: int
-    version_ids: tuple[str | None, ...]
-    completed: tuple[str, ...]
     now: datetime
 
-    def __call__(self, conn: Connection) -> None:
-        files.count_logs(conn, self.version_ids, 1, self.now)
-        events.publish(conn, events.LogsCompleted(self.org_id, self.completed))
+    def __call__(self, conn: Connection, submission: Submission) -> None:
+        [(_, rows)] = submission.inserts
+        counts.add(conn, self.org_id, counts.deltas(rows))
+        files.count_logs(conn, (row["version_id"] for row in rows), 1, self.now)
+        metadata_index.add(conn, rows)
+        done = tuple(row["unique_id"] for row in rows if row["log_status"] != INCOMPLETE)
+        events.publish(conn, events.LogsCompleted(self.org_id, done))
 
 
 async def write_logs(
@@ -49,8 +51,6 @@ async def write_logs(
     """
     now = utcnow()
     rows = [to_row(finalize(log, now), principal, now) for log in batch]
-    done = tuple(row["unique_id"] for row in rows if row["log_status"] != INCOMPLETE)
-    stored = LogsStored(principal.org_id, tuple(row["version_id"] for row in rows), done, now)
-    submission = Submission([(logs, rows)], after=stored, prepare=parent)
+    submission = Submission([(logs, rows)], after=LogsStored(principal.org_id, now), prepare=parent)
     await writer.write(submission)
     return rows

@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Engine, Row, or_
+from sqlalchemy import ColumnElement, Connection, Engine, Row, or_
 
 from llmtrail.core.errors import Invalid, NotFound
 from llmtrail.core.filters import Group
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import NEEDS_IO
-from llmtrail.store import files
+from llmtrail.store import counts, files, metadata_index
 from llmtrail.store import logs as store
 from llmtrail.store.database import begin_write
 from llmtrail.store.filtering import compile_filter
@@ -125,11 +125,12 @@ class LogQuery:
         if self.start_time and self.end_time and self.start_time > self.end_time:
             raise Invalid.at("start_time", "must not be after end_time")
 
-    def where(self, org_id: int) -> ColumnElement[bool]:
+    def window(self) -> tuple[datetime, datetime]:
         end = self.end_time or utcnow()
-        start = self.start_time or end - DEFAULT_WINDOW
-        window = (logs.c.timestamp >= start) & (logs.c.timestamp <= end)
-        return store.org_scope(org_id, window, compile_filter(self.filters))
+        return self.start_time or end - DEFAULT_WINDOW, end
+
+    def where(self, org_id: int, window: tuple[datetime, datetime]) -> ColumnElement[bool]:
+        return _matching(org_id, self.filters, *window)
 
     def order_by(self) -> list[ColumnElement[Any]]:
         """Logs without the sort value come last either way, as PostgreSQL puts them ascending."""
@@ -185,9 +186,9 @@ class FileLogQuery:
 def file_logs(engine: Engine, principal: Principal, query: FileLogQuery) -> tuple[int, list[Row]]:
     offset = (query.page - 1) * query.size
     with engine.connect() as conn:
-        return store.page(
-            conn, query.where(principal.org_id), [logs.c.id.desc()], offset, query.size
-        )
+        where = query.where(principal.org_id)
+        total = store.count(conn, where)
+        return total, store.page(conn, where, [logs.c.id.desc()], offset, query.size)
 
 
 def get_log(engine: Engine, principal: Principal, unique_id: str) -> Row:
@@ -204,25 +205,98 @@ def list_logs(
     """The total of matches, the page, and the cursor of the page after it (where one can
     continue from this page's last row)."""
     query.validate()
-    where = query.where(principal.org_id)
+    window = query.window()
+    where = query.where(principal.org_id, window)
     offset, start = (query.page - 1) * query.page_size, None
     if query.after is not None and query.after.continues(query):
         offset, start = 0, query.after.where()
     with engine.connect() as conn:
-        total, rows = store.page(conn, where, query.order_by(), offset, query.page_size, start)
+        total = _total(conn, principal.org_id, query.filters, window, where)
+        rows = store.page(conn, where, query.order_by(), offset, query.page_size, start)
     cursor = Cursor.after(query.page, query.sort_by, rows[-1]) if rows else None
     return total, rows, cursor
+
+
+def _matching(
+    org_id: int, filters: Group, low: datetime, high: datetime, *, up_to_high: bool = True
+) -> ColumnElement[bool]:
+    """The caller's logs from `low` to `high` (included unless `up_to_high` is False) that
+    pass the filters. One bound on each side: SQLite ranges an index by one of each."""
+    upper = logs.c.timestamp <= high if up_to_high else logs.c.timestamp < high
+    scope = compile_filter(filters, org_id)
+    return store.org_scope(org_id, logs.c.timestamp >= low, upper, scope)
+
+
+def _total(
+    conn: Connection,
+    org_id: int,
+    filters: Group,
+    window: tuple[datetime, datetime],
+    where: ColumnElement[bool],
+) -> int:
+    """How many logs match: from the metadata index for one metadata equality; whole hours
+    from the hourly counters where the filters allow it (environment and model only), the
+    partial hours at the window's edges row by row; otherwise row by row."""
+    start, end = window
+    if (metadata := metadata_index.only_condition(filters)) is not None:
+        return metadata_index.count(conn, org_id, metadata, start, end)
+    dimensions = counted_dimensions(filters)
+    first, last = counts.hour_of(start), counts.hour_of(end)
+    if first < start:
+        first += counts.HOUR
+    if dimensions is None or first >= last:
+        return store.count(conn, where)
+    whole = counts.total(
+        conn, org_id, first, last, dimensions.get("environment"), dimensions.get("model")
+    )
+    edges = (
+        _matching(org_id, filters, start, first, up_to_high=False),
+        _matching(org_id, filters, last, end),
+    )
+    return whole + sum(store.count(conn, edge) for edge in edges)
+
+
+# Filter fields the hourly counters are kept by.
+COUNTED = ("environment", "model")
+
+
+def counted_dimensions(filters: Group) -> dict[str, list[str]] | None:
+    """The values each counted field may take, when the filters are only `field in values`
+    on counted fields joined by AND; None when they ask anything else."""
+    allowed: dict[str, set[str]] = {}
+    for position, (connector, item) in enumerate(filters.items):
+        if position and connector != "AND":
+            return None
+        if isinstance(item, Group):
+            nested = counted_dimensions(item)
+            if nested is None:
+                return None
+            pairs = [(name, set(values)) for name, values in nested.items()]
+        elif (
+            item.key is None
+            and item.field in COUNTED
+            and item.operator == "in"
+            and all(isinstance(v, str) and v for v in item.values)  # "" stands for no model
+        ):
+            pairs = [(item.field, set(item.values))]
+        else:
+            return None
+        for name, values in pairs:
+            allowed[name] = allowed[name] & values if name in allowed else values
+    return {name: sorted(values) for name, values in allowed.items()}
 
 
 def summarize(engine: Engine, principal: Principal, query: LogQuery) -> dict[str, Any]:
     query.validate()
     with engine.connect() as conn:
-        return dict(store.summary(conn, query.where(principal.org_id))._mapping)
+        return dict(store.summary(conn, query.where(principal.org_id, query.window()))._mapping)
 
 
 def delete_logs(engine: Engine, principal: Principal, unique_ids: list[str]) -> int:
     """Delete the caller's logs among `unique_ids`; returns how many there were."""
     with begin_write(engine) as conn:
-        versions = store.delete_many(conn, principal.org_id, unique_ids)
-        files.count_logs(conn, versions, -1, utcnow())
-    return len(versions)
+        deleted = store.delete_many(conn, principal.org_id, unique_ids)
+        files.count_logs(conn, (row.version_id for row in deleted), -1, utcnow())
+        counts.add(conn, principal.org_id, counts.deltas(deleted, -1))
+        metadata_index.remove(conn, (row._mapping for row in deleted))
+    return len(deleted)

@@ -52,8 +52,13 @@ def _compiled(statement: ClauseElement, dialect: Dialect) -> tuple[str, Params]:
 
 
 @cache
-def _insert(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[str, Params]:
-    compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
+def _insert(
+    table: Table, columns: tuple[str, ...], dialect: Dialect, returning: bool
+) -> tuple[str, Params]:
+    statement = table.insert()
+    if returning:
+        statement = statement.returning(table.autoincrement_column)
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
     order = compiled.positiontup if compiled.positional else columns
     return str(compiled), tuple((c, _converter(table.c[c].type, dialect)) for c in order)
 
@@ -64,9 +69,18 @@ def _bind(conn: Connection, pairs: Params, values: dict[str, Any]) -> Any:
     return {c: values[c] if f is None else f(values[c]) for c, f in pairs}
 
 
-def _run(conn: Connection, sql: str, params: list[Any], many: bool) -> list[tuple]:
+def _run(
+    conn: Connection, sql: str, params: list[Any], many: bool, returning: bool = False
+) -> list[tuple]:
     cursor = conn.connection.driver_connection.cursor()
     try:
+        if many and returning:  # psycopg: one result set per parameter set, in order
+            cursor.executemany(sql, params, returning=True)
+            found = []
+            while True:
+                found += cursor.fetchall()
+                if not cursor.nextset():
+                    return found
         if many:
             cursor.executemany(sql, params)
             return []
@@ -79,10 +93,30 @@ def _run(conn: Connection, sql: str, params: list[Any], many: bool) -> list[tupl
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows that all carry the same keys, in the connection's current transaction."""
-    if rows:
-        sql, pairs = _insert(table, tuple(rows[0]), conn.dialect)
-        _run(conn, sql, [_bind(conn, pairs, row) for row in rows], many=True)
+    """Insert rows that all carry the same keys, in the connection's current transaction.
+
+    A table with an autoincrement key gets it back in each row (`row["id"]`): PostgreSQL
+    returns it per row; on SQLite the rows of one statement take consecutive rowids, one
+    past the largest, while the transaction holds the only write lock.
+    """
+    if not rows:
+        return
+    key = table.autoincrement_column
+    wanted = key is not None and key.name not in rows[0]
+    returning = wanted and conn.dialect.name == "postgresql"
+    sql, pairs = _insert(table, tuple(rows[0]), conn.dialect, returning)
+    params = [_bind(conn, pairs, row) for row in rows]
+    if not wanted:
+        _run(conn, sql, params, many=True)
+        return
+    if returning:
+        ids = _run(conn, sql, params, many=True, returning=True)
+    else:
+        _run(conn, sql, params, many=True)
+        [(last,)] = _run(conn, "SELECT last_insert_rowid()", [()], many=False)
+        ids = [(n,) for n in range(last - len(rows) + 1, last + 1)]
+    for row, (new_id,) in zip(rows, ids, strict=True):
+        row[key.name] = new_id
 
 
 def execute_many(conn: Connection, statement: ClauseElement, params: Sequence[dict]) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from llmtrail.core.filters import NEGATED_MATCHES, Condition, Group
+from llmtrail.store import metadata_index
 from llmtrail.store.tables import logs
 
 
@@ -96,11 +97,15 @@ def _has_key_pg(element: json_has_key, compiler: Any, **kw: Any) -> str:
     return f"({col} ? {key})"
 
 
-def compile_filter(group: Group) -> ColumnElement[bool] | None:
-    """The WHERE clause for a filter tree; None when it has no conditions."""
+def compile_filter(group: Group, org_id: int) -> ColumnElement[bool] | None:
+    """The WHERE clause for a filter tree over one organization's logs; None when it has no
+    conditions."""
     expr: ColumnElement[bool] | None = None
     for connector, item in group.items:
-        clause = _condition(item) if isinstance(item, Condition) else compile_filter(item)
+        if isinstance(item, Condition):
+            clause = _condition(item, org_id)
+        else:
+            clause = compile_filter(item, org_id)
         if clause is None:
             continue
         if expr is None:
@@ -110,7 +115,9 @@ def compile_filter(group: Group) -> ColumnElement[bool] | None:
     return expr
 
 
-def _condition(cond: Condition) -> ColumnElement[bool]:
+def _condition(cond: Condition, org_id: int) -> ColumnElement[bool]:
+    if metadata_index.answers(cond):
+        return metadata_index.matching(org_id, cond.key, cond.values)
     if cond.key is None:
         column: ColumnElement[Any] = logs.c[cond.field]
         if cond.field == "metadata":

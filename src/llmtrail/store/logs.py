@@ -114,12 +114,14 @@ def page(
     offset: int,
     limit: int,
     start: ColumnElement[bool] | None = None,
-) -> tuple[int, list[Row]]:
-    """One page of matching logs (from `start` on, if given) and the total number of matches."""
-    total = conn.scalar(select(func.count()).select_from(logs).where(where)) or 0
+) -> list[Row]:
+    """One page of matching logs (from `start` on, if given)."""
     query = select(logs).where(where if start is None else and_(where, start))
-    rows = conn.execute(query.order_by(*order_by).offset(offset).limit(limit)).all()
-    return total, rows
+    return conn.execute(query.order_by(*order_by).offset(offset).limit(limit)).all()
+
+
+def count(conn: Connection, where: ColumnElement[bool]) -> int:
+    return conn.scalar(select(func.count()).select_from(logs).where(where)) or 0
 
 
 def summary(conn: Connection, where: ColumnElement[bool]) -> Row:
@@ -163,14 +165,22 @@ def revisions_of(conn: Connection, log_pk: int) -> list[Row]:
     return conn.execute(query.order_by(log_revisions.c.id)).all()
 
 
-def delete_many(conn: Connection, org_id: int, unique_ids: Sequence[str]) -> list[str | None]:
-    """Delete logs; returns the File version of each deleted one (None where it has none)."""
+def delete_many(conn: Connection, org_id: int, unique_ids: Sequence[str]) -> list[Row]:
+    """Delete logs; returns what the counters and the metadata index need of each."""
     result = conn.execute(
         delete(logs)
         .where(logs.c.org_id == org_id, _one_of(conn, logs.c.unique_id, unique_ids))
-        .returning(logs.c.version_id)
+        .returning(
+            logs.c.id,
+            logs.c.org_id,
+            logs.c.version_id,
+            logs.c.environment,
+            logs.c.model,
+            logs.c.timestamp,
+            logs.c.metadata,
+        )
     )
-    return [row.version_id for row in result]
+    return result.all()
 
 
 def json_text(column: Any) -> ColumnElement[str]:

@@ -134,6 +134,42 @@ logs = Table(
     Index(None, "org_id", "file_id", "id"),
 )
 
+# Logs per hour, organization, environment and model (`store/counts.py`): list totals are
+# summed from these instead of counted row by row.
+log_counts = Table(
+    "log_counts",
+    metadata_obj,
+    Column(
+        "org_id",
+        ForeignKey("organizations.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("hour", DateTime, primary_key=True),
+    Column("environment", String(16), primary_key=True),
+    Column("model", Name, primary_key=True),  # "" for logs without one
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("n", BigInteger, nullable=False),
+)
+
+# One row per (log, top-level scalar metadata value) (`store/metadata_index.py`): equality
+# filters on metadata keys find their logs here instead of reading every log's JSON.
+log_metadata = Table(
+    "log_metadata",
+    metadata_obj,
+    Column(
+        "org_id",
+        ForeignKey("organizations.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("key", Name, primary_key=True),
+    Column("value", Name, primary_key=True),
+    Column("timestamp", DateTime, primary_key=True),
+    Column("log_id", BigId, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,  # the key is the whole row: one B-tree, no rowid table
+)
+
 log_revisions = Table(
     "log_revisions",
     metadata_obj,

@@ -37,10 +37,11 @@ MAX_BATCH_ROWS = 20_000
 
 # Work a submission does inside the shared transaction. `prepare` runs before any insert: it
 # reads (it must not write), refuses the submission by raising a DomainError, and returns
-# column values to set on each of its rows (or None). `after` runs after the inserts (e.g.
-# queue jobs). Both cross to the writer process: use picklable objects, not closures.
+# column values to set on each of its rows (or None). `after` runs after the inserts, with
+# the submission, whose rows then carry their new ids (e.g. to queue jobs for them). Both
+# cross to the writer process: use picklable objects, not closures.
 Prepare = Callable[[Connection], dict[str, Any] | None]
-After = Callable[[Connection], None]
+After = Callable[[Connection, "Submission"], None]
 
 
 @dataclass
@@ -64,6 +65,13 @@ class Submission:
         for _, rows in self.inserts if values else ():
             for row in rows:
                 row.update(values)
+
+    def rolled_back(self) -> None:
+        """Forget the ids a transaction that failed gave the rows."""
+        for table, rows in self.inserts:
+            if (key := table.autoincrement_column) is not None:
+                for row in rows:
+                    row.pop(key.name, None)
 
     def __getstate__(self) -> dict[str, Any]:
         """Tables by name and no future: what the writer process needs of a submission."""
@@ -149,6 +157,8 @@ class GroupCommitWriter:
                 accepted = _apply(conn, batch)
         except Exception as exc:
             self._disconnect()
+            for submission in batch:
+                submission.rolled_back()
             pending = [s for s in batch if not s.future.done()]  # not refused by `prepare`
             if len(pending) == 1:
                 pending[0].future.set_exception(_domain_error(exc))
@@ -181,7 +191,7 @@ def _apply(conn: Connection, batch: list[Submission]) -> list[Submission]:
         insert_rows(conn, table, rows)
     for submission in accepted:
         if submission.after is not None:
-            submission.after(conn)
+            submission.after(conn, submission)
     return accepted
 
 

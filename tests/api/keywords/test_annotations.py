@@ -154,3 +154,24 @@ def test_telemetry_never_changes_through_these_routes(api: httpx.Client) -> None
     after = get(api, uid)
     for field in ("model", "input", "output", "prompt_tokens", "cost", "timestamp", "latency"):
         assert before[field] == after[field]
+
+
+def test_metadata_filters_follow_edits_and_deletes(api: httpx.Client) -> None:
+    def tier(value: object) -> list[str]:
+        body = {"filters": {"metadata__tier": {"operator": "", "value": value}}}
+        page = api.post("/api/request-logs/list/", json=body).json()
+        assert page["count"] == len(page["results"])
+        return sorted(log["unique_id"] for log in page["results"])
+
+    gold, silver, flag = (
+        create(api, metadata={"tier": "gold"}),
+        create(api, metadata={"tier": "silver"}),
+        create(api, metadata={"tier": True}),
+    )
+    assert tier("gold") == [gold] and tier(True) == [flag] and tier("true") == [flag]
+    assert api.patch(f"/api/request-logs/{gold}/", json={"metadata": {"tier": "silver"}}).is_success
+    assert tier("gold") == [] and tier("silver") == sorted([gold, silver])
+    assert api.patch(f"/api/request-logs/{silver}/", json={"metadata": {"tier": None}}).is_success
+    assert tier("silver") == [gold]
+    assert api.delete(f"/api/request-logs/{gold}/").status_code == 204
+    assert tier("silver") == [] and tier(["gold", "silver", "true"]) == [flag]

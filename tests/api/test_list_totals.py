@@ -1,0 +1,108 @@
+"""List totals summed from the hourly counters equal counting the logs one by one, through
+creates, deletes and a log that completes in another hour."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import Engine, func, select
+
+from llmtrail.core.keys import authenticate, create_key
+from llmtrail.store import counts
+from llmtrail.store.tables import log_counts
+from tests.conftest import Tenant
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+# Every log has a status: asking for it makes the server count row by row.
+ROW_BY_ROW = {"status": {"operator": "in", "value": ["success", "failed"]}}
+
+
+def total(client: httpx.Client, window: tuple[datetime, datetime], **filters: dict) -> int:
+    start, end = window
+    response = client.post(
+        "/api/request-logs/list/",
+        params={"start_time": start.isoformat(), "end_time": end.isoformat(), "page_size": 1},
+        json={"filters": filters},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["count"]
+
+
+def assert_totals_agree(client: httpx.Client, windows: list[tuple[datetime, datetime]]) -> None:
+    for window in windows:
+        for filters in (
+            {},
+            {"model": {"operator": "", "value": "gpt-4o"}},
+            {"model": {"operator": "in", "value": ["gpt-4o", "o3-mini"]}},
+            {"environment": {"operator": "", "value": "test"}},
+        ):
+            counted = total(client, window, **filters)
+            assert counted == total(client, window, **filters, **ROW_BY_ROW), (window, filters)
+
+
+def windows(rng: random.Random) -> list[tuple[datetime, datetime]]:
+    """Windows over the last two days, most with edges inside an hour."""
+    out = [(NOW - timedelta(days=3), NOW + timedelta(hours=1))]
+    for _ in range(6):
+        start = NOW - timedelta(minutes=rng.randrange(0, 48 * 60))
+        out.append((start, start + timedelta(minutes=rng.randrange(1, 30 * 60))))
+    out.append((NOW - timedelta(hours=5), NOW - timedelta(hours=2)))  # whole hours
+    return out
+
+
+def stored_counters(engine: Engine, org_id: int) -> dict:
+    query = (
+        select(log_counts.c.hour, log_counts.c.environment, log_counts.c.model)
+        .add_columns(func.sum(log_counts.c.n))
+        .where(log_counts.c.org_id == org_id)
+        .group_by(log_counts.c.hour, log_counts.c.environment, log_counts.c.model)
+    )
+    with engine.connect() as conn:
+        return {tuple(r[:3]): r[3] for r in conn.execute(query) if r[3]}
+
+
+def test_totals_from_hourly_counters_match_counting_rows(tenant: Tenant, engine: Engine) -> None:
+    rng = random.Random(7)
+    _, test_key = create_key(engine, org=tenant.org, environment="test")
+    prod, test = tenant.client(), Tenant(tenant.org, test_key, tenant.base_url).client()
+    with prod, test:
+        for client in (prod, test):
+            logs = [
+                {
+                    "model": rng.choice(["gpt-4o", "o3-mini", None]),
+                    "timestamp": (NOW - timedelta(minutes=rng.randrange(48 * 60))).isoformat(),
+                }
+                for _ in range(150)
+            ]
+            assert client.post("/api/request-logs/bulk/", json={"logs": logs}).status_code == 201
+        assert_totals_agree(prod, windows(rng))
+
+        listed = prod.post(
+            "/api/request-logs/list/",
+            params={"start_time": (NOW - timedelta(days=3)).isoformat(), "page_size": 1000},
+            json={},
+        ).json()["results"]
+        for log in rng.sample(listed, 40):
+            assert prod.delete(f"/api/request-logs/{log['unique_id']}/").status_code == 204
+
+        # A log counts in the hour it ended: completing it later moves it.
+        created = prod.post(
+            "/v5/prompts/log",
+            json={"path": "totals/p", "prompt": {"model": "gpt-4o"}, "log_status": "incomplete"},
+        ).json()
+        ended = (NOW - timedelta(hours=20, minutes=13)).isoformat()
+        done = prod.patch(
+            f"/v5/prompts/{created['prompt_id']}/log/{created['id']}",
+            json={"output": "a", "log_status": "complete", "end_time": ended},
+        )
+        assert done.status_code == 200, done.text
+        assert done.json()["end_time"].startswith(ended[:19])
+        assert_totals_agree(prod, windows(rng))
+
+    org = authenticate(engine, tenant.key).org_id
+    kept = stored_counters(engine, org)
+    with engine.begin() as conn:
+        counts.rebuild(conn)
+    assert stored_counters(engine, org) == kept, "kept counters equal a recount from scratch"
