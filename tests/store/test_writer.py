@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 import uuid
@@ -106,3 +107,24 @@ def test_the_writer_keeps_postgresql_statistics_fresh(engine: Engine, org_id: in
             return
         time.sleep(0.2)
     pytest.fail("no VACUUM (ANALYZE) ran after 10,000 new rows")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_writer_copies_its_log_into_the_database_file(
+    engine: Engine, database_url: str, org_id: int
+) -> None:
+    """SQLite's own checkpoints are off on the writer's connection: the writer must do them,
+    or the write-ahead log would only grow. Opened `immutable`, the database file shows
+    only what was checkpointed into it."""
+    writer = GroupCommitWriter(engine)
+    try:
+        for _ in range(6):
+            writer.submit(Submission([(logs, [row(org_id) for _ in range(1_000)])])).result(30)
+    finally:
+        writer.close()
+    path = database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as file_only:
+        (in_file,) = file_only.execute(
+            "SELECT count(*) FROM logs WHERE org_id = ?", (org_id,)
+        ).fetchone()
+    assert in_file >= 5_000

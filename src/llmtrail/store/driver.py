@@ -10,9 +10,11 @@ connection. The statements themselves stay SQLAlchemy Core, so one text serves b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -22,7 +24,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ClauseElement
 
 Convert = Callable[[Any], Any] | None
-Params = tuple[tuple[str, Convert], ...]
 
 
 def _json(value: Any) -> Any:
@@ -43,30 +44,58 @@ def _converter(kind: Any, dialect: Dialect) -> Convert:
 
 
 @cache
-def _compiled(statement: ClauseElement, dialect: Dialect) -> tuple[str, Params]:
-    """A statement's SQL, and its parameters in the order the SQL binds them, with converters."""
-    compiled = statement.compile(dialect=dialect)
-    order = compiled.positiontup if compiled.positional else list(compiled.binds)
-    params = tuple((name, _converter(compiled.binds[name].type, dialect)) for name in order)
-    return str(compiled), params
+def _positional(dialect: Dialect) -> Dialect:
+    """The dialect with positional placeholders (`?` on SQLite, `%s` on psycopg): parameters
+    are then plain tuples, built by one C-level item getter per row."""
+    if dialect.positional:
+        return dialect
+    return type(dialect)(paramstyle="format")
+
+
+@dataclass(frozen=True)
+class _Binder:
+    """A statement's SQL and how to turn a mapping into its parameters."""
+
+    sql: str
+    get: Callable[[Mapping[str, Any]], tuple]
+    convert: tuple[tuple[int, Callable[[Any], Any]], ...]
+
+    @classmethod
+    def of(cls, sql: str, names: Sequence[str], kinds: Sequence[Any], dialect: Dialect) -> _Binder:
+        convert = tuple(
+            (i, f) for i, kind in enumerate(kinds) if (f := _converter(kind, dialect)) is not None
+        )
+        get = itemgetter(*names) if len(names) > 1 else (lambda row, n=names[0]: (row[n],))
+        return cls(sql, get, convert)
+
+    def __call__(self, row: Mapping[str, Any]) -> Sequence[Any]:
+        values = self.get(row)
+        if not self.convert:
+            return values
+        converted = list(values)
+        for i, f in self.convert:
+            converted[i] = f(converted[i])
+        return converted
 
 
 @cache
-def _insert(
-    table: Table, columns: tuple[str, ...], dialect: Dialect, returning: bool
-) -> tuple[str, Params]:
+def _compiled(statement: ClauseElement, dialect: Dialect) -> _Binder:
+    """A statement with named `bindparam`s, compiled once per dialect."""
+    positional = _positional(dialect)
+    compiled = statement.compile(dialect=positional)
+    names = compiled.positiontup or []
+    kinds = [compiled.binds[name].type for name in names]
+    return _Binder.of(str(compiled), names, kinds, dialect)
+
+
+@cache
+def _insert(table: Table, columns: tuple[str, ...], dialect: Dialect, returning: bool) -> _Binder:
     statement = table.insert()
     if returning:
         statement = statement.returning(table.autoincrement_column)
-    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
-    order = compiled.positiontup if compiled.positional else columns
-    return str(compiled), tuple((c, _converter(table.c[c].type, dialect)) for c in order)
-
-
-def _bind(conn: Connection, pairs: Params, values: dict[str, Any]) -> Any:
-    if conn.dialect.positional:
-        return tuple(values[c] if f is None else f(values[c]) for c, f in pairs)
-    return {c: values[c] if f is None else f(values[c]) for c, f in pairs}
+    compiled = statement.compile(dialect=_positional(dialect), column_keys=list(columns))
+    names = compiled.positiontup or []
+    return _Binder.of(str(compiled), names, [table.c[c].type for c in names], dialect)
 
 
 def _run(
@@ -104,15 +133,15 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     key = table.autoincrement_column
     wanted = key is not None and key.name not in rows[0]
     returning = wanted and conn.dialect.name == "postgresql"
-    sql, pairs = _insert(table, tuple(rows[0]), conn.dialect, returning)
-    params = [_bind(conn, pairs, row) for row in rows]
+    binder = _insert(table, tuple(rows[0]), conn.dialect, returning)
+    params = [binder(row) for row in rows]
     if not wanted:
-        _run(conn, sql, params, many=True)
+        _run(conn, binder.sql, params, many=True)
         return
     if returning:
-        ids = _run(conn, sql, params, many=True, returning=True)
+        ids = _run(conn, binder.sql, params, many=True, returning=True)
     else:
-        _run(conn, sql, params, many=True)
+        _run(conn, binder.sql, params, many=True)
         [(last,)] = _run(conn, "SELECT last_insert_rowid()", [()], many=False)
         ids = [(n,) for n in range(last - len(rows) + 1, last + 1)]
     for row, (new_id,) in zip(rows, ids, strict=True):
@@ -123,11 +152,11 @@ def execute_many(conn: Connection, statement: ClauseElement, params: Sequence[di
     """Run a statement with named `bindparam`s once per parameter set. Build `statement` once
     (at import): the compiled form is cached by the statement object."""
     if params:
-        sql, pairs = _compiled(statement, conn.dialect)
-        _run(conn, sql, [_bind(conn, pairs, p) for p in params], many=True)
+        binder = _compiled(statement, conn.dialect)
+        _run(conn, binder.sql, [binder(p) for p in params], many=True)
 
 
 def fetch(conn: Connection, statement: ClauseElement, params: dict[str, Any]) -> list[tuple]:
     """The rows a query returns, as plain tuples in its column order (values undecoded)."""
-    sql, pairs = _compiled(statement, conn.dialect)
-    return _run(conn, sql, [_bind(conn, pairs, params)], many=False)
+    binder = _compiled(statement, conn.dialect)
+    return _run(conn, binder.sql, [binder(params)], many=False)

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError
 
 from llmtrail.core.errors import Conflict, DomainError
+from llmtrail.store.checkpoints import Checkpoints
 from llmtrail.store.driver import insert_rows
 from llmtrail.store.statistics import Analyzer
 from llmtrail.store.tables import metadata_obj
@@ -95,6 +96,7 @@ class GroupCommitWriter:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._analyzer = Analyzer(engine)
+        self._checkpoints = Checkpoints() if engine.dialect.name == "sqlite" else None
         self._conn: Connection | None = None
         self._queue: queue.SimpleQueue[Submission | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="llmtrail-writer", daemon=True)
@@ -139,6 +141,8 @@ class GroupCommitWriter:
         """The writer's own connection: no pool checkout (nor PostgreSQL ping) per commit."""
         if self._conn is None:
             self._conn = self._engine.connect().execution_options(write=True)
+            if self._checkpoints is not None:  # this writer checkpoints when it sees fit
+                self._conn.connection.driver_connection.execute("PRAGMA wal_autocheckpoint=0")
         return self._conn
 
     def _disconnect(self) -> None:
@@ -168,7 +172,10 @@ class GroupCommitWriter:
             return
         for submission in accepted:
             submission.future.set_result(None)
-        self._analyzer.wrote(sum(submission.size for submission in accepted))
+        written = sum(submission.size for submission in accepted)
+        self._analyzer.wrote(written)
+        if self._checkpoints is not None:
+            self._checkpoints.wrote(conn, written, idle=self._queue.empty())
 
 
 def _apply(conn: Connection, batch: list[Submission]) -> list[Submission]:
