@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ClauseElement
 
 Convert = Callable[[Any], Any] | None
+COPY_FROM = 64  # rows: from here PostgreSQL takes them by COPY
 
 
 def _json(value: Any) -> Any:
@@ -57,6 +58,7 @@ class _Binder:
     """A statement's SQL and how to turn a mapping into its parameters."""
 
     sql: str
+    names: tuple[str, ...]
     get: Callable[[Mapping[str, Any]], tuple]
     convert: tuple[tuple[int, Callable[[Any], Any]], ...]
 
@@ -66,7 +68,7 @@ class _Binder:
             (i, f) for i, kind in enumerate(kinds) if (f := _converter(kind, dialect)) is not None
         )
         get = itemgetter(*names) if len(names) > 1 else (lambda row, n=names[0]: (row[n],))
-        return cls(sql, get, convert)
+        return cls(sql, tuple(names), get, convert)
 
     def __call__(self, row: Mapping[str, Any]) -> Sequence[Any]:
         values = self.get(row)
@@ -124,28 +126,59 @@ def _run(
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows that all carry the same keys, in the connection's current transaction.
 
-    A table with an autoincrement key gets it back in each row (`row["id"]`): PostgreSQL
-    returns it per row; on SQLite the rows of one statement take consecutive rowids, one
-    past the largest, while the transaction holds the only write lock.
+    A table with an autoincrement key gets it back in each row (`row["id"]`). On SQLite the
+    rows of one statement take consecutive rowids, one past the largest, while the
+    transaction holds the only write lock. On PostgreSQL many rows go by COPY, several
+    times cheaper per row than INSERT, with ids drawn from the table's sequence first; a few
+    go by INSERT ... RETURNING, one round trip instead of COPY's three.
     """
     if not rows:
         return
     key = table.autoincrement_column
     wanted = key is not None and key.name not in rows[0]
-    returning = wanted and conn.dialect.name == "postgresql"
-    binder = _insert(table, tuple(rows[0]), conn.dialect, returning)
-    params = [binder(row) for row in rows]
-    if not wanted:
-        _run(conn, binder.sql, params, many=True)
+    columns = tuple(rows[0])
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+        if wanted:
+            for row, (new_id,) in zip(rows, _next_ids(conn, table, len(rows)), strict=True):
+                row[key.name] = new_id
+        binder = _insert(table, tuple(rows[0]), conn.dialect, False)
+        _copy(conn, table, binder.names, [binder(row) for row in rows])
         return
+    returning = wanted and conn.dialect.name == "postgresql"
+    binder = _insert(table, columns, conn.dialect, returning)
+    params = [binder(row) for row in rows]
     if returning:
-        ids = _run(conn, binder.sql, params, many=True, returning=True)
+        ids = [new_id for (new_id,) in _run(conn, binder.sql, params, many=True, returning=True)]
     else:
         _run(conn, binder.sql, params, many=True)
+        if not wanted:
+            return
         [(last,)] = _run(conn, "SELECT last_insert_rowid()", [()], many=False)
-        ids = [(n,) for n in range(last - len(rows) + 1, last + 1)]
-    for row, (new_id,) in zip(rows, ids, strict=True):
+        ids = list(range(last - len(rows) + 1, last + 1))
+    for row, new_id in zip(rows, ids, strict=True):
         row[key.name] = new_id
+
+
+def _next_ids(conn: Connection, table: Table, count: int) -> list[tuple]:
+    key = table.autoincrement_column
+    assert key is not None
+    sequence = f"pg_get_serial_sequence('{table.name}', '{key.name}')"
+    sql = f"SELECT nextval({sequence}) FROM generate_series(1, %s)"
+    return _run(conn, sql, [(count,)], many=False)
+
+
+def _copy(conn: Connection, table: Table, names: Sequence[str], rows: list[Any]) -> None:
+    """PostgreSQL's COPY: several times cheaper per row than INSERT, same constraints."""
+    columns = ", ".join(f'"{name}"' for name in names)
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+    except conn.dialect.loaded_dbapi.IntegrityError as exc:
+        raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+    finally:
+        cursor.close()
 
 
 def execute_many(conn: Connection, statement: ClauseElement, params: Sequence[dict]) -> None:
