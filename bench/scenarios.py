@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 import httpx
 import orjson
+from sqlalchemy import text
 
 from bench import data, load
 from bench.load import Request, percentile
@@ -158,17 +159,19 @@ def fill(srv: Server, key: str, size: int) -> None:
     try:
         for chunk in spread(templates, size, days=7, seed=5):
             driver.insert(chunk)
-        if not driver.sqlite:  # as autovacuum, or llmtrail's own writer, would after this load
-            driver.conn.autocommit = True  # VACUUM cannot run inside a transaction block
-            driver.conn.execute("VACUUM (ANALYZE) logs")
     finally:
         driver.close()
-    # Rows written past the write path: recount them, as a migration does for a store it meets.
+    # Rows written past the write path: recount and index them, as a migration does for a
+    # store it meets; then gather PostgreSQL's statistics, as autovacuum or the writer would.
     engine = make_engine(srv.database_url)
     try:
         with engine.begin() as conn:
             counts.rebuild(conn)
             metadata_index.rebuild(conn)
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for table in ("logs", "log_metadata", "log_counts"):
+                    conn.execute(text(f"VACUUM (ANALYZE) {table}"))
     finally:
         engine.dispose()
 

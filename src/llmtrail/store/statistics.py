@@ -23,7 +23,9 @@ MINIMUM_ROWS = 10_000
 
 
 class Analyzer:
-    def __init__(self, engine: Engine, tables: tuple[str, ...] = ("logs",)) -> None:
+    def __init__(
+        self, engine: Engine, tables: tuple[str, ...] = ("logs", "log_metadata", "log_counts")
+    ) -> None:
         self._engine = engine
         self._tables = tables
         self._lock = threading.Lock()

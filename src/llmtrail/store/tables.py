@@ -134,17 +134,23 @@ logs = Table(
     Index(None, "org_id", "file_id", "id"),
 )
 
+
+def _org_key() -> Column:
+    """The organization, first part of a table's composite key."""
+    return Column(
+        "org_id",
+        ForeignKey("organizations.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+
+
 # Logs per hour, organization, environment and model (`store/counts.py`): list totals are
 # summed from these instead of counted row by row.
 log_counts = Table(
     "log_counts",
     metadata_obj,
-    Column(
-        "org_id",
-        ForeignKey("organizations.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
+    _org_key(),
     Column("hour", DateTime, primary_key=True),
     Column("environment", String(16), primary_key=True),
     Column("model", Name, primary_key=True),  # "" for logs without one
@@ -157,12 +163,7 @@ log_counts = Table(
 log_metadata = Table(
     "log_metadata",
     metadata_obj,
-    Column(
-        "org_id",
-        ForeignKey("organizations.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
+    _org_key(),
     Column("key", Name, primary_key=True),
     Column("value", Name, primary_key=True),
     Column("timestamp", DateTime, primary_key=True),

@@ -24,6 +24,7 @@ import itertools
 import logging
 import os
 import pickle
+import signal
 import socket
 import struct
 import subprocess
@@ -240,4 +241,7 @@ def serve(sock: socket.socket, database_url: str) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
+    # Ctrl-C reaches the whole process group: the writer stops when the server closes its
+    # side of the socket, after committing what it was sent, not halfway.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve(socket.socket(fileno=int(sys.argv[1])), os.environ["LLMTRAIL_DATABASE_URL"])
