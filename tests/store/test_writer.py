@@ -8,7 +8,7 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from llmtrail.core.errors import Conflict
 from llmtrail.store.database import make_engine
@@ -55,14 +55,17 @@ def test_concurrent_submitters_share_transactions(engine: Engine, org_id: int) -
     assert count(engine, org_id) == 8 * 20 * 5
 
 
-def test_a_failing_submission_does_not_fail_its_neighbours(engine: Engine, org_id: int) -> None:
+@pytest.mark.parametrize("size", [1, 100], ids=["insert", "copy"])  # PostgreSQL COPYs from 64
+def test_a_failing_submission_does_not_fail_its_neighbours(
+    engine: Engine, org_id: int, size: int
+) -> None:
     taken = uuid.uuid4().hex
     writer = GroupCommitWriter(engine)
     writer.submit(Submission([(logs, [row(org_id, taken)])])).result(10)
     # queue them together so they land in one batch
-    good_before = Submission([(logs, [row(org_id), row(org_id)])])
-    bad = Submission([(logs, [row(org_id), row(org_id, taken)])])
-    good_after = Submission([(logs, [row(org_id)])])
+    good_before = Submission([(logs, [row(org_id) for _ in range(size)])])
+    bad = Submission([(logs, [*(row(org_id) for _ in range(size)), row(org_id, taken)])])
+    good_after = Submission([(logs, [row(org_id) for _ in range(size)])])
     for s in (good_before, bad, good_after):
         writer.submit(s)
     good_before.future.result(10)
@@ -70,7 +73,15 @@ def test_a_failing_submission_does_not_fail_its_neighbours(engine: Engine, org_i
     with pytest.raises(Conflict):
         bad.future.result(10)
     writer.close()
-    assert count(engine, org_id) == 1 + 2 + 1, "the bad submission is all-or-nothing"
+    assert count(engine, org_id) == 1 + 2 * size, "the bad submission is all-or-nothing"
+    sent = {r["unique_id"]: r["id"] for r in good_before.inserts[0][1]}
+    with engine.connect() as conn:
+        stored = dict(
+            conn.execute(
+                select(logs.c.unique_id, logs.c.id).where(logs.c.unique_id.in_(list(sent)))
+            ).all()
+        )
+    assert stored == sent, "each written row knows the id it was stored under"
 
 
 def test_after_hook_runs_in_the_same_transaction(engine: Engine, org_id: int) -> None:

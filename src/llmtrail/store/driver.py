@@ -136,16 +136,15 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     key = table.autoincrement_column
     wanted = key is not None and key.name not in rows[0]
-    columns = tuple(rows[0])
     if conn.dialect.name == "postgresql" and len(rows) >= COPY_FROM:
-        if wanted:
+        if wanted:  # the rows carry their ids into the COPY
             for row, (new_id,) in zip(rows, _next_ids(conn, table, len(rows)), strict=True):
                 row[key.name] = new_id
         binder = _insert(table, tuple(rows[0]), conn.dialect, False)
         _copy(conn, table, binder.names, [binder(row) for row in rows])
         return
     returning = wanted and conn.dialect.name == "postgresql"
-    binder = _insert(table, columns, conn.dialect, returning)
+    binder = _insert(table, tuple(rows[0]), conn.dialect, returning)
     params = [binder(row) for row in rows]
     if returning:
         ids = [new_id for (new_id,) in _run(conn, binder.sql, params, many=True, returning=True)]
