@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 import orjson
@@ -23,8 +24,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.dml import Update
 
-from llmtrail.store.driver import fetch
+from llmtrail.store.driver import execute_many, fetch, insert_rows
 from llmtrail.store.tables import log_revisions, logs
 
 
@@ -147,17 +149,21 @@ def update_many(conn: Connection, changes: Sequence[tuple[int, dict[str, Any]]])
             runs.append((columns, []))
         runs[-1][1].append({"pk": log_pk, **{f"v_{c}": values[c] for c in columns}})
     for columns, params in runs:
-        statement = (
-            update(logs)
-            .where(logs.c.id == bindparam("pk"))
-            .values({c: bindparam(f"v_{c}") for c in columns})
-        )
-        conn.execute(statement, params)
+        execute_many(conn, _update(columns), params)
+
+
+@cache
+def _update(columns: tuple[str, ...]) -> Update:
+    """One UPDATE per set of columns, built once: the driver module compiles each once."""
+    return (
+        update(logs)
+        .where(logs.c.id == bindparam("pk"))
+        .values({c: bindparam(f"v_{c}") for c in columns})
+    )
 
 
 def add_revisions(conn: Connection, revisions: list[dict[str, Any]]) -> None:
-    if revisions:
-        conn.execute(log_revisions.insert(), revisions)
+    insert_rows(conn, log_revisions, revisions)
 
 
 def revisions_of(conn: Connection, log_pk: int) -> list[Row]:
