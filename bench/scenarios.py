@@ -20,7 +20,7 @@ from bench.raw import Driver, rows_for, spread
 from bench.server import Server
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal, authenticate
-from llmtrail.store import counts, metadata_index
+from llmtrail.store import metadata_index, rollups
 from llmtrail.store.database import make_engine
 
 BULK = 500
@@ -166,11 +166,11 @@ def fill(srv: Server, key: str, size: int) -> None:
     engine = make_engine(srv.database_url)
     try:
         with engine.begin() as conn:
-            counts.rebuild(conn)
+            rollups.rebuild(conn)
             metadata_index.rebuild(conn)
         if engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                for table in ("logs", "log_metadata", "log_counts"):
+                for table in ("logs", "log_metadata", "log_rollups"):
                     conn.execute(text(f"VACUUM (ANALYZE) {table}"))
     finally:
         engine.dispose()

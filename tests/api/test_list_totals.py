@@ -1,5 +1,5 @@
-"""List totals summed from the hourly counters equal counting the logs one by one, through
-creates, deletes and a log that completes in another hour."""
+"""List totals and summaries from the hourly rollups equal reading the logs one by one,
+through creates, deletes and a log whose hour and measures change when it completes."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import Engine, func, select
 
 from llmtrail.core.keys import authenticate, create_key
-from llmtrail.store import counts
-from llmtrail.store.tables import log_counts
+from llmtrail.store import rollups
+from llmtrail.store.tables import log_rollups
 from tests.conftest import Tenant
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -30,6 +31,17 @@ def total(client: httpx.Client, window: tuple[datetime, datetime], **filters: di
     return response.json()["count"]
 
 
+def summary(client: httpx.Client, window: tuple[datetime, datetime], **filters: dict) -> dict:
+    start, end = window
+    response = client.post(
+        "/api/request-logs/summary/",
+        params={"start_time": start.isoformat(), "end_time": end.isoformat()},
+        json={"filters": filters},
+    )
+    assert response.status_code == 200, response.text
+    return {k: v for k, v in response.json().items() if k != "scores"}
+
+
 def assert_totals_agree(client: httpx.Client, windows: list[tuple[datetime, datetime]]) -> None:
     for window in windows:
         for filters in (
@@ -40,6 +52,11 @@ def assert_totals_agree(client: httpx.Client, windows: list[tuple[datetime, date
         ):
             counted = total(client, window, **filters)
             assert counted == total(client, window, **filters, **ROW_BY_ROW), (window, filters)
+            rolled, read = (
+                summary(client, window, **filters),
+                summary(client, window, **filters, **ROW_BY_ROW),
+            )
+            assert rolled == pytest.approx(read), (window, filters)
 
 
 def windows(rng: random.Random) -> list[tuple[datetime, datetime]]:
@@ -54,16 +71,18 @@ def windows(rng: random.Random) -> list[tuple[datetime, datetime]]:
 
 def stored_counters(engine: Engine, org_id: int) -> dict:
     query = (
-        select(log_counts.c.hour, log_counts.c.environment, log_counts.c.model)
-        .add_columns(func.sum(log_counts.c.n))
-        .where(log_counts.c.org_id == org_id)
-        .group_by(log_counts.c.hour, log_counts.c.environment, log_counts.c.model)
+        select(log_rollups.c.hour, log_rollups.c.environment, log_rollups.c.model)
+        .add_columns(func.sum(log_rollups.c.n))
+        .where(log_rollups.c.org_id == org_id)
+        .group_by(log_rollups.c.hour, log_rollups.c.environment, log_rollups.c.model)
     )
     with engine.connect() as conn:
         return {tuple(r[:3]): r[3] for r in conn.execute(query) if r[3]}
 
 
-def test_totals_from_hourly_counters_match_counting_rows(tenant: Tenant, engine: Engine) -> None:
+def test_totals_and_summaries_from_hourly_rollups_match_reading_rows(
+    tenant: Tenant, engine: Engine
+) -> None:
     rng = random.Random(7)
     _, test_key = create_key(engine, org=tenant.org, environment="test")
     prod, test = tenant.client(), Tenant(tenant.org, test_key, tenant.base_url).client()
@@ -73,6 +92,10 @@ def test_totals_from_hourly_counters_match_counting_rows(tenant: Tenant, engine:
                 {
                     "model": rng.choice(["gpt-4o", "o3-mini", None]),
                     "timestamp": (NOW - timedelta(minutes=rng.randrange(48 * 60))).isoformat(),
+                    "prompt_tokens": rng.randrange(1000),
+                    "completion_tokens": rng.randrange(200),
+                    **({"latency": rng.random() * 5} if rng.random() < 0.7 else {}),
+                    **({"ttft": rng.random()} if rng.random() < 0.5 else {}),
                 }
                 for _ in range(150)
             ]
@@ -95,7 +118,13 @@ def test_totals_from_hourly_counters_match_counting_rows(tenant: Tenant, engine:
         ended = (NOW - timedelta(hours=20, minutes=13)).isoformat()
         done = prod.patch(
             f"/v5/prompts/{created['prompt_id']}/log/{created['id']}",
-            json={"output": "a", "log_status": "complete", "end_time": ended},
+            json={
+                "output": "a",
+                "log_status": "complete",
+                "end_time": ended,
+                "prompt_tokens": 70,
+                "provider_latency": 1.25,
+            },
         )
         assert done.status_code == 200, done.text
         assert done.json()["end_time"].startswith(ended[:19])
@@ -104,5 +133,5 @@ def test_totals_from_hourly_counters_match_counting_rows(tenant: Tenant, engine:
     org = authenticate(engine, tenant.key).org_id
     kept = stored_counters(engine, org)
     with engine.begin() as conn:
-        counts.rebuild(conn)
+        rollups.rebuild(conn)
     assert stored_counters(engine, org) == kept, "kept counters equal a recount from scratch"

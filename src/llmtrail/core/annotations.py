@@ -18,8 +18,8 @@ from llmtrail.core.errors import FieldError, Invalid, NotFound
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import EDITABLE_FIELDS
-from llmtrail.store import counts, metadata_index
 from llmtrail.store import logs as store
+from llmtrail.store import metadata_index, rollups
 from llmtrail.store.database import begin_write
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -117,7 +117,7 @@ def record_many(
     changed = [(row, values) for row, values in changes if values]
     store.update_many(conn, [(row["id"], values) for row, values in changed])
     moved = [(row, {**row, **values}) for row, values in changed]
-    counts.add(conn, principal.org_id, counts.moved(moved))
+    rollups.add(conn, principal.org_id, rollups.moved(moved))
     metadata_index.changed(
         conn, [pair for pair in moved if {"metadata", "timestamp"} & set(pair[1])]
     )

@@ -14,7 +14,7 @@ from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import INCOMPLETE, LogData, finalize, to_row
 from llmtrail.core.traces import ParentLink
-from llmtrail.store import counts, files, metadata_index
+from llmtrail.store import files, metadata_index, rollups
 from llmtrail.store.tables import logs
 from llmtrail.store.writer import Submission, Writer
 
@@ -31,7 +31,7 @@ class LogsStored:
 
     def __call__(self, conn: Connection, submission: Submission) -> None:
         [(_, rows)] = submission.inserts
-        counts.add(conn, self.org_id, counts.deltas(rows))
+        rollups.add(conn, self.org_id, rollups.deltas(rows))
         files.count_logs(conn, (row["version_id"] for row in rows), 1, self.now)
         metadata_index.add(conn, rows)
         done = tuple(row["unique_id"] for row in rows if row["log_status"] != INCOMPLETE)

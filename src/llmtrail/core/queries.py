@@ -16,7 +16,7 @@ from llmtrail.core.filters import Group
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import NEEDS_IO
-from llmtrail.store import counts, files, metadata_index
+from llmtrail.store import files, metadata_index, rollups
 from llmtrail.store import logs as store
 from llmtrail.store.database import begin_write
 from llmtrail.store.filtering import compile_filter
@@ -227,6 +227,38 @@ def _matching(
     return store.org_scope(org_id, logs.c.timestamp >= low, upper, scope)
 
 
+@dataclass(frozen=True)
+class _Split:
+    """A window as whole hours, served by the hourly rollups, and its partial edge hours."""
+
+    first: datetime
+    last: datetime
+    dimensions: dict[str, list[str]]
+    edges: tuple[ColumnElement[bool], ColumnElement[bool]]
+
+
+def _split(org_id: int, filters: Group, window: tuple[datetime, datetime]) -> _Split | None:
+    """None when the rollups cannot serve: other filters than environment and model, or no
+    whole hour in the window."""
+    dimensions = counted_dimensions(filters)
+    start, end = window
+    first, last = rollups.hour_of(start), rollups.hour_of(end)
+    if first < start:
+        first += rollups.HOUR
+    if dimensions is None or first >= last:
+        return None
+    edges = (
+        _matching(org_id, filters, start, first, up_to_high=False),
+        _matching(org_id, filters, last, end),
+    )
+    return _Split(first, last, dimensions, edges)
+
+
+def _whole_hours(conn: Connection, org_id: int, split: _Split) -> rollups.Totals:
+    environments, models = split.dimensions.get("environment"), split.dimensions.get("model")
+    return rollups.totals(conn, org_id, split.first, split.last, environments, models)
+
+
 def _total(
     conn: Connection,
     org_id: int,
@@ -234,26 +266,30 @@ def _total(
     window: tuple[datetime, datetime],
     where: ColumnElement[bool],
 ) -> int:
-    """How many logs match: from the metadata index for one metadata equality; whole hours
-    from the hourly counters where the filters allow it (environment and model only), the
-    partial hours at the window's edges row by row; otherwise row by row."""
-    start, end = window
+    """How many logs match: from the metadata index for one metadata equality; over whole
+    hours from the rollups and the edges from the index; otherwise row by row."""
     if (metadata := metadata_index.only_condition(filters)) is not None:
-        return metadata_index.count(conn, org_id, metadata, start, end)
-    dimensions = counted_dimensions(filters)
-    first, last = counts.hour_of(start), counts.hour_of(end)
-    if first < start:
-        first += counts.HOUR
-    if dimensions is None or first >= last:
+        return metadata_index.count(conn, org_id, metadata, *window)
+    split = _split(org_id, filters, window)
+    if split is None:
         return store.count(conn, where)
-    whole = counts.total(
-        conn, org_id, first, last, dimensions.get("environment"), dimensions.get("model")
-    )
-    edges = (
-        _matching(org_id, filters, start, first, up_to_high=False),
-        _matching(org_id, filters, last, end),
-    )
-    return whole + sum(store.count(conn, edge) for edge in edges)
+    whole = _whole_hours(conn, org_id, split)[rollups.NAMES.index("n")]
+    return int(whole) + sum(store.count(conn, edge) for edge in split.edges)
+
+
+def _measures(
+    conn: Connection,
+    org_id: int,
+    filters: Group,
+    window: tuple[datetime, datetime],
+    where: ColumnElement[bool],
+) -> rollups.Totals:
+    """The count and sums of the matching logs (`rollups.NAMES`), the same way."""
+    split = _split(org_id, filters, window)
+    if split is None:
+        return rollups.of_logs(conn, where)
+    parts = [_whole_hours(conn, org_id, split), *(rollups.of_logs(conn, e) for e in split.edges)]
+    return tuple(sum(values) for values in zip(*parts, strict=True))
 
 
 # Filter fields the hourly counters are kept by.
@@ -287,9 +323,23 @@ def counted_dimensions(filters: Group) -> dict[str, list[str]] | None:
 
 
 def summarize(engine: Engine, principal: Principal, query: LogQuery) -> dict[str, Any]:
+    """Count, sums and averages over the matching logs (Keywords AI's summary)."""
     query.validate()
+    window = query.window()
+    where = query.where(principal.org_id, window)
     with engine.connect() as conn:
-        return dict(store.summary(conn, query.where(principal.org_id, query.window()))._mapping)
+        measured = _measures(conn, principal.org_id, query.filters, window, where)
+    m = dict(zip(rollups.NAMES, measured, strict=True))
+    return {
+        "number_of_requests": int(m["n"]),
+        "total_cost": float(m["cost"]),
+        "total_tokens": int(m["tokens"]),
+        "total_prompt_tokens": int(m["prompt_tokens"]),
+        "total_completion_tokens": int(m["completion_tokens"]),
+        "avg_latency": m["latency_sum"] / m["latency_n"] if m["latency_n"] else None,
+        "avg_tps": m["tps_sum"] / m["tps_n"] if m["tps_n"] else None,
+        "avg_ttft": m["ttft_sum"] / m["ttft_n"] if m["ttft_n"] else None,
+    }
 
 
 def delete_logs(engine: Engine, principal: Principal, unique_ids: list[str]) -> int:
@@ -297,6 +347,6 @@ def delete_logs(engine: Engine, principal: Principal, unique_ids: list[str]) -> 
     with begin_write(engine) as conn:
         deleted = store.delete_many(conn, principal.org_id, unique_ids)
         files.count_logs(conn, (row.version_id for row in deleted), -1, utcnow())
-        counts.add(conn, principal.org_id, counts.deltas(deleted, -1))
+        rollups.add(conn, principal.org_id, rollups.deltas(deleted, -1))
         metadata_index.remove(conn, (row._mapping for row in deleted))
     return len(deleted)

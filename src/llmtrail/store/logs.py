@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.dml import Update
 
+from llmtrail.store import rollups
 from llmtrail.store.driver import execute_many, fetch, insert_rows
 from llmtrail.store.tables import log_revisions, logs
 
@@ -126,20 +127,6 @@ def count(conn: Connection, where: ColumnElement[bool]) -> int:
     return conn.scalar(select(func.count()).select_from(logs).where(where)) or 0
 
 
-def summary(conn: Connection, where: ColumnElement[bool]) -> Row:
-    query = select(
-        func.count().label("number_of_requests"),
-        func.coalesce(func.sum(logs.c.cost), 0.0).label("total_cost"),
-        func.coalesce(func.sum(logs.c.total_request_tokens), 0).label("total_tokens"),
-        func.coalesce(func.sum(logs.c.prompt_tokens), 0).label("total_prompt_tokens"),
-        func.coalesce(func.sum(logs.c.completion_tokens), 0).label("total_completion_tokens"),
-        func.avg(logs.c.latency).label("avg_latency"),
-        func.avg(logs.c.tokens_per_second).label("avg_tps"),
-        func.avg(logs.c.time_to_first_token).label("avg_ttft"),
-    ).where(where)
-    return conn.execute(query).one()
-
-
 def update_many(conn: Connection, changes: Sequence[tuple[int, dict[str, Any]]]) -> None:
     """Set columns of many logs by primary key, in order: one executemany per set of columns."""
     runs: list[tuple[tuple[str, ...], list[dict[str, Any]]]] = []
@@ -172,7 +159,7 @@ def revisions_of(conn: Connection, log_pk: int) -> list[Row]:
 
 
 def delete_many(conn: Connection, org_id: int, unique_ids: Sequence[str]) -> list[Row]:
-    """Delete logs; returns what the counters and the metadata index need of each."""
+    """Delete logs; returns what the rollups and the metadata index need of each."""
     result = conn.execute(
         delete(logs)
         .where(logs.c.org_id == org_id, _one_of(conn, logs.c.unique_id, unique_ids))
@@ -180,10 +167,8 @@ def delete_many(conn: Connection, org_id: int, unique_ids: Sequence[str]) -> lis
             logs.c.id,
             logs.c.org_id,
             logs.c.version_id,
-            logs.c.environment,
-            logs.c.model,
-            logs.c.timestamp,
             logs.c.metadata,
+            *(logs.c[name] for name in rollups.DEPENDS_ON),
         )
     )
     return result.all()

@@ -24,7 +24,7 @@ MINIMUM_ROWS = 10_000
 
 class Analyzer:
     def __init__(
-        self, engine: Engine, tables: tuple[str, ...] = ("logs", "log_metadata", "log_counts")
+        self, engine: Engine, tables: tuple[str, ...] = ("logs", "log_metadata", "log_rollups")
     ) -> None:
         self._engine = engine
         self._tables = tables

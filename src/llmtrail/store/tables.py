@@ -145,10 +145,10 @@ def _org_key() -> Column:
     )
 
 
-# Logs per hour, organization, environment and model (`store/counts.py`): list totals are
-# summed from these instead of counted row by row.
-log_counts = Table(
-    "log_counts",
+# Per hour, organization, environment and model: how many logs and the sums the summary is
+# made of (`store/rollups.py`), so totals over whole hours are not read log by log.
+log_rollups = Table(
+    "log_rollups",
     metadata_obj,
     _org_key(),
     Column("hour", DateTime, primary_key=True),
@@ -156,6 +156,16 @@ log_counts = Table(
     Column("model", Name, primary_key=True),  # "" for logs without one
     Column("slot", Integer, primary_key=True, autoincrement=False),
     Column("n", BigInteger, nullable=False),
+    Column("cost", Float, nullable=False),
+    Column("tokens", BigInteger, nullable=False),
+    Column("prompt_tokens", BigInteger, nullable=False),
+    Column("completion_tokens", BigInteger, nullable=False),
+    Column("latency_sum", Float, nullable=False),
+    Column("latency_n", BigInteger, nullable=False),
+    Column("tps_sum", Float, nullable=False),
+    Column("tps_n", BigInteger, nullable=False),
+    Column("ttft_sum", Float, nullable=False),
+    Column("ttft_n", BigInteger, nullable=False),
 )
 
 # One row per (log, top-level scalar metadata value) (`store/metadata_index.py`): equality

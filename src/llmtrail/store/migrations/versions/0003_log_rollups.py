@@ -1,4 +1,4 @@
-"""Hourly log counts, for list totals without counting rows
+"""Hourly rollups of the logs, for list totals and summaries without reading every log
 
 Revision ID: 0003
 Revises: 0002
@@ -10,35 +10,49 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from llmtrail.store import counts
+from llmtrail.store import rollups
 
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+MEASURES = {
+    "n": sa.BigInteger(),
+    "cost": sa.Float(),
+    "tokens": sa.BigInteger(),
+    "prompt_tokens": sa.BigInteger(),
+    "completion_tokens": sa.BigInteger(),
+    "latency_sum": sa.Float(),
+    "latency_n": sa.BigInteger(),
+    "tps_sum": sa.Float(),
+    "tps_n": sa.BigInteger(),
+    "ttft_sum": sa.Float(),
+    "ttft_n": sa.BigInteger(),
+}
+
 
 def upgrade() -> None:
     op.create_table(
-        "log_counts",
+        "log_rollups",
         sa.Column("org_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("hour", sa.DateTime(), nullable=False),
         sa.Column("environment", sa.String(length=16), nullable=False),
         sa.Column("model", sa.String(length=255), nullable=False),
         sa.Column("slot", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("n", sa.BigInteger(), nullable=False),
+        *(sa.Column(name, kind, nullable=False) for name, kind in MEASURES.items()),
         sa.ForeignKeyConstraint(
             ["org_id"],
             ["organizations.id"],
-            name=op.f("fk_log_counts_org_id_organizations"),
+            name=op.f("fk_log_rollups_org_id_organizations"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint(
-            "org_id", "hour", "environment", "model", "slot", name=op.f("pk_log_counts")
+            "org_id", "hour", "environment", "model", "slot", name=op.f("pk_log_rollups")
         ),
     )
-    counts.rebuild(op.get_bind())  # the logs already stored
+    rollups.rebuild(op.get_bind())  # the logs already stored
 
 
 def downgrade() -> None:
-    op.drop_table("log_counts")
+    op.drop_table("log_rollups")
