@@ -69,15 +69,16 @@ def windows(rng: random.Random) -> list[tuple[datetime, datetime]]:
     return out
 
 
-def stored_counters(engine: Engine, org_id: int) -> dict:
+def stored_rollups(engine: Engine, org_id: int) -> dict:
+    """Every measure per hour and group, the writers' stripes added up."""
     query = (
         select(log_rollups.c.hour, log_rollups.c.environment, log_rollups.c.model)
-        .add_columns(func.sum(log_rollups.c.n))
+        .add_columns(*(func.sum(log_rollups.c[name]) for name in rollups.NAMES))
         .where(log_rollups.c.org_id == org_id)
         .group_by(log_rollups.c.hour, log_rollups.c.environment, log_rollups.c.model)
     )
     with engine.connect() as conn:
-        return {tuple(r[:3]): r[3] for r in conn.execute(query) if r[3]}
+        return {tuple(r[:3]): [float(v) for v in r[3:]] for r in conn.execute(query) if r[3]}
 
 
 def test_totals_and_summaries_from_hourly_rollups_match_reading_rows(
@@ -131,7 +132,10 @@ def test_totals_and_summaries_from_hourly_rollups_match_reading_rows(
         assert_totals_agree(prod, windows(rng))
 
     org = authenticate(engine, tenant.key).org_id
-    kept = stored_counters(engine, org)
+    kept = stored_rollups(engine, org)
     with engine.begin() as conn:
         rollups.rebuild(conn)
-    assert stored_counters(engine, org) == kept, "kept counters equal a recount from scratch"
+    recounted = stored_rollups(engine, org)
+    assert recounted.keys() == kept.keys(), "kept rollups cover the hours a recount finds"
+    for group, measures in kept.items():
+        assert recounted[group] == pytest.approx(measures), group

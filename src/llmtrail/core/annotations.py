@@ -113,14 +113,12 @@ def record_many(
     now: datetime,
 ) -> None:
     """`record` for many (row, new values) pairs, applied in order, in one statement per kind.
-    The hourly counters and the metadata index follow what moved."""
+    The hourly rollups and the metadata index follow what changed."""
     changed = [(row, values) for row, values in changes if values]
     store.update_many(conn, [(row["id"], values) for row, values in changed])
     moved = [(row, {**row, **values}) for row, values in changed]
     rollups.add(conn, principal.org_id, rollups.moved(moved))
-    metadata_index.changed(
-        conn, [pair for pair in moved if {"metadata", "timestamp"} & set(pair[1])]
-    )
+    metadata_index.changed(conn, moved)
     store.add_revisions(
         conn,
         [

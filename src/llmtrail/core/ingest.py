@@ -21,10 +21,10 @@ from llmtrail.store.writer import Submission, Writer
 
 @dataclass(frozen=True)
 class LogsStored:
-    """What the transaction that stores new logs does after inserting them: the counters
-    and the metadata index take them in, and `LogsCompleted` is published for the ones not
-    left incomplete, so follow-up work commits with the logs or not at all. Plain data, as
-    it crosses to the writer process."""
+    """What the transaction that stores new logs does after inserting them: the rollups, the
+    File-version counters and the metadata index take them in, and `LogsCompleted` is
+    published for the ones not left incomplete, so follow-up work commits with the logs or
+    not at all. Plain data, as it crosses to the writer process."""
 
     org_id: int
     now: datetime

@@ -92,7 +92,7 @@ def update_log(
             start = values.get("start_time", current["start_time"])
             if current["latency"] is None and start is not None:
                 values["latency"] = max((values["end_time"] - start).total_seconds(), 0.0)
-        record(conn, principal, current, values, source, now)  # a log counts when it ended
+        record(conn, principal, current, values, source, now)
         if completing:
             events.publish(conn, events.LogsCompleted(principal.org_id, (unique_id,)))
         return store.get_by_unique_id(conn, principal.org_id, unique_id)  # type: ignore[return-value]

@@ -67,10 +67,7 @@ class Cursor:
     def after(cls, page: int, sort_by: str, last: Row) -> Cursor | None:
         if sort_by.lstrip("-") not in KEYSET_SORTS:
             return None
-        value = getattr(last, sort_by.lstrip("-"))
-        return cls(
-            page, sort_by, value.isoformat() if isinstance(value, datetime) else value, last.id
-        )
+        return cls(page, sort_by, getattr(last, sort_by.lstrip("-")), last.id)
 
     def encode(self) -> str:
         raw = orjson.dumps([self.page, self.sort_by, self.value, self.id])
@@ -292,7 +289,7 @@ def _measures(
     return tuple(sum(values) for values in zip(*parts, strict=True))
 
 
-# Filter fields the hourly counters are kept by.
+# Filter fields the hourly rollups are kept by.
 COUNTED = ("environment", "model")
 
 

@@ -87,17 +87,22 @@ _DELETE = delete(log_metadata).where(
 )
 
 
+def _apply(conn: Connection, gone: Iterable[Entry], new: Iterable[Entry]) -> None:
+    execute_many(conn, _DELETE, [dict(zip(_COLUMNS, e, strict=True)) for e in gone])
+    insert_rows(conn, log_metadata, [dict(zip(_COLUMNS, e, strict=True)) for e in new])
+
+
 def add(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-    insert_rows(conn, log_metadata, [dict(zip(_COLUMNS, e, strict=True)) for e in entries(rows)])
+    _apply(conn, (), entries(rows))
 
 
 def remove(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-    execute_many(conn, _DELETE, [dict(zip(_COLUMNS, e, strict=True)) for e in entries(rows)])
+    _apply(conn, entries(rows), ())
 
 
 def changed(conn: Connection, pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> None:
-    """Follow logs whose metadata or time changed: (before, after) mappings of each, in the
-    order applied (a log may change twice)."""
+    """Follow logs that changed: (before, after) mappings of each, in the order applied (a log
+    may change twice). Only a change of metadata or time moves index rows."""
     first: dict[int, Mapping[str, Any]] = {}
     last: dict[int, Mapping[str, Any]] = {}
     for before, after in pairs:
@@ -106,11 +111,13 @@ def changed(conn: Connection, pairs: Iterable[tuple[Mapping[str, Any], Mapping[s
     gone: set[Entry] = set()
     new: set[Entry] = set()
     for log_id, before in first.items():
-        old, now = set(entries([before])), set(entries([last[log_id]]))
+        after = last[log_id]
+        if (before["metadata"], before["timestamp"]) == (after["metadata"], after["timestamp"]):
+            continue
+        old, now = set(entries([before])), set(entries([after]))
         gone |= old - now
         new |= now - old
-    execute_many(conn, _DELETE, [dict(zip(_COLUMNS, e, strict=True)) for e in sorted(gone)])
-    insert_rows(conn, log_metadata, [dict(zip(_COLUMNS, e, strict=True)) for e in sorted(new)])
+    _apply(conn, sorted(gone), sorted(new))
 
 
 def matching(org_id: int, key: str, values: Sequence[str]) -> ColumnElement[bool]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, func, select, text
+from sqlalchemy import ColumnElement, Connection, bindparam, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from llmtrail.store.driver import execute_many
@@ -147,9 +147,9 @@ def _floats(values: Iterable[Any]) -> Totals:
     return tuple(float(v) for v in values)
 
 
-def of_logs(conn: Connection, where: ColumnElement[bool]) -> Totals:
-    """The same measures, read from the logs themselves."""
-    columns = []
+def _aggregates() -> list[ColumnElement[Any]]:
+    """The measures as SQL aggregates over `logs`, in the order of NAMES."""
+    columns: list[ColumnElement[Any]] = []
     for _, column, how in MEASURES:
         if how == "one":
             columns.append(func.count())
@@ -157,30 +157,23 @@ def of_logs(conn: Connection, where: ColumnElement[bool]) -> Totals:
             columns.append(func.coalesce(func.sum(logs.c[column]), 0))
         else:
             columns.append(func.count(logs.c[column]))
-    return _floats(conn.execute(select(*columns).select_from(logs).where(where)).one())
+    return columns
+
+
+def of_logs(conn: Connection, where: ColumnElement[bool]) -> Totals:
+    """The same measures, read from the logs themselves."""
+    return _floats(conn.execute(select(*_aggregates()).select_from(logs).where(where)).one())
 
 
 def rebuild(conn: Connection) -> None:
     """Roll up every organization's logs from scratch (migrations, and stores filled outside
     the write path)."""
-    hour = (
-        "date_trunc('hour', timestamp)"
-        if conn.dialect.name == "postgresql"
-        else "strftime('%Y-%m-%d %H:00:00.000000', timestamp)"
-    )
-    measures = []
-    for _, column, how in MEASURES:
-        if how == "one":
-            measures.append("count(*)")
-        elif how == "value":
-            measures.append(f"coalesce(sum({column}), 0)")
-        else:
-            measures.append(f"count({column})")
-    group = f"org_id, {hour}, environment, coalesce(model, '')"
+    if conn.dialect.name == "postgresql":
+        hour = func.date_trunc("hour", logs.c.timestamp)
+    else:  # the text form SQLite's DateTime columns hold
+        hour = func.strftime("%Y-%m-%d %H:00:00.000000", logs.c.timestamp)
+    group = (logs.c.org_id, hour, logs.c.environment, func.coalesce(logs.c.model, ""))
+    rolled = select(*group, literal(0), *_aggregates()).group_by(*group)
+    keys = ("org_id", "hour", "environment", "model", "slot")
     conn.execute(log_rollups.delete())
-    conn.execute(
-        text(
-            f"INSERT INTO log_rollups (org_id, hour, environment, model, slot, {', '.join(NAMES)}) "
-            f"SELECT {group}, 0, {', '.join(measures)} FROM logs GROUP BY {group}"
-        )
-    )
+    conn.execute(log_rollups.insert().from_select([*keys, *NAMES], rolled))
