@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,12 +33,10 @@ PG_ADMIN_URL = normalise_database_url(
 BACKENDS = ["sqlite", "postgresql"]
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A fresh, empty database of each kind, dropped at the end of the session."""
-    if request.param == "sqlite":
+@contextmanager
+def new_database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a fresh, empty database of this kind, dropped afterwards."""
+    if kind == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'llmtrail.db'}"
         return
     name = f"llmtrail_test_{uuid.uuid4().hex[:12]}"
@@ -52,13 +51,39 @@ def database_url(
         admin.dispose()
 
 
+@contextmanager
+def migrated(url: str) -> Iterator[Engine]:
+    engine = make_engine(url)
+    upgrade(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh, empty database of each kind, dropped at the end of the session."""
+    with new_database(request.param, tmp_path_factory) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     """An engine on the migrated schema, for tests that read or seed the store directly."""
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+    with migrated(database_url) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="module")
+def quiet_engine(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """An engine on a database of the same kind that no server uses: no job worker but the
+    test's own claims its jobs."""
+    kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with new_database(kind, tmp_path_factory) as url, migrated(url) as engine:
+        yield engine
 
 
 def free_port() -> int:

@@ -1,13 +1,23 @@
-"""Settings read from the environment, in one place, so every entry point agrees on them."""
+"""Settings read from the environment, in one place, so every entry point agrees on them.
+
+Every `LLMTRAIL_*` variable is read and checked here: a bad value stops the program at start
+with a message naming the variable and what it takes, not a traceback from deep inside.
+"""
 
 from __future__ import annotations
 
 import os
-import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+T = TypeVar("T", int, float)
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value llmtrail cannot use."""
 
 
 @dataclass(frozen=True)
@@ -16,23 +26,18 @@ class Settings:
 
     data_dir: Path
     database_url: str
-    max_body_bytes: int
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     # How long a verified key is trusted before it is looked up again: a revocation made by
     # another process (the CLI) takes effect within this many seconds.
     key_cache_seconds: float = 1.0
+    # Server processes sharing the port (`serve --workers`).
+    workers: int = 1
+    # Threads of the job engine each server process runs.
+    job_concurrency: int = 1
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
-
-    def server_secret(self) -> str:
-        """The secret that signs JWTs, created on first use and kept in the data folder."""
-        path = self.data_dir / "secret"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
 
 
 def normalise_database_url(url: str) -> str:
@@ -43,13 +48,31 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def load_settings() -> Settings:
-    data_dir = Path(os.environ.get("LLMTRAIL_DATA_DIR", "./.llmtrail")).resolve()
-    url = os.environ.get("LLMTRAIL_DATABASE_URL") or f"sqlite:///{data_dir / 'llmtrail.db'}"
-    max_body = int(os.environ.get("LLMTRAIL_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+def _number(
+    env: Mapping[str, str], name: str, default: T, parse: Callable[[str], T], minimum: T
+) -> T:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = parse(raw.strip())
+    except ValueError:
+        kind = "an integer" if parse is int else "a number"
+        raise ConfigError(f"{name} must be {kind}, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    data_dir = Path(env.get("LLMTRAIL_DATA_DIR") or "./.llmtrail").resolve()
+    url = env.get("LLMTRAIL_DATABASE_URL") or f"sqlite:///{data_dir / 'llmtrail.db'}"
     return Settings(
         data_dir=data_dir,
         database_url=normalise_database_url(url),
-        max_body_bytes=max_body,
-        key_cache_seconds=float(os.environ.get("LLMTRAIL_KEY_CACHE_SECONDS", "1")),
+        max_body_bytes=_number(env, "LLMTRAIL_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, int, 1),
+        key_cache_seconds=_number(env, "LLMTRAIL_KEY_CACHE_SECONDS", 1.0, float, 0.0),
+        workers=_number(env, "LLMTRAIL_WORKERS", 1, int, 1),
+        job_concurrency=_number(env, "LLMTRAIL_JOB_CONCURRENCY", 1, int, 0),
     )

@@ -3,7 +3,6 @@ metadata edits, deletes and a log that completes later; a rebuild finds what was
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 from datetime import timedelta
@@ -12,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from llmtrail.core import annotations, lifecycle, queries
+from llmtrail.core.deletes import delete_logs
 from llmtrail.core.filters import parse_filters
 from llmtrail.core.ids import utcnow
 from llmtrail.core.ingest import write_logs
@@ -21,6 +21,7 @@ from llmtrail.store import metadata_index
 from llmtrail.store.filtering import json_text
 from llmtrail.store.tables import log_metadata, logs
 from llmtrail.store.writer import GroupCommitWriter
+from tests.helpers import in_writer
 
 VALUES = ["acme", "globex", "", 5, 7, True, False, 0.5, "x" * 300, {"nested": 1}, [1], None]
 ASKED = ["acme", "globex", "", "5", "7", "true", "false", "0.5"]
@@ -67,11 +68,7 @@ def test_the_index_answers_what_the_json_answers(engine: Engine, principal: Prin
     ]
     new.append(LogData(unique_id="running", log_type="workflow", log_status="incomplete"))
     new[-1].metadata = {"tenant": "acme"}
-    writer = GroupCommitWriter(engine)
-    try:
-        asyncio.run(write_logs(writer, principal, new))
-    finally:
-        writer.close()
+    in_writer(engine, lambda writer: write_logs(writer, principal, new))
 
     edits = [
         annotations.Annotation(f"m{n}", {"metadata": {"tenant": rng.choice(VALUES[:8])}})
@@ -79,16 +76,19 @@ def test_the_index_answers_what_the_json_answers(engine: Engine, principal: Prin
     ]
     edits.append(annotations.Annotation("m1", {"metadata": {"tier": None}}))  # removes the key
     edits.append(annotations.Annotation("m1", {"metadata": {"tenant": "globex"}}))  # twice
-    annotations.annotate(engine, principal, edits, "test")
-    queries.delete_logs(engine, principal, [f"m{n}" for n in range(50, 70)])
-    lifecycle.update_log(
-        engine,
-        principal,
-        "running",
-        {"input": {"q": 1}, "output": "a", "log_status": "complete"},
-        names={"input": "inputs", "output": "output", "log_status": "log_status"},
-        source="test",
-    )
+
+    async def change(writer: GroupCommitWriter) -> None:
+        await annotations.annotate(writer, principal, edits, "test")
+        await delete_logs(writer, principal, [f"m{n}" for n in range(50, 70)])
+        await lifecycle.update_log(
+            writer,
+            principal,
+            "running",
+            {"input": {"q": 1}, "output": "a", "log_status": "complete"},
+            source="test",
+        )
+
+    in_writer(engine, change)
 
     for key in ("tenant", "tier"):
         for value in ASKED:
@@ -106,13 +106,8 @@ def test_what_is_not_indexed_is_still_found_through_the_json(
     engine: Engine, principal: Principal
 ) -> None:
     long_value = "y" * 300
-    writer = GroupCommitWriter(engine)
-    try:
-        asyncio.run(
-            write_logs(writer, principal, [LogData(unique_id="long", metadata={"k": long_value})])
-        )
-    finally:
-        writer.close()
+    logs = [LogData(unique_id="long", metadata={"k": long_value})]
+    in_writer(engine, lambda writer: write_logs(writer, principal, logs))
     assert not metadata_index.indexable([long_value])
     with engine.connect() as conn:
         stored = conn.scalar(select(func.count()).where(log_metadata.c.org_id == principal.org_id))

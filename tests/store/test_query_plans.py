@@ -21,6 +21,7 @@ from llmtrail.core import annotations, queries, traces
 from llmtrail.core.filters import parse_filters
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal, authenticate, create_key
+from tests.helpers import in_writer
 
 
 @pytest.fixture
@@ -86,7 +87,12 @@ HOT_PAGES: dict[str, Callable[[Engine, Principal], Any]] = {
     "trace": lambda e, p: _missing_ok(lambda: traces.subtree(e, p, "nope")),
     "file logs": lambda e, p: queries.file_logs(e, p, queries.FileLogQuery(file_id="fl_x")),
     "batch update lookup": lambda e, p: _missing_ok(
-        lambda: annotations.annotate(e, p, [annotations.Annotation("nope", {"note": "x"})], "t")
+        lambda: in_writer(
+            e,
+            lambda w: annotations.annotate(
+                w, p, [annotations.Annotation("nope", {"note": "x"})], "t"
+            ),
+        )
     ),
 }
 

@@ -10,7 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import Engine, select, text
 
-from llmtrail.core.errors import Conflict
+from llmtrail.errors import Conflict
 from llmtrail.store.database import make_engine
 from llmtrail.store.statistics import MINIMUM_ROWS
 from llmtrail.store.tables import logs
@@ -87,7 +87,7 @@ def test_a_failing_submission_does_not_fail_its_neighbours(
 def test_after_hook_runs_in_the_same_transaction(engine: Engine, org_id: int) -> None:
     writer = GroupCommitWriter(engine)
 
-    def explode(_conn, _submission) -> None:
+    def explode(_tx, _submission) -> None:
         raise RuntimeError("hook failed")
 
     with pytest.raises(RuntimeError):

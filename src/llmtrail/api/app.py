@@ -1,37 +1,43 @@
-"""The FastAPI application: both dialects mounted over one backend."""
+"""The FastAPI application: the surfaces `llmtrail.plugins` lists, mounted over one backend."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
-from llmtrail import __version__
-from llmtrail.api import errors
-from llmtrail.api.auth import document_security
+from llmtrail import __version__, plugins
 from llmtrail.api.backend import Backend
-from llmtrail.api.humanloop import router as humanloop_router
-from llmtrail.api.keywords import router as keywords_router
 from llmtrail.api.limits import BodySizeLimit
-from llmtrail.api.paths import KeywordsPathForms
 from llmtrail.api.routing import JSONBody
+from llmtrail.api.surface import Surface
 from llmtrail.config import Settings, load_settings
-from llmtrail.core import events
 from llmtrail.core.keys import KeyCache
 from llmtrail.store.database import make_engine
 from llmtrail.store.writer_process import WriterProcess
+from llmtrail.worker.engine import JobEngine
+
+
+def surfaces() -> list[Surface]:
+    return [importlib.import_module(module).surface for module in plugins.SURFACES]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    mounted = surfaces()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        events.load_subscribers()
+        plugins.load_handlers()
         engine = make_engine(settings.database_url)
-        writer = WriterProcess(settings.database_url)
+        writer = WriterProcess(settings.database_url, plugins.WRITER_SETUP)
         await writer.start()
+        jobs = JobEngine(engine, concurrency=settings.job_concurrency)
+        jobs.start()  # with no slots (`LLMTRAIL_JOB_CONCURRENCY=0`) it runs nothing
         app.state.backend = Backend(
             settings=settings,
             engine=engine,
@@ -42,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await writer.close()
+            await run_in_threadpool(jobs.stop)
             engine.dispose()
 
     app = FastAPI(
@@ -53,16 +60,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         redirect_slashes=False,
     )
-    errors.install(app)
-    routers = [keywords_router.router, humanloop_router.router]
-    for router in routers:
-        app.include_router(router)
-    document_security(app, routers)
+    for surface in mounted:
+        surface.mount(app)
+    _document(app, mounted)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.add_middleware(KeywordsPathForms)
+    for surface in mounted:
+        for middleware in surface.middleware:
+            app.add_middleware(middleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
+
+
+def _document(app: FastAPI, mounted: list[Surface]) -> None:
+    """The OpenAPI document, with each surface's security on its operations."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = generate()  # FastAPI's own, cached: the additions below are the same every time
+        for surface in mounted:
+            surface.document(spec)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -23,7 +23,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
@@ -69,7 +69,8 @@ class DirectRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         dependant = self.dependant
         calls = {d.call for d in dependant.dependencies}
-        who = next(d.name for d in dependant.dependencies if d.call is principal)
+        # The surface's own `principal` (on its router) comes unnamed; the endpoint's is named.
+        who = next(d.name for d in dependant.dependencies if d.call is principal and d.name)
         backend = next((d.name for d in dependant.dependencies if d.call is get_backend), None)
         [body] = dependant.body_params
         model = body.field_info.annotation
@@ -104,15 +105,3 @@ class DirectRoute(APIRoute):
             return answer if isinstance(answer, Response) else JSONBody(answer, status_code)
 
         return handler
-
-
-def ingest_route(router: APIRouter, path: str, **kwargs: Any) -> Callable[[Callable], Callable]:
-    """`@router.post(path, ...)`, as a DirectRoute."""
-
-    def register(endpoint: Callable) -> Callable:
-        router.add_api_route(
-            path, endpoint, methods=["POST"], route_class_override=DirectRoute, **kwargs
-        )
-        return endpoint
-
-    return register

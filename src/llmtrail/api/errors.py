@@ -1,56 +1,54 @@
-"""Rendering errors in each dialect's wire shape.
+"""How an API surface answers errors: the status each error means, the body its dialect
+gives it.
 
-Keywords AI (Django REST Framework): 400 with field-keyed messages, plus a `detail` sentence.
-Humanloop (FastAPI): 422 `{"detail": [{"loc", "msg", "type"}]}`, which its SDK raises as
-UnprocessableEntityError. Both: 401/404/409 as `{"detail": "..."}`.
+A route raises domain errors (`llmtrail.errors`) and FastAPI raises `RequestValidationError`;
+the route's surface turns them into its own wire shape (`ErrorShape`), so a new surface
+brings its shape along and nothing here changes.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from fastapi import FastAPI, Request
+from fastapi import Response
 from fastapi.exceptions import RequestValidationError
 
-from llmtrail.api.auth import AuthError
 from llmtrail.api.routing import JSONBody
-from llmtrail.core.errors import Conflict, FieldError, Invalid, NotFound, dotted
+from llmtrail.errors import Conflict, DomainError, FieldError, Invalid, NotFound, Unauthorized
 
-HUMANLOOP_PREFIX = "/v5"
-
-
-def is_humanloop(request: Request) -> bool:
-    return request.url.path.startswith(HUMANLOOP_PREFIX)
+# The status of each kind of refusal (`Invalid` is the shape's own: 400 or 422).
+STATUS: dict[type[DomainError], int] = {Unauthorized: 401, NotFound: 404, Conflict: 409}
 
 
-def keywords_body(errors: list[FieldError]) -> dict[str, Any]:
-    """DRF-style nested field errors, with a readable `detail` naming each field and rule."""
-    body: dict[str, Any] = {"detail": "; ".join(f"{dotted(e.loc)}: {e.msg}" for e in errors)}
-    for error in errors:
-        node = body
-        *parents, last = [str(part) for part in error.loc] or ["non_field_errors"]
-        for part in parents:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):  # a message list already sits here; keep both
-                break
-        else:
-            node.setdefault(last, []).append(error.msg)
-    return body
+class ErrorShape(Protocol):
+    """A dialect's error bodies."""
+
+    def invalid(self, errors: list[FieldError]) -> Response:
+        """Broken rules, each naming its field."""
+
+    def request_invalid(self, errors: list[dict[str, Any]]) -> Response:
+        """A request FastAPI could not parse or validate (pydantic's error dicts)."""
 
 
-def humanloop_body(errors: list[FieldError]) -> dict[str, Any]:
-    """FastAPI's shape, where a location starts with the part of the request: domain rules
-    speak of the body."""
-    return {"detail": [{"loc": ["body", *e.loc], "msg": e.msg, "type": e.type} for e in errors]}
+def detail(status: int, message: str, headers: dict[str, str] | None = None) -> JSONBody:
+    """`{"detail": message}`: the body both dialects give every error but a broken rule."""
+    return JSONBody({"detail": message}, status_code=status, headers=headers)
 
 
-def render_invalid(request: Request, errors: list[FieldError]) -> JSONBody:
-    if is_humanloop(request):
-        return JSONBody(humanloop_body(errors), status_code=422)
-    return JSONBody(keywords_body(errors), status_code=400)
+def render(shape: ErrorShape, exc: Exception) -> Response | None:
+    """The answer for an error a route raised, in `shape`; None for one that is a fault."""
+    if isinstance(exc, RequestValidationError):
+        return shape.request_invalid(list(exc.errors()))
+    if isinstance(exc, Invalid):
+        return shape.invalid(exc.errors)
+    for kind, status in STATUS.items():
+        if isinstance(exc, kind):
+            return detail(status, exc.message)
+    return None
 
 
-def _from_pydantic(errors: list[dict[str, Any]]) -> list[FieldError]:
+def from_pydantic(errors: list[dict[str, Any]]) -> list[FieldError]:
+    """pydantic's errors as `FieldError`s, located in the body (not `("body", ...)`)."""
     out = []
     for error in errors:
         loc = tuple(error.get("loc", ()))
@@ -58,41 +56,3 @@ def _from_pydantic(errors: list[dict[str, Any]]) -> list[FieldError]:
             loc = loc[1:]
         out.append(FieldError(loc, error.get("msg", "invalid"), error.get("type", "value_error")))
     return out
-
-
-async def _validation(request: Request, exc: RequestValidationError) -> JSONBody:
-    errors = list(exc.errors())
-    if is_humanloop(request):
-        return JSONBody(
-            {"detail": [{k: e[k] for k in ("loc", "msg", "type") if k in e} for e in errors]},
-            status_code=422,
-        )
-    decode = next((e for e in errors if e.get("type") == "json_invalid"), None)
-    if decode is not None:
-        reason = decode.get("ctx", {}).get("error", "invalid JSON")
-        return JSONBody({"detail": f"JSON parse error - {reason}"}, status_code=400)
-    return JSONBody(keywords_body(_from_pydantic(errors)), status_code=400)
-
-
-async def _invalid(request: Request, exc: Invalid) -> JSONBody:
-    return render_invalid(request, exc.errors)
-
-
-async def _not_found(_: Request, exc: NotFound) -> JSONBody:
-    return JSONBody({"detail": exc.message}, status_code=404)
-
-
-async def _conflict(_: Request, exc: Conflict) -> JSONBody:
-    return JSONBody({"detail": exc.message}, status_code=409)
-
-
-async def _unauthorized(_: Request, exc: AuthError) -> JSONBody:
-    return JSONBody({"detail": exc.detail}, status_code=401)
-
-
-def install(app: FastAPI) -> None:
-    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
-    app.add_exception_handler(Invalid, _invalid)  # type: ignore[arg-type]
-    app.add_exception_handler(NotFound, _not_found)  # type: ignore[arg-type]
-    app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]
-    app.add_exception_handler(AuthError, _unauthorized)  # type: ignore[arg-type]

@@ -8,9 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from llmtrail.config import load_settings
+from llmtrail.config import ConfigError, Settings, load_settings
 from llmtrail.core import keys as key_service
-from llmtrail.core.errors import NotFound
+from llmtrail.errors import NotFound
 from llmtrail.store.database import make_engine
 from llmtrail.store.migrate import upgrade
 
@@ -25,8 +25,16 @@ class Env(StrEnum):
     test = "test"
 
 
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        err.print(f"error: {exc}")
+        raise typer.Exit(2) from None
+
+
 def _engine():  # type: ignore[no-untyped-def]
-    engine = make_engine(load_settings().database_url)
+    engine = make_engine(_settings().database_url)
     upgrade(engine)
     return engine
 
@@ -35,14 +43,16 @@ def _engine():  # type: ignore[no-untyped-def]
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    workers: int = typer.Option(
-        1, envvar="LLMTRAIL_WORKERS", help="Server processes sharing the port (one per core)."
+    workers: int | None = typer.Option(
+        None,
+        min=1,
+        help="Server processes sharing the port (one per core). [default: LLMTRAIL_WORKERS or 1]",
     ),
 ) -> None:
     """Bring the schema up to date, then serve the API."""
     import uvicorn
 
-    settings = load_settings()
+    settings = _settings()
     _engine().dispose()
     err.print(
         f"llmtrail on http://{host}:{port} (database: {settings.database_url.split('@')[-1]})"
@@ -50,7 +60,7 @@ def serve(
     uvicorn.run(
         "llmtrail.api.app:create_app",
         factory=True,
-        workers=workers,
+        workers=workers or settings.workers,
         host=host,
         port=port,
         loop="uvloop",
@@ -95,7 +105,7 @@ def list_keys() -> None:
 
 @keys_app.command("revoke")
 def revoke_key(key_id: int = typer.Argument(..., help="The key's id, from `keys list`.")) -> None:
-    """Revoke a key: it stops working at once."""
+    """Revoke a key: running servers refuse it within LLMTRAIL_KEY_CACHE_SECONDS."""
     try:
         key_service.revoke_key(_engine(), key_id)
     except NotFound as exc:

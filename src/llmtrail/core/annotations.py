@@ -1,8 +1,9 @@
 """Editing what people say about logs: metadata, note, feedback, identifier, blur.
 
 Telemetry never changes here. Every effective change appends one revision per field (who,
-when, old value, new value), in the same transaction as the change. A request that breaks a
-rule anywhere is refused whole: nothing of it is applied.
+when, old value, new value), in the same transaction as the change, which the writer
+commits and which publishes `LogsAnnotated`. A request that breaks a rule anywhere is
+refused whole: nothing of it is applied.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row
+from sqlalchemy import Engine, Row
 
-from llmtrail.core.errors import FieldError, Invalid, NotFound
+from llmtrail.core import events
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import EDITABLE_FIELDS
+from llmtrail.errors import FieldError, Invalid, NotFound
 from llmtrail.store import logs as store
 from llmtrail.store import metadata_index, rollups
-from llmtrail.store.database import begin_write
+from llmtrail.store.writer import Writer, WriteTx, apply
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "metadata": (dict,),
@@ -60,8 +62,8 @@ def check(changes: dict[str, Any], loc: tuple[str | int, ...], allowed: tuple[st
         raise Invalid(errors)
 
 
-def annotate(
-    engine: Engine,
+async def annotate(
+    writer: Writer,
     principal: Principal,
     annotations: list[Annotation],
     source: str,
@@ -70,55 +72,60 @@ def annotate(
     """Apply every annotation or none; returns the updated logs' columns in request order."""
     for index, item in enumerate(annotations):
         check(item.changes, ("logs", index), allowed)
-    now = utcnow()
-    with begin_write(engine) as conn:
-        found = store.get_many(conn, principal.org_id, (a.unique_id for a in annotations))
+    return await apply(writer, Annotate(principal, tuple(annotations), source))
+
+
+@dataclass(frozen=True)
+class Annotate:
+    """The annotations, applied in the writer's transaction (checked beforehand)."""
+
+    principal: Principal
+    annotations: tuple[Annotation, ...]
+    source: str
+
+    def __call__(self, tx: WriteTx) -> list[dict[str, Any]]:
+        org_id = self.principal.org_id
+        found = store.get_many(tx.conn, org_id, (a.unique_id for a in self.annotations))
         missing = [
             FieldError(
                 ("logs", i, "unique_id"), f"no log with unique_id '{a.unique_id}'", "not_found"
             )
-            for i, a in enumerate(annotations)
+            for i, a in enumerate(self.annotations)
             if a.unique_id not in found
         ]
         if missing:
             raise Invalid(missing)
         current = {uid: dict(row._mapping) for uid, row in found.items()}
         changes = []
-        for item in annotations:
+        for item in self.annotations:
             row = current[item.unique_id]
             values = _new_values(row, item.changes)
             changes.append((dict(row), values))
             row.update(values)
-        record_many(conn, principal, changes, source, now)
-    return [current[a.unique_id] for a in annotations]
-
-
-def record(
-    conn: Connection,
-    principal: Principal,
-    row: Mapping[str, Any],
-    values: dict[str, Any],
-    source: str,
-    now: datetime,
-) -> None:
-    """Change a log's columns and append one revision per changed field: who, when, old, new."""
-    record_many(conn, principal, [(row, values)], source, now)
+        record_many(tx, self.principal, changes, self.source, utcnow())
+        return [current[a.unique_id] for a in self.annotations]
 
 
 def record_many(
-    conn: Connection,
+    tx: WriteTx,
     principal: Principal,
     changes: list[tuple[Mapping[str, Any], dict[str, Any]]],
     source: str,
     now: datetime,
 ) -> None:
-    """`record` for many (row, new values) pairs, applied in order, in one statement per kind.
-    The hourly rollups and the metadata index follow what changed."""
+    """Change logs' columns, for many (row, new values) pairs applied in order, in one
+    statement per kind, and append one revision per changed field: who, when, old, new.
+    The hourly rollups and the metadata index follow what changed; `LogsAnnotated` says it."""
+    conn = tx.conn
     changed = [(row, values) for row, values in changes if values]
     store.update_many(conn, [(row["id"], values) for row, values in changed])
     moved = [(row, {**row, **values}) for row, values in changed]
     rollups.add(conn, principal.org_id, rollups.moved(moved))
     metadata_index.changed(conn, moved)
+    for fields, rows in _by_fields(changed).items():
+        ids = tuple(dict.fromkeys(row["id"] for row in rows))
+        uids = tuple(dict.fromkeys(row["unique_id"] for row in rows))
+        tx.publish(events.LogsAnnotated(principal.org_id, ids, uids, fields))
     store.add_revisions(
         conn,
         [
@@ -136,6 +143,16 @@ def record_many(
             for name, new in values.items()
         ],
     )
+
+
+def _by_fields(
+    changed: list[tuple[Mapping[str, Any], dict[str, Any]]],
+) -> dict[tuple[str, ...], list[Mapping[str, Any]]]:
+    """The changed rows, grouped by which fields changed."""
+    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for row, values in changed:
+        groups.setdefault(tuple(sorted(values)), []).append(row)
+    return groups
 
 
 def _new_values(row: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

@@ -18,9 +18,9 @@ import orjson
 from sqlalchemy import Engine, Row
 from sqlalchemy.exc import IntegrityError
 
-from llmtrail.core.errors import Conflict, Invalid, NotFound
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
+from llmtrail.errors import Conflict, Invalid, NotFound
 from llmtrail.store import files as store
 from llmtrail.store.database import begin_write
 

@@ -1,21 +1,22 @@
 """The filter language of the log list (Keywords AI §5), parsed into a dialect-free tree.
 
 Parsing checks every field, operator and value and turns them into typed `Condition`s, so a
-bad filter is a 400 naming what is wrong before any SQL exists. `llmtrail.store.filtering`
-compiles the tree into SQL; evaluators' conditions and dataset queries reuse the same tree.
+bad filter is a 400 naming what is wrong before any SQL exists. The tree is
+`llmtrail.store.predicates`; `llmtrail.store.filtering` compiles it into SQL, and evaluators'
+conditions and dataset queries reuse the same tree.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from llmtrail.core.errors import FieldError, Invalid
 from llmtrail.core.ids import to_utc_naive
+from llmtrail.errors import FieldError, Invalid
+from llmtrail.store.predicates import NEGATED_MATCHES, Condition, Group
 
 
 class Kind(Enum):
@@ -122,8 +123,6 @@ OPERATORS = {
 }
 COMPARISONS = {"lt", "lte", "gt", "gte"}
 TEXT_MATCHES = {"contains", "icontains", "startswith", "endswith", "iexact", "regex", "words"}
-NEGATED_MATCHES = {"not_contains": "contains", "not_startswith": "startswith"}
-NEGATED_MATCHES["not_endswith"] = "endswith"
 NO_VALUE = {"isnull", "empty", "not_empty", "has_key"}
 # Which operators each kind of field takes.
 ALLOWED: dict[Kind, set[str]] = {
@@ -140,30 +139,6 @@ ALLOWED: dict[Kind, set[str]] = {
     | TEXT_MATCHES
     | set(NEGATED_MATCHES),
 }
-
-
-@dataclass(frozen=True)
-class Condition:
-    """`field operator values`, with values already of the field's type.
-
-    For `metadata__KEY`, `key` names the key and `numeric` says whether to compare numbers.
-    """
-
-    field: str
-    operator: str
-    values: tuple[Any, ...] = ()
-    key: str | None = None
-    numeric: bool = False
-
-
-@dataclass(frozen=True)
-class Group:
-    """Conditions and groups, folded left to right, each joined by its own connector."""
-
-    items: tuple[tuple[str, Condition | Group], ...] = field(default_factory=tuple)
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
 
 
 def combine(*groups: Group) -> Group:

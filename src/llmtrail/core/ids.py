@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import overload
 
 
 def new_id(prefix: str = "") -> str:
@@ -16,8 +17,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def to_utc_naive(value: datetime) -> datetime:
-    if value.tzinfo is None:
+@overload
+def to_utc_naive(value: datetime) -> datetime: ...
+@overload
+def to_utc_naive(value: None) -> None: ...
+def to_utc_naive(value: datetime | None) -> datetime | None:
+    """The moment in naive UTC, as the store keeps it (a naive value is taken as UTC)."""
+    if value is None or value.tzinfo is None:
         return value
     return value.astimezone(UTC).replace(tzinfo=None)
 

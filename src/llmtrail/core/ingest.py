@@ -2,40 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
-from llmtrail.core import events
+from llmtrail.core import events, lifecycle
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import INCOMPLETE, LogData, finalize, to_row
 from llmtrail.core.traces import ParentLink
 from llmtrail.store import files, metadata_index, rollups
 from llmtrail.store.tables import logs
-from llmtrail.store.writer import Submission, Writer
+from llmtrail.store.writer import Submission, Writer, WriteTx
 
 
 @dataclass(frozen=True)
 class LogsStored:
     """What the transaction that stores new logs does after inserting them: the rollups, the
-    File-version counters and the metadata index take them in, and `LogsCompleted` is
-    published for the ones not left incomplete, so follow-up work commits with the logs or
-    not at all. Plain data, as it crosses to the writer process."""
+    File-version counters and the metadata index take them in, and the logs are published as
+    created and, those not left incomplete, as completed, so follow-up work commits with the
+    logs or not at all. Plain data, as it crosses to the writer process."""
 
     org_id: int
     now: datetime
 
-    def __call__(self, conn: Connection, submission: Submission) -> None:
+    def __call__(self, tx: WriteTx, submission: Submission) -> None:
         [(_, rows)] = submission.inserts
-        rollups.add(conn, self.org_id, rollups.deltas(rows))
-        files.count_logs(conn, (row["version_id"] for row in rows), 1, self.now)
-        metadata_index.add(conn, rows)
-        done = tuple(row["unique_id"] for row in rows if row["log_status"] != INCOMPLETE)
-        events.publish(conn, events.LogsCompleted(self.org_id, done))
+        rollups.add(tx.conn, self.org_id, rollups.deltas(rows))
+        files.count_logs(tx.conn, (row["version_id"] for row in rows), 1, self.now)
+        metadata_index.add(tx.conn, rows)
+        tx.publish(events.LogsCreated(self.org_id, *_ids(rows)))
+        done = [row for row in rows if row["log_status"] != INCOMPLETE]
+        tx.publish(events.LogsCompleted(self.org_id, *_ids(done)))
+
+
+def _ids(rows: Sequence[dict[str, Any]]) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    return tuple(row["id"] for row in rows), tuple(row["unique_id"] for row in rows)
 
 
 async def write_logs(
@@ -43,13 +46,17 @@ async def write_logs(
     principal: Principal,
     batch: Sequence[LogData],
     parent: ParentLink | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Store the logs atomically; returns their rows once the transaction holding them commits.
 
-    In that same transaction `parent` may still refuse them (raising a domain error) or link
-    them into its trace, and `LogsStored` runs.
+    Each starts its life by the same rules (`lifecycle.start`; `names` are the dialect's
+    field names for its errors). In the transaction that stores them `parent` may still
+    refuse them (raising a domain error) or link them into its trace, and `LogsStored` runs.
     """
     now = utcnow()
+    for log in batch:
+        lifecycle.start(log, names, linked=parent is not None)
     rows = [to_row(finalize(log, now), principal, now) for log in batch]
     submission = Submission([(logs, rows)], after=LogsStored(principal.org_id, now), prepare=parent)
     await writer.write(submission)

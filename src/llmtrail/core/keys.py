@@ -12,12 +12,12 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 
-from llmtrail.core.errors import Invalid, NotFound
 from llmtrail.core.ids import utcnow
+from llmtrail.errors import Invalid, NotFound
+from llmtrail.store import keys as store
 from llmtrail.store.database import begin_write
-from llmtrail.store.tables import api_keys, organizations
 
 Environment = Literal["prod", "test"]
 KEY_PREFIX = "lt_"
@@ -57,24 +57,14 @@ def create_key(
     plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     with begin_write(engine) as conn:
-        org_id = conn.scalar(select(organizations.c.id).where(organizations.c.name == org))
-        if org_id is None:
-            org_id = conn.scalar(
-                organizations.insert()
-                .values(name=org, created_at=now)
-                .returning(organizations.c.id)
-            )
-        key_id = conn.scalar(
-            api_keys.insert()
-            .values(
-                org_id=org_id,
-                name=name,
-                prefix=plaintext[:10],
-                key_hash=digest(plaintext),
-                environment=environment,
-                created_at=now,
-            )
-            .returning(api_keys.c.id)
+        key_id = store.insert_key(
+            conn,
+            org_id=store.org_id(conn, org, now),
+            name=name,
+            prefix=plaintext[:10],
+            key_hash=digest(plaintext),
+            environment=environment,
+            created_at=now,
         )
     info = KeyInfo(key_id, name, org, environment, plaintext[:10], now.isoformat(), False)
     return info, plaintext
@@ -105,41 +95,30 @@ class KeyCache:
 
 def authenticate(engine: Engine, key: str) -> Principal | None:
     """The principal for a live key, or None for an unknown or revoked one."""
-    query = select(api_keys.c.id, api_keys.c.org_id, api_keys.c.name, api_keys.c.environment).where(
-        api_keys.c.key_hash == digest(key), api_keys.c.revoked_at.is_(None)
-    )
     with engine.connect() as conn:
-        row = conn.execute(query).first()
+        row = store.live_key(conn, digest(key))
     return Principal(row.org_id, row.id, row.name, row.environment) if row else None
 
 
 def list_keys(engine: Engine) -> list[KeyInfo]:
-    query = (
-        select(api_keys, organizations.c.name.label("org_name"))
-        .join(organizations, organizations.c.id == api_keys.c.org_id)
-        .order_by(api_keys.c.id)
-    )
     with engine.connect() as conn:
-        return [
-            KeyInfo(
-                r.id,
-                r.name,
-                r.org_name,
-                r.environment,
-                r.prefix,
-                r.created_at.isoformat(),
-                r.revoked_at is not None,
-            )
-            for r in conn.execute(query)
-        ]
+        rows = store.all_keys(conn)
+    return [
+        KeyInfo(
+            r.id,
+            r.name,
+            r.org_name,
+            r.environment,
+            r.prefix,
+            r.created_at.isoformat(),
+            r.revoked_at is not None,
+        )
+        for r in rows
+    ]
 
 
 def revoke_key(engine: Engine, key_id: int) -> None:
     with begin_write(engine) as conn:
-        result = conn.execute(
-            update(api_keys)
-            .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
-    if result.rowcount == 0:
+        revoked = store.revoke(conn, key_id, utcnow())
+    if not revoked:
         raise NotFound(f"no live key with id {key_id}")

@@ -1,25 +1,28 @@
-"""Filling in and completing a log (Humanloop's log updates, seeds 001 and 002).
+"""A log's life: how it starts, how it is filled in and completed (seeds 001 and 002).
 
-A log may be created `incomplete` and filled in later. While it is, its telemetry may still
-change; `complete` is one-way, closes the log to new children and freezes its telemetry. A
-Flow or Agent log completes only once it has inputs and an output, output message or error.
-Completing stamps `end_time` and publishes `LogsCompleted` in the same transaction.
+The same rules for every dialect. A new log with no parent roots a trace of its own. A Flow
+or Agent log (Keywords AI `workflow` or `agent`) starts `incomplete` unless it already shows
+its inputs and an output, output message or error, and completes only once it does. While
+a log is incomplete its telemetry may still change; `complete` is one-way, closes the log
+to new children and freezes its telemetry.
+Completing stamps `end_time` and publishes `LogsCompleted` in the same transaction, which
+the writer commits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Row
-
 from llmtrail.core import events
-from llmtrail.core.annotations import record
-from llmtrail.core.errors import FieldError, Invalid, NotFound
-from llmtrail.core.ids import utcnow
+from llmtrail.core.annotations import record_many
+from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
-from llmtrail.core.logs import COMPLETE, INCOMPLETE, NEEDS_IO
+from llmtrail.core.logs import COMPLETE, INCOMPLETE, NEEDS_IO, LogData
+from llmtrail.errors import FieldError, Invalid, NotFound
 from llmtrail.store import logs as store
-from llmtrail.store.database import begin_write
+from llmtrail.store.writer import Writer, WriteTx, apply
 
 STATUSES = (INCOMPLETE, COMPLETE)
 OUTPUTS = ("output", "completion_message", "error_message")
@@ -27,52 +30,95 @@ OUTPUTS = ("output", "completion_message", "error_message")
 ANNOTATIONS = ("metadata",)
 
 
-def completion_errors(values: dict[str, Any], names: dict[str, str]) -> list[FieldError]:
-    """Why a Flow or Agent log with these values cannot be complete (`names`: column -> field)."""
+def completion_errors(
+    values: Mapping[str, Any], names: Mapping[str, str] | None = None
+) -> list[FieldError]:
+    """Why a Flow or Agent log with these values cannot be complete. Errors name the fields
+    by `names` (column -> the dialect's field name; columns by default)."""
+    name = (lambda column: names.get(column, column)) if names else str
     errors = []
     if values.get("input") is None:
         errors.append(
-            FieldError((names["input"],), "inputs are required to complete this log", "missing")
+            FieldError((name("input"),), "inputs are required to complete this log", "missing")
         )
     if all(values.get(column) is None for column in OUTPUTS):
-        wanted = ", ".join(names[c] for c in OUTPUTS)
+        wanted = ", ".join(name(c) for c in OUTPUTS)
         errors.append(
             FieldError(
-                (names["output"],), f"one of {wanted} is required to complete this log", "missing"
+                (name("output"),), f"one of {wanted} is required to complete this log", "missing"
             )
         )
     return errors
 
 
-def update_log(
-    engine: Engine,
+def start(log: LogData, names: Mapping[str, str] | None = None, *, linked: bool = False) -> None:
+    """Apply the rules of a new log, in place: its id, its status, its place in a trace.
+
+    `linked` says the writer will hang it under a parent (`traces.ParentLink`); a log
+    that is not linked and names no parent roots a trace of its own. Refuses a status that
+    is not one, and a Flow or Agent log sent complete without its inputs or an output.
+    """
+    log.unique_id = log.unique_id or new_id()
+    status_field = (names or {}).get("log_status", "log_status")
+    if log.log_status is not None and log.log_status not in STATUSES:
+        raise Invalid.at(status_field, "must be 'complete' or 'incomplete'", "enum")
+    if log.log_type in NEEDS_IO:
+        missing = completion_errors({c: getattr(log, c) for c in ("input", *OUTPUTS)}, names)
+        if log.log_status == COMPLETE and missing:
+            raise Invalid(missing)
+        log.log_status = log.log_status or (INCOMPLETE if missing else COMPLETE)
+    if not linked and log.trace_unique_id is None and log.span_parent_id is None:
+        log.trace_unique_id = log.unique_id
+    log.span_unique_id = log.span_unique_id or log.unique_id
+
+
+async def update_log(
+    writer: Writer,
     principal: Principal,
     unique_id: str,
     changes: dict[str, Any],
     *,
-    names: dict[str, str],
+    names: Mapping[str, str] | None = None,
     log_type: str | None = None,
     file_id: str | None = None,
     source: str,
-) -> Row:
-    """Apply `changes` (columns -> values; `extra` merges) to a log, all or nothing.
+) -> dict[str, Any]:
+    """Apply `changes` (columns -> values; `extra` merges) to a log, all or nothing; returns
+    the log's columns as committed.
 
     `log_type` and `file_id` say what the route expects the log to be; a log that is not
     that is not found. `names` maps columns to the dialect's field names for error messages.
     """
-    changes = dict(changes)
-    status = changes.pop("log_status", None)
-    with begin_write(engine) as conn:
-        row = store.get_locked(conn, principal.org_id, unique_id)
-        if row is None or (log_type and row.log_type != log_type):
+    update = UpdateLog(principal, unique_id, changes, names, log_type, file_id, source)
+    return await apply(writer, update)
+
+
+@dataclass(frozen=True)
+class UpdateLog:
+    """`update_log`, in the writer's transaction."""
+
+    principal: Principal
+    unique_id: str
+    changes: dict[str, Any]
+    names: Mapping[str, str] | None
+    log_type: str | None
+    file_id: str | None
+    source: str
+
+    def __call__(self, tx: WriteTx) -> dict[str, Any]:
+        org_id = self.principal.org_id
+        changes = dict(self.changes)
+        status = changes.pop("log_status", None)
+        row = store.get_locked(tx.conn, org_id, self.unique_id)
+        if row is None or (self.log_type and row.log_type != self.log_type):
             raise NotFound("Log not found")
-        if file_id is not None and row.file_id != file_id:
+        if self.file_id is not None and row.file_id != self.file_id:
             raise NotFound("Log not found")
         current = dict(row._mapping)
         if "extra" in changes:
             changes["extra"] = {**(current["extra"] or {}), **changes["extra"]}
         values = {k: v for k, v in changes.items() if v != current[k]}
-        errors = _rule_errors(current, values, status, names)
+        errors = _rule_errors(current, values, status, self.names)
         if errors:
             raise Invalid(errors)
         now = utcnow()
@@ -92,16 +138,20 @@ def update_log(
             start = values.get("start_time", current["start_time"])
             if current["latency"] is None and start is not None:
                 values["latency"] = max((values["end_time"] - start).total_seconds(), 0.0)
-        record(conn, principal, current, values, source, now)
+        record_many(tx, self.principal, [(current, values)], self.source, now)
         if completing:
-            events.publish(conn, events.LogsCompleted(principal.org_id, (unique_id,)))
-        return store.get_by_unique_id(conn, principal.org_id, unique_id)  # type: ignore[return-value]
+            tx.publish(events.LogsCompleted(org_id, (current["id"],), (self.unique_id,)))
+        return {**current, **values}
 
 
 def _rule_errors(
-    current: dict[str, Any], values: dict[str, Any], status: str | None, names: dict[str, str]
+    current: dict[str, Any],
+    values: dict[str, Any],
+    status: str | None,
+    names: Mapping[str, str] | None,
 ) -> list[FieldError]:
-    status_field = names["log_status"]
+    names = names or {}
+    status_field = names.get("log_status", "log_status")
     if status is not None and status not in STATUSES:
         return [FieldError((status_field,), "must be 'complete' or 'incomplete'", "enum")]
     if current["log_status"] is None and status == INCOMPLETE:

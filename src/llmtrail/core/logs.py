@@ -15,11 +15,16 @@ from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.pricing import cost_of
 
-EDITABLE_FIELDS = ("metadata", "note", "positive_feedback", "custom_identifier", "blurred")
+# What people say about a log, which stays editable (seed 000); the server may also blur it.
+ANNOTATION_FIELDS = ("metadata", "note", "positive_feedback", "custom_identifier")
+EDITABLE_FIELDS = (*ANNOTATION_FIELDS, "blurred")
 # A log's lifecycle (Humanloop `log_status`): incomplete -> complete, never back.
 INCOMPLETE, COMPLETE = "incomplete", "complete"
-# Log types that must show what went in and what came out before they complete.
+# Log types that run a trace of their own (Flows and Agents): they must show what went in and
+# what came out before they complete.
 NEEDS_IO = ("workflow", "agent")
+# Other spellings of a call's status, as clients send them.
+STATUS_ALIASES = {"error": "failed"}
 SPAN_NAME_MAX = 255
 
 
@@ -106,6 +111,7 @@ def finalize(log: LogData, now: datetime | None = None) -> LogData:
         log.status_code = 400 if log.error_message else 200
     if log.status is None:
         log.status = "failed" if log.error_message or log.status_code >= 400 else "success"
+    log.status = STATUS_ALIASES.get(log.status, log.status)
     if log.span_name and len(log.span_name) > SPAN_NAME_MAX:
         log.span_name = log.span_name[:SPAN_NAME_MAX]
     _price(log)

@@ -1,4 +1,4 @@
-"""Reading logs back: one log, a filtered page, summary aggregates, deletion."""
+"""Reading logs back: one log, a filtered page, summary aggregates."""
 
 from __future__ import annotations
 
@@ -9,43 +9,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Engine, Row, or_
+from sqlalchemy import ColumnElement, Connection, Engine, Row
 
-from llmtrail.core.errors import Invalid, NotFound
-from llmtrail.core.filters import Group
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import NEEDS_IO
-from llmtrail.store import files, metadata_index, rollups
+from llmtrail.errors import Invalid, NotFound
 from llmtrail.store import logs as store
-from llmtrail.store.database import begin_write
-from llmtrail.store.filtering import compile_filter
-from llmtrail.store.tables import logs
+from llmtrail.store import metadata_index, rollups
+from llmtrail.store.predicates import Group
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_WINDOW = timedelta(hours=1)
 # Newest first by when the call happened; the (org_id, timestamp) index serves it directly.
 DEFAULT_SORT = "-timestamp"
-
-# Sort keys of the Keywords AI list endpoint (§1.3), plus the time columns people expect.
-SORT_COLUMNS = {
-    "id": logs.c.id,
-    "timestamp": logs.c.timestamp,
-    "start_time": logs.c.start_time,
-    "cost": logs.c.cost,
-    "latency": logs.c.latency,
-    "time_to_first_token": logs.c.time_to_first_token,
-    "tokens_per_second": logs.c.tokens_per_second,
-    "prompt_tokens": logs.c.prompt_tokens,
-    "completion_tokens": logs.c.completion_tokens,
-    "all_tokens": logs.c.total_request_tokens,
-    "total_request_tokens": logs.c.total_request_tokens,
-}
-
-
-# Sort keys that are never null: a page in their order can start right after the row that
-# ended the one before (keyset), ties broken by id.
-KEYSET_SORTS = ("id", "timestamp")
 
 
 @dataclass(frozen=True)
@@ -65,7 +42,7 @@ class Cursor:
 
     @classmethod
     def after(cls, page: int, sort_by: str, last: Row) -> Cursor | None:
-        if sort_by.lstrip("-") not in KEYSET_SORTS:
+        if sort_by.lstrip("-") not in store.KEYSET_SORTS:
             return None
         return cls(page, sort_by, getattr(last, sort_by.lstrip("-")), last.id)
 
@@ -88,15 +65,9 @@ class Cursor:
     def continues(self, query: LogQuery) -> bool:
         return self.page == query.page - 1 and self.sort_by == query.sort_by
 
-    def where(self) -> ColumnElement[bool]:
-        """Rows after this one in its order (the column bound first, for the index)."""
-        descending = self.sort_by.startswith("-")
-        column = SORT_COLUMNS[self.sort_by.lstrip("-")]
-        if column is logs.c.id:
-            return logs.c.id < self.id if descending else logs.c.id > self.id
-        if descending:
-            return (column <= self.value) & ((column < self.value) | (logs.c.id < self.id))
-        return (column >= self.value) & ((column > self.value) | (logs.c.id > self.id))
+    def position(self) -> tuple[Any, int]:
+        """(sort value, id) of the row the page ended with."""
+        return self.value, self.id
 
 
 @dataclass(frozen=True)
@@ -116,8 +87,8 @@ class LogQuery:
             raise Invalid.at("page", "must be an integer ≥ 1")
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
             raise Invalid.at("page_size", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
-        if self.sort_by.lstrip("-") not in SORT_COLUMNS:
-            allowed = ", ".join(SORT_COLUMNS)
+        if self.sort_by.lstrip("-") not in store.SORT_KEYS:
+            allowed = ", ".join(store.SORT_KEYS)
             raise Invalid.at("sort_by", f"unknown sort key '{self.sort_by}'; allowed: {allowed}")
         if self.start_time and self.end_time and self.start_time > self.end_time:
             raise Invalid.at("start_time", "must not be after end_time")
@@ -127,16 +98,7 @@ class LogQuery:
         return self.start_time or end - DEFAULT_WINDOW, end
 
     def where(self, org_id: int, window: tuple[datetime, datetime]) -> ColumnElement[bool]:
-        return _matching(org_id, self.filters, *window)
-
-    def order_by(self) -> list[ColumnElement[Any]]:
-        """Logs without the sort value come last either way, as PostgreSQL puts them ascending."""
-        column = SORT_COLUMNS[self.sort_by.lstrip("-")]
-        tie = logs.c.id.desc() if self.sort_by.startswith("-") else logs.c.id.asc()
-        key = column.desc() if self.sort_by.startswith("-") else column.asc()
-        if column.nullable:
-            key = key.nulls_last()
-        return [key, tie] if column is not logs.c.id else [key]
+        return store.matching(org_id, self.filters, *window)
 
 
 @dataclass(frozen=True)
@@ -155,29 +117,18 @@ class FileLogQuery:
     in_trace: bool | None = None
 
     def where(self, org_id: int) -> ColumnElement[bool]:
-        clauses = [logs.c.file_id == self.file_id]
-        if self.version_id:
-            clauses.append(logs.c.version_id == self.version_id)
-        if self.ids:  # substring match on log ids, any of them
-            clauses.append(or_(*(logs.c.unique_id.contains(i, autoescape=True) for i in self.ids)))
-        if self.search:
-            clauses.append(
-                or_(
-                    store.json_text(logs.c.input).contains(self.search, autoescape=True),
-                    store.json_text(logs.c.output).contains(self.search, autoescape=True),
-                )
-            )
-        if self.metadata_search:
-            text = store.json_text(logs.c.metadata)
-            clauses.append(text.contains(self.metadata_search, autoescape=True))
-        if self.start_date:
-            clauses.append(logs.c.timestamp >= self.start_date)
-        if self.end_date:
-            clauses.append(logs.c.timestamp <= self.end_date)
-        if self.in_trace is not None:
-            nested = logs.c.span_parent_id.is_not(None) | logs.c.log_type.in_(NEEDS_IO)
-            clauses.append(nested if self.in_trace else ~nested)
-        return store.org_scope(org_id, *clauses)
+        return store.file_scope(
+            org_id,
+            self.file_id,
+            version_id=self.version_id,
+            ids=self.ids,
+            search=self.search,
+            metadata_search=self.metadata_search,
+            start=self.start_date,
+            end=self.end_date,
+            in_trace=self.in_trace,
+            trace_types=NEEDS_IO,
+        )
 
 
 def file_logs(engine: Engine, principal: Principal, query: FileLogQuery) -> tuple[int, list[Row]]:
@@ -185,7 +136,7 @@ def file_logs(engine: Engine, principal: Principal, query: FileLogQuery) -> tupl
     with engine.connect() as conn:
         where = query.where(principal.org_id)
         total = store.count(conn, where)
-        return total, store.page(conn, where, [logs.c.id.desc()], offset, query.size)
+        return total, store.page(conn, where, store.NEWEST, offset, query.size)
 
 
 def get_log(engine: Engine, principal: Principal, unique_id: str) -> Row:
@@ -204,24 +155,14 @@ def list_logs(
     query.validate()
     window = query.window()
     where = query.where(principal.org_id, window)
-    offset, start = (query.page - 1) * query.page_size, None
+    offset, after = (query.page - 1) * query.page_size, None
     if query.after is not None and query.after.continues(query):
-        offset, start = 0, query.after.where()
+        offset, after = 0, query.after.position()
     with engine.connect() as conn:
         total = _total(conn, principal.org_id, query.filters, window, where)
-        rows = store.page(conn, where, query.order_by(), offset, query.page_size, start)
+        rows = store.page(conn, where, query.sort_by, offset, query.page_size, after)
     cursor = Cursor.after(query.page, query.sort_by, rows[-1]) if rows else None
     return total, rows, cursor
-
-
-def _matching(
-    org_id: int, filters: Group, low: datetime, high: datetime, *, up_to_high: bool = True
-) -> ColumnElement[bool]:
-    """The caller's logs from `low` to `high` (included unless `up_to_high` is False) that
-    pass the filters. One bound on each side: SQLite ranges an index by one of each."""
-    upper = logs.c.timestamp <= high if up_to_high else logs.c.timestamp < high
-    scope = compile_filter(filters, org_id)
-    return store.org_scope(org_id, logs.c.timestamp >= low, upper, scope)
 
 
 @dataclass(frozen=True)
@@ -245,8 +186,8 @@ def _split(org_id: int, filters: Group, window: tuple[datetime, datetime]) -> _S
     if dimensions is None or first >= last:
         return None
     edges = (
-        _matching(org_id, filters, start, first, up_to_high=False),
-        _matching(org_id, filters, last, end),
+        store.matching(org_id, filters, start, first, up_to_high=False),
+        store.matching(org_id, filters, last, end),
     )
     return _Split(first, last, dimensions, edges)
 
@@ -337,13 +278,3 @@ def summarize(engine: Engine, principal: Principal, query: LogQuery) -> dict[str
         "avg_tps": m["tps_sum"] / m["tps_n"] if m["tps_n"] else None,
         "avg_ttft": m["ttft_sum"] / m["ttft_n"] if m["ttft_n"] else None,
     }
-
-
-def delete_logs(engine: Engine, principal: Principal, unique_ids: list[str]) -> int:
-    """Delete the caller's logs among `unique_ids`; returns how many there were."""
-    with begin_write(engine) as conn:
-        deleted = store.delete_many(conn, principal.org_id, unique_ids)
-        files.count_logs(conn, (row.version_id for row in deleted), -1, utcnow())
-        rollups.add(conn, principal.org_id, rollups.deltas(deleted, -1))
-        metadata_index.remove(conn, (row._mapping for row in deleted))
-    return len(deleted)

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row
 
-from llmtrail.core.errors import Invalid, NotFound
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import COMPLETE, NEEDS_IO
+from llmtrail.errors import Invalid, NotFound
 from llmtrail.store import logs as store
 
 EVALUATION_TYPE = "score"
@@ -58,6 +58,12 @@ class ParentLink:
     parent_id: str
     loc: str
     open_only: bool
+
+    @classmethod
+    def under(cls, org_id: int, parent_id: str, log_type: str, loc: str) -> ParentLink:
+        """The link of a new log of `log_type` (`loc`: the field that names its parent).
+        Trace children hang under open logs only; an evaluation judges finished logs too."""
+        return cls(org_id, parent_id, loc, open_only=log_type != EVALUATION_TYPE)
 
     def __call__(self, conn: Connection) -> dict[str, Any]:
         found = store.parent_link(conn, self.org_id, self.parent_id)

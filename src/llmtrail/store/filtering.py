@@ -1,4 +1,4 @@
-"""Compiling the filter tree of `llmtrail.core.filters` into SQL over `logs`.
+"""Compiling the filter tree (`store.predicates`) into SQL over `logs`.
 
 Metadata values need care to mean the same on SQLite and PostgreSQL: a value compares as its
 JSON spelling (`true`, `5`, `"prod"` -> `prod`), comparisons with numbers compare numbers, and
@@ -13,8 +13,8 @@ from sqlalchemy import Boolean, ColumnElement, Float, String, and_, false, func,
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from llmtrail.core.filters import NEGATED_MATCHES, Condition, Group
 from llmtrail.store import metadata_index
+from llmtrail.store.predicates import NEGATED_MATCHES, Condition, Group
 from llmtrail.store.tables import logs
 
 

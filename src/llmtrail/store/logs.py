@@ -20,6 +20,7 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    or_,
     select,
     update,
 )
@@ -28,7 +29,29 @@ from sqlalchemy.sql.dml import Update
 
 from llmtrail.store import rollups
 from llmtrail.store.driver import execute_many, fetch, insert_rows
+from llmtrail.store.filtering import compile_filter
+from llmtrail.store.predicates import Group
 from llmtrail.store.tables import log_revisions, logs
+
+# Sort keys of the Keywords AI list endpoint (§1.3), plus the time columns people expect.
+SORT_COLUMNS = {
+    "id": logs.c.id,
+    "timestamp": logs.c.timestamp,
+    "start_time": logs.c.start_time,
+    "cost": logs.c.cost,
+    "latency": logs.c.latency,
+    "time_to_first_token": logs.c.time_to_first_token,
+    "tokens_per_second": logs.c.tokens_per_second,
+    "prompt_tokens": logs.c.prompt_tokens,
+    "completion_tokens": logs.c.completion_tokens,
+    "all_tokens": logs.c.total_request_tokens,
+    "total_request_tokens": logs.c.total_request_tokens,
+}
+SORT_KEYS = tuple(SORT_COLUMNS)
+# Sort keys whose column is never null: a page in their order can start right after the row
+# that ended the one before (keyset), ties broken by id.
+KEYSET_SORTS = ("id", "timestamp")
+NEWEST = "-id"
 
 
 def org_scope(org_id: int, *clauses: ColumnElement[bool] | None) -> ColumnElement[bool]:
@@ -110,17 +133,95 @@ def get_many(conn: Connection, org_id: int, unique_ids: Iterable[str]) -> dict[s
     return found
 
 
+def matching(
+    org_id: int, filters: Group, low: Any, high: Any, *, up_to_high: bool = True
+) -> ColumnElement[bool]:
+    """The organization's logs from `low` to `high` (included unless `up_to_high` is False)
+    that pass the filters. One bound on each side: SQLite ranges an index by one of each."""
+    upper = logs.c.timestamp <= high if up_to_high else logs.c.timestamp < high
+    scope = compile_filter(filters, org_id)
+    return org_scope(org_id, logs.c.timestamp >= low, upper, scope)
+
+
+def file_scope(
+    org_id: int,
+    file_id: str,
+    *,
+    version_id: str | None = None,
+    ids: Sequence[str] = (),
+    search: str | None = None,
+    metadata_search: str | None = None,
+    start: Any = None,
+    end: Any = None,
+    in_trace: bool | None = None,
+    trace_types: Sequence[str] = (),
+) -> ColumnElement[bool]:
+    """One File's logs: of a version, whose id contains one of `ids`, whose input or output
+    (or metadata) contains a text, in a time range, in a trace or not (`trace_types` are the
+    log types that own a trace of their own)."""
+    clauses = [logs.c.file_id == file_id]
+    if version_id:
+        clauses.append(logs.c.version_id == version_id)
+    if ids:
+        clauses.append(or_(*(logs.c.unique_id.contains(i, autoescape=True) for i in ids)))
+    if search:
+        clauses.append(
+            or_(
+                json_text(logs.c.input).contains(search, autoescape=True),
+                json_text(logs.c.output).contains(search, autoescape=True),
+            )
+        )
+    if metadata_search:
+        clauses.append(json_text(logs.c.metadata).contains(metadata_search, autoescape=True))
+    if start:
+        clauses.append(logs.c.timestamp >= start)
+    if end:
+        clauses.append(logs.c.timestamp <= end)
+    if in_trace is not None:
+        nested = logs.c.span_parent_id.is_not(None) | logs.c.log_type.in_(list(trace_types))
+        clauses.append(nested if in_trace else ~nested)
+    return org_scope(org_id, *clauses)
+
+
+def _order_by(sort_by: str) -> list[ColumnElement[Any]]:
+    """`-key` descending, `key` ascending, ties by id; logs without the sort value come last
+    either way, as PostgreSQL puts them ascending."""
+    column = SORT_COLUMNS[sort_by.lstrip("-")]
+    descending = sort_by.startswith("-")
+    key = column.desc() if descending else column.asc()
+    if column is logs.c.id:
+        return [key]
+    if column.nullable:
+        key = key.nulls_last()
+    return [key, logs.c.id.desc() if descending else logs.c.id.asc()]
+
+
+def _after(sort_by: str, value: Any, last_id: int) -> ColumnElement[bool]:
+    """Rows after (value, last_id) in the order `sort_by` (the column bound first, for the
+    index). Only for `KEYSET_SORTS`."""
+    descending = sort_by.startswith("-")
+    column = SORT_COLUMNS[sort_by.lstrip("-")]
+    if column is logs.c.id:
+        return logs.c.id < last_id if descending else logs.c.id > last_id
+    if descending:
+        return (column <= value) & ((column < value) | (logs.c.id < last_id))
+    return (column >= value) & ((column > value) | (logs.c.id > last_id))
+
+
 def page(
     conn: Connection,
     where: ColumnElement[bool],
-    order_by: Sequence[ColumnElement[Any]],
+    sort_by: str,
     offset: int,
     limit: int,
-    start: ColumnElement[bool] | None = None,
+    after: tuple[Any, int] | None = None,
 ) -> list[Row]:
-    """One page of matching logs (from `start` on, if given)."""
-    query = select(logs).where(where if start is None else and_(where, start))
-    return conn.execute(query.order_by(*order_by).offset(offset).limit(limit)).all()
+    """One page of matching logs in the order `sort_by`, from right after the row
+    `after = (sort value, id)` when given."""
+    if after is not None:
+        where = and_(where, _after(sort_by, *after))
+    query = select(logs).where(where).order_by(*_order_by(sort_by))
+    return conn.execute(query.offset(offset).limit(limit)).all()
 
 
 def count(conn: Connection, where: ColumnElement[bool]) -> int:
@@ -165,6 +266,7 @@ def delete_many(conn: Connection, org_id: int, unique_ids: Sequence[str]) -> lis
         .where(logs.c.org_id == org_id, _one_of(conn, logs.c.unique_id, unique_ids))
         .returning(
             logs.c.id,
+            logs.c.unique_id,
             logs.c.org_id,
             logs.c.version_id,
             logs.c.metadata,

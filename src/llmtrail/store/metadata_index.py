@@ -21,8 +21,8 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, func, select
 
-from llmtrail.core.filters import Condition, Group
 from llmtrail.store.driver import execute_many, insert_rows
+from llmtrail.store.predicates import Condition, Group
 from llmtrail.store.tables import log_metadata, logs
 
 LONGEST = 255

@@ -228,3 +228,31 @@ file_versions = Table(
     UniqueConstraint("file_id", "kernel_hash"),
     Index(None, "file_id", "created_at"),
 )
+
+# Durable background work (`store/jobs.py`): written in the transaction of the change that
+# causes it, claimed with a lease by any worker, retried with backoff, kept when it dies.
+jobs = Table(
+    "jobs",
+    metadata_obj,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(64), nullable=False),
+    # What made the job (e.g. an automation), for summaries and for cancelling its work.
+    Column("origin", Name),
+    # At most one live or finished job per key in an organization (say, one per evaluator
+    # and log): enqueueing the same work twice is a no-op.
+    Column("dedupe_key", Name),
+    Column("payload", Json, nullable=False),
+    Column("state", String(16), nullable=False),  # pending, running, done, dead, cancelled
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("run_after", DateTime, nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", DateTime),
+    Column("last_error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("org_id", "dedupe_key"),
+    Index(None, "state", "run_after"),
+    Index(None, "org_id", "origin", "state"),
+)

@@ -3,13 +3,16 @@
 A single thread owns the write side and one connection for its whole life. It takes every
 submission waiting in its queue and, in one transaction, lets each check itself against the
 database and complete its rows (`prepare`), inserts the rows with one executemany per
-table, runs the follow-up work (`after`), commits once, and only then resolves each
-submission's future. Under load many requests ride on one fsync; at rest a submission is
-written at once. The server runs this writer in a process of its own (`writer_process`).
+table, runs the follow-up work (`after`), applies the changes to stored rows (`work`, each
+in a savepoint of its own), hands the events they published to the dispatcher, commits
+once, and only then resolves each submission's future. Under load many requests ride on one
+fsync; at rest a submission is written at once. The server runs this writer in a process of
+its own (`writer_process`), so every change to logs commits, and publishes its events, here.
 
-A submission whose `prepare` refuses it is answered with that refusal and left out; the
-rest of the batch goes on. When the batch itself fails (say, one request reuses a taken
-id), each submission is retried alone, so one bad request never fails its neighbours.
+A submission whose `prepare` or `work` refuses it (a `DomainError`) is answered with that
+refusal and left out; the rest of the batch goes on. When the batch itself fails (say, one
+request reuses a taken id), each submission is retried alone, so one bad request never fails
+its neighbours.
 """
 
 from __future__ import annotations
@@ -18,15 +21,16 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError
 
-from llmtrail.core.errors import Conflict, DomainError
+from llmtrail.errors import Conflict, DomainError
 from llmtrail.store.checkpoints import Checkpoints
 from llmtrail.store.driver import insert_rows
 from llmtrail.store.statistics import Analyzer
@@ -36,29 +40,63 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH_ROWS = 20_000
 
+
+class WriteTx:
+    """The shared transaction of one group commit, as the work in it sees it: the connection,
+    and the events the work publishes, handed to the dispatcher before the commit."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.published: list[object] = []
+
+    def publish(self, event: object) -> None:
+        self.published.append(event)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undo what the block wrote, and the events it published, if it raises."""
+        mark = len(self.published)
+        nested = self.conn.begin_nested()
+        try:
+            yield
+        except BaseException:
+            nested.rollback()
+            del self.published[mark:]
+            raise
+        nested.commit()
+
+
 # Work a submission does inside the shared transaction. `prepare` runs before any insert: it
 # reads (it must not write), refuses the submission by raising a DomainError, and returns
 # column values to set on each of its rows (or None). `after` runs after the inserts, with
-# the submission, whose rows then carry their new ids (e.g. to queue jobs for them). Both
-# cross to the writer process: use picklable objects, not closures.
+# the submission, whose rows then carry their new ids. `work` changes stored rows and
+# returns the submission's result (plain data); it runs in a savepoint, so a refusal undoes
+# only its own writes. All three cross to the writer process: use picklable objects, not
+# closures. `Dispatch` receives every event the batch published, once, before the commit.
 Prepare = Callable[[Connection], dict[str, Any] | None]
-After = Callable[[Connection, "Submission"], None]
+After = Callable[[WriteTx, "Submission"], None]
+Work = Callable[[WriteTx], Any]
+Dispatch = Callable[[WriteTx, list[object]], None]
 
 
 @dataclass
 class Submission:
-    """Rows for one or more tables, written atomically, plus what to do in the same transaction."""
+    """Rows for one or more tables, or a change to stored rows, written atomically, plus what
+    to do in the same transaction."""
 
-    inserts: list[tuple[Table, Sequence[dict]]]
+    inserts: list[tuple[Table, Sequence[dict]]] = field(default_factory=list)
     after: After | None = None
     prepare: Prepare | None = None
-    # The values `prepare` set on the rows, once it has run.
+    work: Work | None = None
+    # The values `prepare` set on the rows, once it has run, and what `work` returned.
     prepared: dict[str, Any] | None = None
+    result: Any = None
     future: Future[None] = field(default_factory=Future)
 
     @property
     def size(self) -> int:
-        return sum(len(rows) for _, rows in self.inserts)
+        """Rows it writes, for the batch bound; a change counts as one."""
+        return sum(len(rows) for _, rows in self.inserts) + (self.work is not None)
 
     def complete(self, values: dict[str, Any] | None) -> None:
         """Set what `prepare` found on every row."""
@@ -77,24 +115,36 @@ class Submission:
     def __getstate__(self) -> dict[str, Any]:
         """Tables by name and no future: what the writer process needs of a submission."""
         inserts = [(table.name, rows) for table, rows in self.inserts]
-        return {"inserts": inserts, "after": self.after, "prepare": self.prepare}
+        return {"inserts": inserts, "after": self.after, "prepare": self.prepare, "work": self.work}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.inserts = [(metadata_obj.tables[name], rows) for name, rows in state["inserts"]]
-        self.after, self.prepare = state["after"], state["prepare"]
-        self.prepared, self.future = None, Future()
+        self.after, self.prepare, self.work = state["after"], state["prepare"], state["work"]
+        self.prepared, self.result, self.future = None, None, Future()
 
 
 class Writer(Protocol):
     """Where the write path sends its submissions: this thread, or the writer process."""
 
     async def write(self, submission: Submission) -> None:
-        """Returns once the submission is committed; raises why it was not."""
+        """Returns once the submission is committed (its `result` set); raises why it was not."""
+
+
+async def apply(writer: Writer, work: Work) -> Any:
+    """Run `work` in the writer's transaction; returns its result once that has committed."""
+    submission = Submission(work=work)
+    await writer.write(submission)
+    return submission.result
+
+
+def _no_subscribers(_tx: WriteTx, _events: list[object]) -> None:
+    """The dispatcher of a writer that nothing subscribes to."""
 
 
 class GroupCommitWriter:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, dispatch: Dispatch = _no_subscribers) -> None:
         self._engine = engine
+        self._dispatch = dispatch
         self._analyzer = Analyzer(engine)
         self._checkpoints = Checkpoints() if engine.dialect.name == "sqlite" else None
         self._conn: Connection | None = None
@@ -155,51 +205,72 @@ class GroupCommitWriter:
                 log.debug("closing the writer's connection failed", exc_info=True)
 
     def _write(self, batch: list[Submission]) -> None:
+        refused: dict[int, DomainError] = {}
         try:
             conn = self._connection()
             with conn.begin():
-                accepted = _apply(conn, batch)
+                written = _apply(WriteTx(conn), batch, self._dispatch, refused)
         except Exception as exc:
             self._disconnect()
             for submission in batch:
                 submission.rolled_back()
-            pending = [s for s in batch if not s.future.done()]  # not refused by `prepare`
-            if len(pending) == 1:
-                pending[0].future.set_exception(_domain_error(exc))
-            elif pending:
-                for submission in pending:  # isolate the culprit: each alone, in a transaction
+            if len(batch) == 1:
+                batch[0].future.set_exception(_domain_error(exc))
+            else:
+                # Isolate the culprit: each alone, in a transaction. Refusals are decided
+                # again, as they were decided on rows the failed transaction had written.
+                for submission in batch:
                     self._write([submission])
             return
-        for submission in accepted:
-            submission.future.set_result(None)
-        written = sum(submission.size for submission in accepted)
-        self._analyzer.wrote(written)
+        # Answered only now: a refusal, too, stands only once the transaction holds.
+        for index, submission in enumerate(batch):
+            if index in refused:
+                submission.future.set_exception(refused[index])
+            else:
+                submission.future.set_result(None)
+        rows = sum(submission.size for submission in written)
+        self._analyzer.wrote(rows)
         if self._checkpoints is not None:
-            self._checkpoints.wrote(conn, written, idle=self._queue.empty())
+            self._checkpoints.wrote(conn, rows, idle=self._queue.empty())
 
 
-def _apply(conn: Connection, batch: list[Submission]) -> list[Submission]:
+def _apply(
+    tx: WriteTx, batch: list[Submission], dispatch: Dispatch, refused: dict[int, DomainError]
+) -> list[Submission]:
     """Prepare each submission, insert table by table in first-seen order (parents before
-    children), then run the follow-up hooks. Returns the submissions written."""
+    children), run the follow-up hooks, apply the changes, then dispatch what was published.
+    Returns the submissions written; `refused` gets the others' refusals by batch index."""
     accepted = []
-    for submission in batch:
+    for index, submission in enumerate(batch):
         if submission.prepare is not None:
             try:
-                submission.complete(submission.prepare(conn))
+                submission.complete(submission.prepare(tx.conn))
             except DomainError as exc:
-                submission.future.set_exception(exc)
+                refused[index] = exc
                 continue
-        accepted.append(submission)
+        accepted.append((index, submission))
     by_table: dict[Table, list[dict]] = {}
-    for submission in accepted:
+    for _, submission in accepted:
         for table, rows in submission.inserts:
             by_table.setdefault(table, []).extend(rows)
     for table, rows in by_table.items():
-        insert_rows(conn, table, rows)
-    for submission in accepted:
+        insert_rows(tx.conn, table, rows)
+    for _, submission in accepted:
         if submission.after is not None:
-            submission.after(conn, submission)
-    return accepted
+            submission.after(tx, submission)
+    written = []
+    for index, submission in accepted:
+        if submission.work is not None:
+            try:
+                with tx.savepoint():
+                    submission.result = submission.work(tx)
+            except DomainError as exc:
+                refused[index] = exc
+                continue
+        written.append(submission)
+    if tx.published:
+        dispatch(tx, tx.published)
+    return written
 
 
 def _domain_error(exc: Exception) -> Exception:

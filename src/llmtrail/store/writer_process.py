@@ -10,16 +10,17 @@ answer comes back, on the event loop, with no thread of its own.
 
 A frame is a 4-byte big-endian length and a pickle. The writer process first says it is
 ready (`READY`, once its database answers); then the server sends `(id, submission)` and
-the writer answers `(id, error, prepared values)` once the transaction holding the
+the writer answers `(id, error, prepared values, result)` once the transaction holding the
 submission has committed (`error` None) or refused it. Submissions carry their hooks as
-plain objects (`Submission.__getstate__`), and the writer process imports the domain
-event subscribers (`events.load_subscribers`), so a commit there does what it would do in
-the server.
+plain objects (`Submission.__getstate__`). The writer process gets its event dispatcher
+from `setup`, a `module:function` the server names (the domain's, with its subscribers
+loaded), so this module knows nothing of what subscribes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import itertools
 import logging
 import os
@@ -35,14 +36,14 @@ from concurrent.futures import Future
 from functools import partial
 from typing import Any
 
-from llmtrail.store.writer import GroupCommitWriter, Submission
+from llmtrail.store.writer import Dispatch, GroupCommitWriter, Submission
 
 log = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct("!I")
 READY = -1  # the id of the writer process's first frame
 START_TIMEOUT = 60
-Answer = tuple[BaseException | None, dict[str, Any] | None]
+Answer = tuple[BaseException | None, dict[str, Any] | None, Any]
 
 
 class WriterGone(RuntimeError):
@@ -59,8 +60,9 @@ class WriterProcess:
     committed it, and raises what refused it. A writer process that dies fails the writes
     it had not answered; the next write starts a new one."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, setup: str) -> None:
         self._database_url = database_url
+        self._setup = setup
         self._process: subprocess.Popen | None = None
         self._link: _Link | None = None
         self._starting: asyncio.Lock | None = None
@@ -77,10 +79,11 @@ class WriterProcess:
 
     async def write(self, submission: Submission) -> None:
         link = await self._connected()
-        error, prepared = await link.send(next(self._ids), submission)
+        error, prepared, result = await link.send(next(self._ids), submission)
         if error is not None:
             raise error
         submission.complete(prepared)  # what `prepare` found, on the server's copy of the rows
+        submission.result = result
 
     async def _connected(self) -> _Link:
         if self._link is not None and not self._link.lost:
@@ -99,7 +102,13 @@ class WriterProcess:
         env = {**os.environ, "LLMTRAIL_DATABASE_URL": self._database_url}
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "llmtrail.store.writer_process", str(theirs.fileno())],
+                [
+                    sys.executable,
+                    "-m",
+                    "llmtrail.store.writer_process",
+                    str(theirs.fileno()),
+                    self._setup,
+                ],
                 pass_fds=[theirs.fileno()],
                 env=env,
             )
@@ -158,14 +167,14 @@ class _Link(asyncio.Protocol):
             end = start + _LENGTH.size + size
             if len(buffer) < end:
                 break
-            ident, error, prepared = pickle.loads(buffer[start + _LENGTH.size : end])
+            ident, *answer = pickle.loads(buffer[start + _LENGTH.size : end])
             start = end
             if ident == READY:
                 self.ready.set_result(None)
                 continue
             future = self._waiting.pop(ident)
             if not future.done():  # its request may have been cancelled (client went away)
-                future.set_result((error, prepared))
+                future.set_result(tuple(answer))
         del buffer[:start]
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -213,20 +222,26 @@ def _portable(error: BaseException | None) -> BaseException | None:
     return error
 
 
-def serve(sock: socket.socket, database_url: str) -> None:
+def _dispatcher(setup: str) -> Dispatch:
+    """The dispatcher `setup` (`module:function`) returns."""
+    module, _, name = setup.partition(":")
+    return getattr(importlib.import_module(module), name)()
+
+
+def serve(sock: socket.socket, database_url: str, setup: str) -> None:
     """Write every submission the server sends, answering each once it is committed."""
-    from llmtrail.core import events
     from llmtrail.store.database import make_engine
 
-    events.load_subscribers()
+    dispatch = _dispatcher(setup)
     engine = make_engine(database_url)
     engine.connect().close()  # fail now, where the server sees it, if the database is away
-    writer = GroupCommitWriter(engine)
+    writer = GroupCommitWriter(engine, dispatch)
     sending = threading.Lock()
-    sock.sendall(_frame((READY, None, None)))
+    sock.sendall(_frame((READY, None, None, None)))
 
     def answer(ident: int, submission: Submission, future: Future[None]) -> None:
-        frame = _frame((ident, _portable(future.exception()), submission.prepared))
+        error = _portable(future.exception())
+        frame = _frame((ident, error, submission.prepared, submission.result))
         with sending:  # answers come from the writer thread; the lock keeps frames whole
             sock.sendall(frame)
 
@@ -244,4 +259,4 @@ if __name__ == "__main__":
     # Ctrl-C reaches the whole process group: the writer stops when the server closes its
     # side of the socket, after committing what it was sent, not halfway.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    serve(socket.socket(fileno=int(sys.argv[1])), os.environ["LLMTRAIL_DATABASE_URL"])
+    serve(socket.socket(fileno=int(sys.argv[1])), os.environ["LLMTRAIL_DATABASE_URL"], sys.argv[2])

@@ -1,4 +1,4 @@
-"""Routes of the Humanloop v5 dialect (`/v5/...`, `X-API-KEY`), over the domain core.
+"""The Humanloop v5 surface (`/v5/...`, `X-API-KEY`), over the domain core.
 
 Paths, bodies and answers follow what the `humanloop` 0.8.38 SDK sends and parses; rule
 violations are 422 in FastAPI's shape, which the SDK raises as UnprocessableEntityError.
@@ -11,14 +11,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import Body, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from llmtrail.api.auth import principal
+from llmtrail.api.auth import SECURITY_SCHEMES, principal
 from llmtrail.api.backend import Backend, get_backend
-from llmtrail.api.direct import ingest_route
 from llmtrail.api.humanloop import schemas
+from llmtrail.api.humanloop.errors import HumanloopErrors
 from llmtrail.api.humanloop.translate import (
     FIELDS,
     LOG_COLUMNS,
@@ -31,15 +31,21 @@ from llmtrail.api.humanloop.translate import (
     to_log_data,
     version_ids,
 )
-from llmtrail.api.routing import JSONBody, OrjsonRoute, collection_paused
+from llmtrail.api.routing import JSONBody, collection_paused
+from llmtrail.api.surface import Surface
 from llmtrail.core import files, lifecycle, queries, traces
-from llmtrail.core.errors import Invalid, NotFound
+from llmtrail.core.deletes import delete_logs
 from llmtrail.core.files import LOG_TYPES, FileRef, FileType
 from llmtrail.core.ids import to_utc_naive
 from llmtrail.core.ingest import write_logs
 from llmtrail.core.keys import Principal
+from llmtrail.core.logs import NEEDS_IO
+from llmtrail.errors import Invalid
 
-router = APIRouter(prefix="/v5", tags=["Humanloop"], route_class=OrjsonRoute)
+surface = Surface(
+    "Humanloop", errors=HumanloopErrors(), auth=principal, security=SECURITY_SCHEMES, prefix="/v5"
+)
+router = surface.router
 
 LOG_BODIES: dict[FileType, type[schemas.LogBody]] = {
     FileType.PROMPT: schemas.PromptLogBody,
@@ -89,18 +95,16 @@ def _make_log_route(file_type: FileType) -> None:
         version = files.cached_for_log(who, ref) or await run_in_threadpool(
             files.resolve_for_log, engine, who, ref
         )
+        log = to_log_data(file_type, body, version)
         parent_id = evaluator_parent_id(body)
         parent = None
         if parent_id:
-            nested = file_type is not FileType.EVALUATOR  # evaluators judge finished logs too
-            loc = "trace_parent_id" if nested else "parent_id"
-            parent = traces.ParentLink(who.org_id, parent_id, loc, open_only=nested)
-        log = to_log_data(file_type, body, version)
-        [row] = await write_logs(backend.writer, who, [log], parent)
+            loc = "parent_id" if file_type is FileType.EVALUATOR else "trace_parent_id"
+            parent = traces.ParentLink.under(who.org_id, parent_id, log.log_type, loc)
+        [row] = await write_logs(backend.writer, who, [log], parent, FIELDS)
         return created(file_type, row)
 
-    ingest_route(
-        router,
+    surface.ingest(
         f"/{file_type.value}s/log",
         summary=f"Log to a {file_type.value.title()}",
         description="Creates the File (or a new version) when `path` and a kernel are new.",
@@ -111,7 +115,7 @@ for _file_type in FileType:
     _make_log_route(_file_type)
 
 
-def _update(
+async def _update(
     backend: Backend,
     who: Principal,
     log_id: str,
@@ -122,8 +126,8 @@ def _update(
     columns, extra = split_fields(body) if body is not None else ({}, {})
     if extra:
         columns["extra"] = extra
-    lifecycle.update_log(
-        backend.engine,
+    await lifecycle.update_log(
+        backend.writer,
         who,
         log_id,
         columns,
@@ -132,50 +136,50 @@ def _update(
         file_id=file_id,
         source=f"humanloop:{file_type.value}s.update_log",
     )
-    return JSONBody(_log_with_trace(backend, who, log_id))
+    return JSONBody(await run_in_threadpool(_log_with_trace, backend, who, log_id))
 
 
 @router.patch("/flows/logs/{log_id}", summary="Update a Flow Log (seed 002)")
-def update_flow_log(
+async def update_flow_log(
     log_id: str,
     body: schemas.FlowLogUpdate | None = Body(None),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> JSONBody:
-    return _update(backend, who, log_id, body, FileType.FLOW, None)
+    return await _update(backend, who, log_id, body, FileType.FLOW, None)
 
 
 @router.patch("/agents/{id}/log/{log_id}", summary="Update an Agent Log (seed 001)")
-def update_agent_log(
+async def update_agent_log(
     id: str,
     log_id: str,
     body: schemas.FlowLogUpdate | None = Body(None),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> JSONBody:
-    return _update(backend, who, log_id, body, FileType.AGENT, id)
+    return await _update(backend, who, log_id, body, FileType.AGENT, id)
 
 
 @router.patch("/prompts/{id}/log/{log_id}", summary="Update a Prompt Log")
-def update_prompt_log(
+async def update_prompt_log(
     id: str,
     log_id: str,
     body: schemas.PromptLogUpdate | None = Body(None),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> JSONBody:
-    return _update(backend, who, log_id, body, FileType.PROMPT, id)
+    return await _update(backend, who, log_id, body, FileType.PROMPT, id)
 
 
 @router.patch("/tools/{id}/log/{log_id}", summary="Update a Tool Log")
-def update_tool_log(
+async def update_tool_log(
     id: str,
     log_id: str,
     body: schemas.ToolLogUpdate | None = Body(None),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> JSONBody:
-    return _update(backend, who, log_id, body, FileType.TOOL, id)
+    return await _update(backend, who, log_id, body, FileType.TOOL, id)
 
 
 def _files_of(backend: Backend, who: Principal, rows: list[Any]) -> Files:
@@ -205,10 +209,6 @@ def get_log(
         return JSONBody(_log_with_trace(backend, who, id))
 
 
-def _naive(value: datetime | None) -> datetime | None:
-    return to_utc_naive(value) if value is not None else None
-
-
 @router.get("/logs", summary="List the Logs of a File")
 def list_logs(
     file_id: str = Query(..., description="The File whose Logs to list."),
@@ -235,8 +235,8 @@ def list_logs(
         ids=tuple(id or ()),
         search=search,
         metadata_search=metadata_search,
-        start_date=_naive(start_date),
-        end_date=_naive(end_date),
+        start_date=to_utc_naive(start_date),
+        end_date=to_utc_naive(end_date),
         in_trace=in_trace,
     )
     total, rows = queries.file_logs(backend.engine, who, query)
@@ -246,7 +246,7 @@ def list_logs(
     page_files = _files_of(backend, who, rows)
     records = []
     for row in rows:
-        if include_trace_children and row.log_type in ("workflow", "agent"):
+        if include_trace_children and row.log_type in NEEDS_IO:
             records.append(_log_with_trace(backend, who, row.unique_id))
             continue
         parent = None
@@ -261,13 +261,12 @@ def list_logs(
 
 
 @router.delete("/logs", status_code=204, summary="Delete Logs by id")
-def delete_logs(
+async def delete_logs_by_id(
     id: list[str] = Query(..., description="Ids of the Logs to delete."),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> Response:
-    if not queries.delete_logs(backend.engine, who, id):
-        raise NotFound("Log not found")
+    await delete_logs(backend.writer, who, id)
     return Response(status_code=204)
 
 

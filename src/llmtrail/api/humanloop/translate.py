@@ -17,11 +17,10 @@ from pydantic import BaseModel
 from sqlalchemy import Row
 
 from llmtrail.api.humanloop.schemas import EvaluatorLogBody, LogBody
-from llmtrail.core.errors import Invalid
+from llmtrail.api.wire import json_text
 from llmtrail.core.files import FILE_TYPE_OF_LOG, LOG_TYPES, FileType
 from llmtrail.core.ids import iso, new_id, to_utc_naive
-from llmtrail.core.lifecycle import completion_errors
-from llmtrail.core.logs import COMPLETE, INCOMPLETE, NEEDS_IO, LogData
+from llmtrail.core.logs import LogData
 from llmtrail.core.traces import Node
 
 # Humanloop field -> `logs` column.
@@ -66,11 +65,6 @@ _KERNELS = {"prompt", "agent", "flow", "tool", "spec"}
 _TEMPLATE_VAR = re.compile(r"{{\s*([A-Za-z_][\w]*)\s*}}")
 
 
-def _wire(value: Any) -> Any:
-    """Datetimes are stored naive in UTC."""
-    return to_utc_naive(value) if isinstance(value, datetime) else value
-
-
 def split_fields(body: BaseModel) -> tuple[dict[str, Any], dict[str, Any]]:
     """A body's fields as (column changes, extra changes); `trace_status` counts as log_status.
 
@@ -84,7 +78,8 @@ def split_fields(body: BaseModel) -> tuple[dict[str, Any], dict[str, Any]]:
     columns, extra = {}, {}
     for name, value in data.items():
         if name in COLUMNS and name not in undeclared:
-            columns[COLUMNS[name]] = _wire(value)
+            # Datetimes are stored naive in UTC.
+            columns[COLUMNS[name]] = to_utc_naive(value) if isinstance(value, datetime) else value
         elif name not in _ADDRESSING and name not in _KERNELS:
             # The EXTRAS, and unknown fields, tolerated as the Keywords side keeps them.
             extra[name] = value.isoformat() if isinstance(value, datetime) else value
@@ -92,23 +87,15 @@ def split_fields(body: BaseModel) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def to_log_data(file_type: FileType, body: LogBody, version: Row) -> LogData:
-    """A new log from a `*.log` body, written against `version`. A log with a parent is
-    linked into its trace when it is stored (`traces.ParentLink`); one without roots its own."""
+    """A new log from a `*.log` body, written against `version`. Its Humanloop id is also
+    its span id; a parent, if any, is linked when it is stored (`traces.ParentLink`)."""
     columns, extra = split_fields(body)
     unique_id = body.log_id or new_id("log_")
-    log_type = LOG_TYPES[file_type]
-    status = columns.pop("log_status", None)
-    if log_type in NEEDS_IO:  # Flow and Agent logs always have a status
-        missing = completion_errors(columns, FIELDS)
-        if status == COMPLETE and missing:
-            raise Invalid(missing)
-        status = status or (INCOMPLETE if missing else COMPLETE)
     kernel = version.kernel or {}
-    log = LogData(
+    return LogData(
         unique_id=unique_id,
-        log_type=log_type,
+        log_type=LOG_TYPES[file_type],
         log_method="humanloop_api",
-        log_status=status,
         file_id=version.file_id,
         version_id=version.version_id,
         model=kernel.get("model") if isinstance(kernel.get("model"), str) else None,
@@ -119,9 +106,6 @@ def to_log_data(file_type: FileType, body: LogBody, version: Row) -> LogData:
         extra=extra or None,
         **columns,
     )
-    if evaluator_parent_id(body) is None:
-        log.trace_unique_id = unique_id
-    return log
 
 
 def evaluator_parent_id(body: LogBody) -> str | None:
@@ -208,12 +192,6 @@ class Files:
         return self._objects[version_id]
 
 
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return orjson.dumps(value).decode()
-
-
 # The columns `log_response` reads, so that a trace is fetched with these alone.
 LOG_COLUMNS = (
     "unique_id",
@@ -262,7 +240,7 @@ def log_response(
         evaluator_logs=[],
         start_time=iso(r["start_time"]),
         end_time=iso(r["end_time"]),
-        output=_text(r["output"]),
+        output=json_text(r["output"]),
         created_at=extra.get("created_at") or iso(r["created_at"]),
         error=r["error_message"],
         provider_latency=r["latency"],

@@ -1,4 +1,5 @@
-"""Routes of the Keywords AI request-log API (contract §1), over the domain core.
+"""The Keywords AI surface (`/api/...`, `Authorization: Bearer KEY`): the request-log API
+(contract §1), over the domain core.
 
 Each route answers at `/api/request-logs/...` with and without the trailing slash, and
 without the `/api` prefix too, because the `keywordsai` SDK strips it and sends no slash
@@ -10,26 +11,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import Body, Depends, Request, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
-from llmtrail.api.auth import principal
+from llmtrail.api.auth import SECURITY_SCHEMES, principal
 from llmtrail.api.backend import Backend, get_backend
-from llmtrail.api.direct import ingest_route
+from llmtrail.api.keywords.errors import KeywordsErrors
 from llmtrail.api.keywords.schemas import BatchUpdate, BulkCreate, CreateLog, ListBody
 from llmtrail.api.keywords.translate import created_object, log_object, to_log_data
-from llmtrail.api.routing import JSONBody, OrjsonRoute
-from llmtrail.core import annotations, queries
-from llmtrail.core.errors import FieldError, Invalid, NotFound, dotted
+from llmtrail.api.paths import KeywordsPathForms
+from llmtrail.api.routing import JSONBody
+from llmtrail.api.surface import Surface
+from llmtrail.core import annotations, lifecycle, queries
+from llmtrail.core.deletes import delete_logs
 from llmtrail.core.filters import combine, parse_filters, parse_quick_filters
 from llmtrail.core.ids import iso, to_utc_naive
 from llmtrail.core.ingest import write_logs
 from llmtrail.core.keys import Principal
-from llmtrail.core.logs import EDITABLE_FIELDS
+from llmtrail.core.logs import ANNOTATION_FIELDS, EDITABLE_FIELDS
+from llmtrail.errors import FieldError, Invalid, dotted
 
-router = APIRouter(tags=["Keywords AI: request logs"], route_class=OrjsonRoute)
-
-BATCH_FIELDS = ("metadata", "note", "positive_feedback", "custom_identifier")
+surface = Surface(
+    "Keywords AI",
+    errors=KeywordsErrors(),
+    auth=principal,
+    security=SECURITY_SCHEMES,
+    middleware=[KeywordsPathForms],
+)
+router = surface.router
 # Query keys with a meaning of their own; every other key is a quick filter (§5.2).
 CONTROL_PARAMS = {
     "page",
@@ -47,10 +57,8 @@ CONTROL_PARAMS = {
 }
 
 
-@ingest_route(router, "/api/request-logs/", status_code=201, summary="Create a log")
-@ingest_route(
-    router, "/api/request-logs/create/", status_code=201, summary="Create a log (legacy path)"
-)
+@surface.ingest("/api/request-logs/", status_code=201, summary="Create a log")
+@surface.ingest("/api/request-logs/create/", status_code=201, summary="Create a log (legacy path)")
 async def create_log(
     body: CreateLog,
     who: Principal = Depends(principal),
@@ -60,7 +68,7 @@ async def create_log(
     return created_object(row)
 
 
-@ingest_route(router, "/api/request-logs/bulk/", status_code=201, summary="Create up to 500 logs")
+@surface.ingest("/api/request-logs/bulk/", status_code=201, summary="Create up to 500 logs")
 async def bulk_create(
     body: BulkCreate,
     who: Principal = Depends(principal),
@@ -69,10 +77,14 @@ async def bulk_create(
     valid, errors = [], []
     for index, raw in enumerate(body.logs):
         try:
-            valid.append(to_log_data(CreateLog.model_validate(raw)))
+            log = to_log_data(CreateLog.model_validate(raw))
+            lifecycle.start(log)  # its rules now, so that one bad row refuses only itself
+            valid.append(log)
         except ValidationError as exc:
             reasons = "; ".join(f"{dotted(tuple(e['loc']))}: {e['msg']}" for e in exc.errors())
             errors.append({"index": index, "error": reasons})
+        except Invalid as exc:
+            errors.append({"index": index, "error": exc.message})
     if valid:
         await write_logs(backend.writer, who, valid)
     answer = {"success_count": len(valid), "error_count": len(errors), "errors": errors}
@@ -168,7 +180,7 @@ def summary(
 
 
 @router.patch("/api/request-logs/batch-update/", summary="Update annotations of many logs")
-def batch_update(
+async def batch_update(
     body: BatchUpdate,
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
@@ -182,7 +194,7 @@ def batch_update(
         items.append(annotations.Annotation(str(unique_id), changes))
     if errors:
         raise Invalid(errors)
-    rows = annotations.annotate(backend.engine, who, items, "batch-update", BATCH_FIELDS)
+    rows = await annotations.annotate(backend.writer, who, items, "batch-update", ANNOTATION_FIELDS)
     return JSONBody(
         {
             "message": f"{len(rows)} logs updated",
@@ -200,13 +212,13 @@ def get_log(
 
 
 @router.patch("/api/request-logs/{unique_id}/", summary="Update one log's annotations")
-def patch_log(
+async def patch_log(
     unique_id: str,
     body: dict[str, Any] = Body(...),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> Any:
-    queries.get_log(backend.engine, who, unique_id)  # 404 before any field complaint
+    await run_in_threadpool(queries.get_log, backend.engine, who, unique_id)  # 404 comes first
     immutable = [name for name in body if name not in EDITABLE_FIELDS]
     if immutable:  # the documented answer for a telemetry field (contract §1.6)
         return JSONBody(
@@ -217,8 +229,8 @@ def patch_log(
             status_code=400,
         )
     try:
-        [row] = annotations.annotate(
-            backend.engine, who, [annotations.Annotation(unique_id, body)], "patch"
+        [row] = await annotations.annotate(
+            backend.writer, who, [annotations.Annotation(unique_id, body)], "patch"
         )
     except Invalid as exc:  # locations come as logs[0].field; a single patch names the field
         raise Invalid([FieldError(e.loc[2:], e.msg, e.type) for e in exc.errors]) from None
@@ -226,11 +238,10 @@ def patch_log(
 
 
 @router.delete("/api/request-logs/{unique_id}/", status_code=204, summary="Delete one log")
-def delete_log(
+async def delete_log(
     unique_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> Response:
-    if not queries.delete_logs(backend.engine, who, [unique_id]):
-        raise NotFound("Log not found")
+    await delete_logs(backend.writer, who, [unique_id])
     return Response(status_code=204)
 
 

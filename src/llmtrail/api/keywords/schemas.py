@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,6 +44,9 @@ class CreateLog(BaseModel):
 
     model: str | None = Field(default=None, max_length=255)
     log_type: str | None = Field(default=None, max_length=32)
+    # Not in Keywords AI's own API: a workflow or agent log sent without its input and output
+    # starts incomplete; this says how it is meant (see docs/keywords-ai.md).
+    log_status: Literal["complete", "incomplete"] | None = None
     input: Any = None
     output: Any = None
     prompt_messages: list[dict[str, Any]] | None = None

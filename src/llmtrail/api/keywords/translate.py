@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from sqlalchemy import Row
 
 from llmtrail.api.keywords.schemas import CreateLog
+from llmtrail.api.wire import json_text
 from llmtrail.core.ids import iso, to_utc_naive
 from llmtrail.core.logs import LOG_FIELDS, LogData
 
@@ -68,15 +68,15 @@ def to_log_data(body: CreateLog) -> LogData:
         out = completion
 
     prompt_tokens, cache_read, cache_write = _input_tokens(data, usage)
-    status = data.get("status")
     log = LogData(
         log_type=log_type,
         log_method=data.get("log_method") or "logging_api",
-        timestamp=_naive(data.get("timestamp")),
-        start_time=_naive(data.get("start_time")),
+        log_status=data.get("log_status"),
+        timestamp=to_utc_naive(data.get("timestamp")),
+        start_time=to_utc_naive(data.get("start_time")),
         model=data.get("model"),
         provider_id=data.get("provider_id"),
-        status="failed" if status == "error" else status,
+        status=data.get("status"),
         status_code=data.get("status_code"),
         error_message=data.get("error_message"),
         prompt_tokens=prompt_tokens,
@@ -177,19 +177,8 @@ def _first(*values: Any) -> Any:
     return None
 
 
-def _naive(value: Any) -> Any:
-    return None if value is None else to_utc_naive(value)
-
-
 def _is_messages(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(m, dict) and "role" in m for m in value)
-
-
-def _json_text(value: Any) -> str | None:
-    """`input`/`output` travel as strings on read, as the SDK's log type declares them."""
-    if value is None or isinstance(value, str):
-        return value
-    return orjson.dumps(value).decode()
 
 
 def log_object(row: Row | Mapping[str, Any]) -> dict[str, Any]:
@@ -202,8 +191,9 @@ def log_object(row: Row | Mapping[str, Any]) -> dict[str, Any]:
     metadata = r["metadata"] or {}
     out.update(
         id=r["unique_id"],
-        input=_json_text(r["input"]),
-        output=_json_text(r["output"]),
+        # `input`/`output` travel as strings on read, as the SDK's log type declares them.
+        input=json_text(r["input"]),
+        output=json_text(r["output"]),
         timestamp=iso(r["timestamp"]),
         start_time=iso(r["start_time"]),
         end_time=iso(r["end_time"]),
@@ -215,7 +205,7 @@ def log_object(row: Row | Mapping[str, Any]) -> dict[str, Any]:
         scores={},
     )
     if isinstance(out.get("warnings"), (dict, list)):
-        out["warnings"] = orjson.dumps(out["warnings"]).decode()
+        out["warnings"] = json_text(out["warnings"])
     return out
 
 

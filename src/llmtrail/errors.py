@@ -1,4 +1,5 @@
-"""Domain errors. Each API dialect renders them in its own wire shape (`llmtrail.api.errors`)."""
+"""Errors the API turns into 4xx answers, shared by every layer. Each API surface renders them
+in its own wire shape."""
 
 from __future__ import annotations
 
@@ -54,3 +55,7 @@ def dotted(loc: tuple[str | int, ...]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "body"
+
+
+class Unauthorized(DomainError):
+    """No credentials, or credentials that do not open this door (401)."""

@@ -1,0 +1,37 @@
+"""Keywords AI error bodies (Django REST Framework): 400 with field-keyed messages, plus a
+`detail` sentence naming each field and rule; a body that is not JSON is DRF's parse error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llmtrail.api.errors import from_pydantic
+from llmtrail.api.routing import JSONBody
+from llmtrail.errors import FieldError, dotted
+
+
+def field_errors(errors: list[FieldError]) -> dict[str, Any]:
+    """DRF-style nested field errors, with a readable `detail` naming each field and rule."""
+    body: dict[str, Any] = {"detail": "; ".join(f"{dotted(e.loc)}: {e.msg}" for e in errors)}
+    for error in errors:
+        node = body
+        *parents, last = [str(part) for part in error.loc] or ["non_field_errors"]
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):  # a message list already sits here; keep both
+                break
+        else:
+            node.setdefault(last, []).append(error.msg)
+    return body
+
+
+class KeywordsErrors:
+    def invalid(self, errors: list[FieldError]) -> JSONBody:
+        return JSONBody(field_errors(errors), status_code=400)
+
+    def request_invalid(self, errors: list[dict[str, Any]]) -> JSONBody:
+        decode = next((e for e in errors if e.get("type") == "json_invalid"), None)
+        if decode is not None:
+            reason = decode.get("ctx", {}).get("error", "invalid JSON")
+            return JSONBody({"detail": f"JSON parse error - {reason}"}, status_code=400)
+        return self.invalid(from_pydantic(errors))

@@ -1,0 +1,100 @@
+"""An API surface: a router with its authentication, its error shape and its middleware.
+
+Each surface (the Keywords AI dialect, the Humanloop one, and those to come) builds one of
+these and declares its routes on `surface.router`; `api.app` only mounts the surfaces that
+`llmtrail.plugins` lists. The surface's routes answer their own errors: its route classes
+catch what an endpoint (or its validation, or its authentication) raises and render it in
+the surface's shape, so no error handler has to guess a request's dialect from its URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.routing import APIRoute
+
+from llmtrail.api.direct import DirectRoute
+from llmtrail.api.errors import ErrorShape, render
+from llmtrail.api.routing import OrjsonRoute
+
+
+class _Answering(APIRoute):
+    """Renders what the endpoint raises in its surface's error shape."""
+
+    shape: ErrorShape
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        shape = self.shape
+
+        async def answering(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as exc:
+                response = render(shape, exc)
+                if response is None:
+                    raise
+                return response
+
+        return answering
+
+
+class Surface:
+    def __init__(
+        self,
+        name: str,
+        *,
+        errors: ErrorShape,
+        auth: Callable[..., Any] | None,
+        security: dict[str, dict[str, Any]] | None = None,
+        prefix: str = "",
+        middleware: Sequence[type] = (),
+        responses: dict[int | str, dict[str, Any]] | None = None,
+    ) -> None:
+        """`auth` is a dependency every route of the surface runs (None: open routes);
+        `security` the OpenAPI schemes it accepts, any one of them; `responses` the error
+        answers every route may give."""
+        self.name = name
+        self.security = security or {}
+        self.middleware = tuple(middleware)
+        attrs = {"shape": errors}
+        self.route_class = type(f"{name}Route", (_Answering, OrjsonRoute), attrs)
+        self.direct_route_class = type(f"{name}DirectRoute", (_Answering, DirectRoute), attrs)
+        self.router = APIRouter(
+            prefix=prefix,
+            tags=[name],
+            route_class=self.route_class,
+            dependencies=[Depends(auth)] if auth is not None else [],
+            responses=responses,
+        )
+
+    def ingest(self, path: str, **kwargs: Any) -> Callable[[Callable], Callable]:
+        """`@router.post(path, ...)` as a `DirectRoute`: the hot ingest endpoints."""
+
+        def register(endpoint: Callable) -> Callable:
+            self.router.add_api_route(
+                path,
+                endpoint,
+                methods=["POST"],
+                route_class_override=self.direct_route_class,
+                **kwargs,
+            )
+            return endpoint
+
+        return register
+
+    def mount(self, app: FastAPI) -> None:
+        app.include_router(self.router)
+
+    def document(self, spec: dict[str, Any]) -> None:
+        """List the surface's security schemes on each of its operations (either one)."""
+        if not self.security:
+            return
+        spec.setdefault("components", {}).setdefault("securitySchemes", {}).update(self.security)
+        security = [{name: []} for name in self.security]
+        for route in self.router.routes:
+            if isinstance(route, APIRoute) and route.include_in_schema:
+                for method in route.methods:
+                    spec["paths"][route.path_format][method.lower()]["security"] = security

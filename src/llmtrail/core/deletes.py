@@ -1,0 +1,39 @@
+"""Deleting logs, with everything kept beside them: rollups, File counters, metadata index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from llmtrail.core import events
+from llmtrail.core.ids import utcnow
+from llmtrail.core.keys import Principal
+from llmtrail.errors import NotFound
+from llmtrail.store import files, metadata_index, rollups
+from llmtrail.store import logs as store
+from llmtrail.store.writer import Writer, WriteTx, apply
+
+
+async def delete_logs(writer: Writer, principal: Principal, unique_ids: list[str]) -> int:
+    """Delete the caller's logs among `unique_ids`; returns how many there were, and is a
+    404 when there was none (another organization's logs are none of the caller's)."""
+    deleted = await apply(writer, DeleteLogs(principal.org_id, tuple(unique_ids)))
+    if not deleted:
+        raise NotFound("Log not found")
+    return deleted
+
+
+@dataclass(frozen=True)
+class DeleteLogs:
+    """The deletion, in the writer's transaction."""
+
+    org_id: int
+    unique_ids: tuple[str, ...]
+
+    def __call__(self, tx: WriteTx) -> int:
+        deleted = store.delete_many(tx.conn, self.org_id, self.unique_ids)
+        files.count_logs(tx.conn, (row.version_id for row in deleted), -1, utcnow())
+        rollups.add(tx.conn, self.org_id, rollups.deltas(deleted, -1))
+        metadata_index.remove(tx.conn, (row._mapping for row in deleted))
+        ids = tuple(row.id for row in deleted)
+        tx.publish(events.LogsDeleted(self.org_id, ids, tuple(row.unique_id for row in deleted)))
+        return len(deleted)

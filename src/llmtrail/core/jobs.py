@@ -1,0 +1,79 @@
+"""Kinds of background work and how to queue them.
+
+A kind names two steps: `run`, outside any transaction, for what is slow (a call to an LLM),
+and `commit`, inside the transaction that marks the job done, for what it writes. A worker
+that lost its lease commits nothing, so what a job writes is written once. Modules that
+define kinds register them when imported (`llmtrail.plugins.HANDLERS` lists them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row
+
+from llmtrail.store import jobs as store
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    commit: Callable[[Connection, Row, Any], None]
+    run: Callable[[Row], Any] | None = None
+
+
+_kinds: dict[str, JobKind] = {}
+
+
+def register(
+    name: str,
+    commit: Callable[[Connection, Row, Any], None],
+    run: Callable[[Row], Any] | None = None,
+) -> None:
+    """Make `name` runnable: `run(job)` (optional) computes an outcome, `commit(conn, job,
+    outcome)` writes it in the transaction that finishes the job."""
+    _kinds[name] = JobKind(name, commit, run)
+
+
+def kind(name: str) -> JobKind:
+    return _kinds[name]
+
+
+def kinds() -> tuple[str, ...]:
+    return tuple(_kinds)
+
+
+@dataclass(frozen=True)
+class NewJob:
+    org_id: int
+    kind: str
+    payload: dict[str, Any]
+    origin: str | None = None
+    dedupe_key: str | None = None
+    max_attempts: int = MAX_ATTEMPTS
+    delay: timedelta = timedelta()
+
+
+def enqueue(conn: Connection, new: list[NewJob], now: datetime) -> None:
+    """Queue jobs in the caller's transaction: they exist exactly when its change does."""
+    store.enqueue(
+        conn,
+        [
+            {
+                "org_id": job.org_id,
+                "kind": job.kind,
+                "origin": job.origin,
+                "dedupe_key": job.dedupe_key,
+                "payload": job.payload,
+                "max_attempts": job.max_attempts,
+                "run_after": now + job.delay,
+            }
+            for job in new
+        ],
+        now,
+    )

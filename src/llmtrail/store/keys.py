@@ -1,0 +1,50 @@
+"""Queries over `organizations` and `api_keys`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, Row, select, update
+
+from llmtrail.store.tables import api_keys, organizations
+
+
+def org_id(conn: Connection, name: str, now: datetime) -> int:
+    """The organization's id; it is created when new."""
+    found = conn.scalar(select(organizations.c.id).where(organizations.c.name == name))
+    if found is not None:
+        return found
+    return conn.scalar(
+        organizations.insert().values(name=name, created_at=now).returning(organizations.c.id)
+    )
+
+
+def insert_key(conn: Connection, **values: object) -> int:
+    return conn.scalar(api_keys.insert().values(**values).returning(api_keys.c.id))
+
+
+def live_key(conn: Connection, key_hash: str) -> Row | None:
+    """(id, org_id, name, environment) of the unrevoked key with this digest."""
+    query = select(api_keys.c.id, api_keys.c.org_id, api_keys.c.name, api_keys.c.environment)
+    query = query.where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
+    return conn.execute(query).first()
+
+
+def all_keys(conn: Connection) -> list[Row]:
+    """Every key with its organization's name (`org_name`), oldest first."""
+    query = (
+        select(api_keys, organizations.c.name.label("org_name"))
+        .join(organizations, organizations.c.id == api_keys.c.org_id)
+        .order_by(api_keys.c.id)
+    )
+    return conn.execute(query).all()
+
+
+def revoke(conn: Connection, key_id: int, now: datetime) -> bool:
+    """Revoke a live key; False when there is no live key with that id."""
+    result = conn.execute(
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount > 0

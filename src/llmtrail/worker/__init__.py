@@ -1,0 +1,1 @@
+"""Background work: the job engine that runs what the write path queued."""

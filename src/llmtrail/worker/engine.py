@@ -1,0 +1,126 @@
+"""The job engine: claims due jobs with a lease and runs them, in any number of processes.
+
+Each slot is a thread that claims a few due jobs at a time and runs them one by one: the
+kind's `run` step outside any transaction, then its `commit` step in the transaction that
+marks the job done, which commits only while this engine still holds the lease. A job that
+raises is retried with exponential backoff and jitter, and after its last attempt it is
+dead, its last error kept. A worker that dies leaves its jobs leased; once the lease runs
+out another claims them. Stopping hands back the jobs not started.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import traceback
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import Engine, Row
+
+from llmtrail.core import jobs
+from llmtrail.core.ids import utcnow
+from llmtrail.store import jobs as store
+from llmtrail.store.database import begin_write
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+POLL_SECONDS = 0.2
+CLAIM = 16  # jobs a slot leases at a time
+BACKOFF_BASE = 1.0  # seconds before the first retry, doubling each time
+BACKOFF_CAP = 300.0
+
+
+class LeaseLost(Exception):
+    """Another worker took the job over (this one was too slow or thought dead)."""
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next try, after `attempts` tries: exponential, half of it random so
+    that jobs that failed together do not all come back together."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempts - 1))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+class JobEngine:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        concurrency: int = 1,
+        lease: timedelta = LEASE,
+        poll: float = POLL_SECONDS,
+    ) -> None:
+        self.engine = engine
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._concurrency = concurrency
+        self._lease = lease
+        self._poll = poll
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for slot in range(self._concurrency):
+            thread = threading.Thread(target=self._loop, name=f"llmtrail-jobs-{slot}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Let running jobs finish (up to `timeout`), then hand back the ones not started."""
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        with begin_write(self.engine) as conn:
+            store.release(conn, self.owner, utcnow())
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                ran = self.run_due()
+            except Exception:  # the database went away for a moment: try again later
+                log.exception("claiming jobs failed")
+                ran = 0
+            if not ran:
+                self._stopping.wait(self._poll)
+
+    def run_due(self, limit: int = CLAIM) -> int:
+        """Claim up to `limit` due jobs and run them; returns how many were claimed."""
+        kinds = jobs.kinds()
+        if not kinds:
+            return 0
+        with self.engine.connect() as conn:
+            if not store.any_due(conn, utcnow(), kinds):
+                return 0
+        with begin_write(self.engine) as conn:
+            claimed = store.claim(conn, self.owner, utcnow(), self._lease, limit, kinds)
+        for job in claimed:
+            if self._stopping.is_set():
+                break  # the rest is handed back by `stop`
+            self.run(job)
+        return len(claimed)
+
+    def run(self, job: Row) -> None:
+        kind = jobs.kind(job.kind)
+        try:
+            outcome = kind.run(job) if kind.run is not None else None
+            with begin_write(self.engine) as conn:
+                if not store.finish(conn, job.id, self.owner, utcnow()):
+                    raise LeaseLost(job.id)
+                kind.commit(conn, job, outcome)
+        except LeaseLost:
+            log.warning("job %s was taken over by another worker; its result is dropped", job.id)
+        except Exception as exc:
+            self._failed(job, exc)
+
+    def _failed(self, job: Row, exc: Exception) -> None:
+        error = "".join(traceback.format_exception_only(exc)).strip()
+        now = utcnow()
+        retry = job.attempts < job.max_attempts
+        retry_at = now + timedelta(seconds=retry_delay(job.attempts)) if retry else None
+        with begin_write(self.engine) as conn:
+            store.fail(conn, job.id, self.owner, error, now, retry_at)
+        log.log(logging.INFO if retry else logging.ERROR, "job %s failed: %s", job.id, error)
