@@ -110,24 +110,54 @@ class Node:
         return sums
 
 
+class Forest:
+    """Whole traces, read at once: each log's node and each trace's root."""
+
+    def __init__(self, nodes: dict[str, Node]) -> None:
+        self._nodes = nodes
+
+    def node(self, unique_id: str) -> Node | None:
+        return self._nodes.get(unique_id)
+
+    def root_of(self, node: Node) -> Row:
+        """The log at the root of the node's trace (the node's own when none is stored)."""
+        root = self._nodes.get(node.row.trace_unique_id) if node.row.trace_unique_id else None
+        return root.row if root is not None else node.row
+
+
+def forest(
+    engine: Engine, principal: Principal, unique_ids: Iterable[str], columns: Iterable[str] = ()
+) -> Forest:
+    """The traces that hold these logs, all read in one query (after one that finds them).
+
+    The logs of the traces carry the `columns` the caller reads besides `STRUCTURE`; a log
+    that is in no trace is a node of its own. Missing logs are missing from the forest.
+    """
+    wanted = dict.fromkeys((*STRUCTURE, *columns))
+    with engine.connect() as conn:
+        found = store.get_many(conn, principal.org_id, unique_ids)
+        trace_ids = {row.trace_unique_id for row in found.values() if row.trace_unique_id}
+        rows = store.traces_rows(conn, principal.org_id, trace_ids, wanted)
+    by_trace: dict[str, list[Row]] = {}
+    for row in rows:
+        by_trace.setdefault(row.trace_unique_id, []).append(row)
+    nodes: dict[str, Node] = {}
+    for trace in by_trace.values():
+        nodes.update(build(trace))  # span ids are unique within a trace, not across traces
+    for unique_id, row in found.items():
+        nodes.setdefault(unique_id, Node(row))
+    return Forest(nodes)
+
+
 def subtree(
     engine: Engine, principal: Principal, unique_id: str, columns: Iterable[str] = ()
 ) -> tuple[Node, Row]:
-    """A log with everything nested under it, and the root of its trace, from one query.
-
-    The logs of the trace carry the `columns` the caller reads besides `STRUCTURE`.
-    """
-    with engine.connect() as conn:
-        row = store.get_by_unique_id(conn, principal.org_id, unique_id)
-        if row is None:
-            raise NotFound("Log not found")
-        if row.trace_unique_id is None:
-            return Node(row), row
-        wanted = dict.fromkeys((*STRUCTURE, *columns))
-        rows = store.trace_rows(conn, principal.org_id, row.trace_unique_id, wanted)
-    nodes = build(rows)
-    root = nodes.get(row.trace_unique_id)
-    return nodes[row.unique_id], root.row if root else row
+    """A log with everything nested under it, and the root of its trace."""
+    trees = forest(engine, principal, [unique_id], columns)
+    node = trees.node(unique_id)
+    if node is None:
+        raise NotFound("Log not found")
+    return node, trees.root_of(node)
 
 
 def flow_of(root: Row) -> str | None:

@@ -58,10 +58,7 @@ def claim(
 ) -> list[Row]:
     """Lease up to `limit` due jobs of these kinds to `owner`, oldest due first."""
     chosen = (
-        select(jobs.c.id)
-        .where(_due(now, kinds))
-        .order_by(jobs.c.run_after, jobs.c.id)
-        .limit(limit)
+        select(jobs.c.id).where(_due(now, kinds)).order_by(jobs.c.run_after, jobs.c.id).limit(limit)
     )
     if conn.dialect.name == "postgresql":
         chosen = chosen.with_for_update(skip_locked=True)

@@ -114,12 +114,23 @@ class StoredJson(TypeDecorator[Any]):
 PASSED_THROUGH = (logs.c.prompt_messages, logs.c.completion_message, logs.c.metadata)
 
 
-def trace_rows(conn: Connection, org_id: int, trace_id: str, columns: Iterable[str]) -> list[Row]:
-    """These columns of every log of a trace, in the order stored; messages and metadata as
-    `StoredJson`. A trace can be tens of thousands of rows: each column left out is time saved."""
+def traces_rows(
+    conn: Connection, org_id: int, trace_ids: Iterable[str], columns: Iterable[str]
+) -> list[Row]:
+    """These columns of every log of these traces, in the order stored; messages and metadata
+    as `StoredJson`. A trace can be tens of thousands of rows: each column left out is time
+    saved."""
+    ids = list(trace_ids)
+    if not ids:
+        return []
     chosen = [logs.c[name] for name in columns]
     selected = [cast(c, StoredJson).label(c.name) if c in PASSED_THROUGH else c for c in chosen]
-    query = select(*selected).where(logs.c.org_id == org_id, logs.c.trace_unique_id == trace_id)
+    scope = (
+        logs.c.trace_unique_id == ids[0]
+        if len(ids) == 1
+        else _one_of(conn, logs.c.trace_unique_id, ids)
+    )
+    query = select(*selected).where(logs.c.org_id == org_id, scope)
     return conn.execute(query.order_by(logs.c.id)).all()
 
 

@@ -187,17 +187,19 @@ def _files_of(backend: Backend, who: Principal, rows: list[Any]) -> Files:
     return Files(versions, usage)
 
 
-def _log_with_trace(backend: Backend, who: Principal, log_id: str) -> dict[str, Any]:
+def _rows_of(nodes: list[traces.Node]) -> list[Any]:
+    """Every log in these subtrees, evaluations included."""
+    return [r for node in nodes for n in node.walk() for r in (n.row, *n.evaluations)]
+
+
+def _nested(node: traces.Node, root: Any, files_: Files) -> dict[str, Any]:
     """A log with its evaluations and its trace children, nested all the way down."""
+    return log_response(node.row, files_, node, trace_flow_id=traces.flow_of(root), children=True)
+
+
+def _log_with_trace(backend: Backend, who: Principal, log_id: str) -> dict[str, Any]:
     node, root = traces.subtree(backend.engine, who, log_id, LOG_COLUMNS)
-    rows = [n.row for n in node.walk()] + [e for n in node.walk() for e in n.evaluations]
-    return log_response(
-        node.row,
-        _files_of(backend, who, rows),
-        node,
-        trace_flow_id=traces.flow_of(root),
-        children=True,
-    )
+    return _nested(node, root, _files_of(backend, who, _rows_of([node])))
 
 
 @router.get("/logs/{id}", summary="Get a Log, with its trace children")
@@ -240,24 +242,43 @@ def list_logs(
         in_trace=in_trace,
     )
     total, rows = queries.file_logs(backend.engine, who, query)
+    records = _records(backend, who, rows, include_trace_children, include_parent)
+    return JSONBody({"records": records, "page": page, "size": size, "total": total})
+
+
+def _records(
+    backend: Backend, who: Principal, rows: list[Any], with_children: bool, with_parent: bool
+) -> list[dict[str, Any]]:
+    """A page of logs as records, the traces it nests read together: a Flow or Agent log
+    with its children, an evaluator log with the log it judges."""
+    nested = {r.unique_id for r in rows if with_children and r.log_type in NEEDS_IO}
+    judged = {
+        r.unique_id: r.span_parent_id
+        for r in rows
+        if with_parent and r.log_type == LOG_TYPES[FileType.EVALUATOR] and r.span_parent_id
+    }
+    trees = traces.forest(backend.engine, who, nested | set(judged.values()), LOG_COLUMNS)
+    subtrees = [n for uid in (*nested, *judged.values()) if (n := trees.node(uid))]
     flows = traces.root_files(
         backend.engine, who, {r.trace_unique_id for r in rows if r.trace_unique_id}
     )
-    page_files = _files_of(backend, who, rows)
+    page_files = _files_of(backend, who, rows + _rows_of(subtrees))
     records = []
     for row in rows:
-        if include_trace_children and row.log_type in NEEDS_IO:
-            records.append(_log_with_trace(backend, who, row.unique_id))
+        node = trees.node(row.unique_id) if row.unique_id in nested else None
+        if node is not None:
+            records.append(_nested(node, trees.root_of(node), page_files))
             continue
-        parent = None
-        if include_parent and row.log_type == LOG_TYPES[FileType.EVALUATOR] and row.span_parent_id:
-            parent = _log_with_trace(backend, who, row.span_parent_id)
+        judged_node = trees.node(judged[row.unique_id]) if row.unique_id in judged else None
+        parent = (
+            _nested(judged_node, trees.root_of(judged_node), page_files) if judged_node else None
+        )
         records.append(
             log_response(
                 row, page_files, trace_flow_id=flows.get(row.trace_unique_id), parent=parent
             )
         )
-    return JSONBody({"records": records, "page": page, "size": size, "total": total})
+    return records
 
 
 @router.delete("/logs", status_code=204, summary="Delete Logs by id")
