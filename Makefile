@@ -46,4 +46,4 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 
 clean:
-	rm -rf $(VENV) .llmtrail .pytest_cache .ruff_cache
+	rm -rf $(VENV) .llmtrail .pytest_cache .ruff_cache .hypothesis
