@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PG_URL  ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: serve test bench lint format install postgres clean
+.PHONY: serve test unit bench lint format install postgres clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(STAMP) postgres
 	$(BIN)/ruff format --check src tests bench
 	LLMTRAIL_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -n 2 -q
 
+# The fast tier: in-process tests only, no database, server or PostgreSQL.
+unit: $(STAMP)
+	$(BIN)/pytest -m unit -q
+
 bench: $(STAMP) postgres
 	LLMTRAIL_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench $(ARGS)
 
@@ -42,4 +46,4 @@ format: $(STAMP)
 	$(BIN)/ruff format src tests bench
 
 clean:
-	rm -rf $(VENV) .llmtrail .pytest_cache .ruff_cache
+	rm -rf $(VENV) .llmtrail .pytest_cache .ruff_cache .hypothesis

@@ -3,6 +3,10 @@
 Each backend gets its own throwaway database and one real `llmtrail serve` process on a free
 loopback port. Tests stay independent by working in an organization of their own, which is
 also how the product isolates tenants.
+
+Tests are sorted into two tiers: `integration` (anything that needs a database, hence also a
+server or a tenant) and `unit` (in-process, no database, server or network). `make unit` runs
+the second alone, with no PostgreSQL.
 """
 
 from __future__ import annotations
@@ -31,6 +35,17 @@ PG_ADMIN_URL = normalise_database_url(
     os.environ.get("LLMTRAIL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 )
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test `integration` when it needs a database, directly or through a fixture
+    (`engine`, `server`, `tenant`, `api`, ...), or is marked so by hand; `unit` otherwise."""
+    for item in items:
+        needs_database = "database_url" in getattr(item, "fixturenames", ())
+        if needs_database or item.get_closest_marker("integration"):
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)
 
 
 @contextmanager

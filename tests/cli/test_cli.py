@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 CLI = str(Path(sys.executable).with_name("llmtrail"))
 
@@ -61,6 +62,7 @@ def test_keys_create_refuses_unknown_environment(database_url: str, server, tmp_
     assert result.returncode != 0
 
 
+@pytest.mark.integration  # a subprocess and a SQLite database, without the `database_url` fixture
 def test_migrate_on_the_default_sqlite_data_dir(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "LLMTRAIL_DATABASE_URL"}
     env["LLMTRAIL_DATA_DIR"] = str(tmp_path / "data")

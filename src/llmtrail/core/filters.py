@@ -158,7 +158,10 @@ def parse_filters(filters: Any, loc: tuple[str | int, ...] = ("filters",)) -> Gr
                 items.append(_bundle(spec, (*loc, name)))
             elif isinstance(spec, list):
                 for index, one in enumerate(spec):
-                    items.append(_condition(name, one, (*loc, name, index)))
+                    try:
+                        items.append(_condition(name, one, (*loc, name, index)))
+                    except Invalid as exc:  # every bad condition of the list is reported
+                        errors.extend(exc.errors)
             else:
                 items.append(_condition(name, spec, (*loc, name)))
         except Invalid as exc:
@@ -267,6 +270,8 @@ def _is_number(value: Any) -> bool:
 def _number(value: Any, loc: tuple[str | int, ...]) -> float | int:
     if _is_number(value):
         return value
+    if isinstance(value, bool):
+        raise Invalid.at(loc, f"must be a number, got {value!r}")
     try:
         return float(value) if "." in str(value) or "e" in str(value).lower() else int(value)
     except (TypeError, ValueError):

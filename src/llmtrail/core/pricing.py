@@ -3,7 +3,9 @@
 The library's calculation costs ~90 µs a call, too slow for a write path at 10,000 logs/s.
 A flat (untiered) price is linear in the token counts, so for each model we ask the library
 once for the price of a million tokens of each kind and combine those coefficients per log.
-Tiered prices, which are not linear, always go through the library's own calculation.
+Tiered prices, which are not linear, and prices that change with the date or the time of
+day (DeepSeek's off-peak discount), which a cache would freeze, always go through the
+library's own calculation.
 """
 
 from __future__ import annotations
@@ -69,14 +71,16 @@ def cost_of(
 
 @lru_cache(maxsize=4096)
 def _rates(model: str, provider: str | None) -> _Linear | str | None:
-    """Per-token coefficients for a flat price, "tiered" for a tiered one, None when unknown."""
+    """Per-token coefficients for a flat price, "exact" for one the library must compute
+    each time (tiered or conditional), None when the model is unknown."""
     try:
         base = calc_price(Usage(input_tokens=MTOK), model, provider_id=provider)
     except LookupError:
         return None
     price = base.model_price
-    if any(isinstance(v, TieredPrices) for v in vars(price).values()):
-        return "tiered"
+    conditional = isinstance(base.model.prices, list)  # it depends on when it is asked
+    if conditional or any(isinstance(v, TieredPrices) for v in vars(price).values()):
+        return "exact"
 
     def price_of(**tokens: int) -> float:
         return float(calc_price(Usage(**tokens), model, provider_id=provider).total_price)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 NonNegInt = Annotated[int, Field(ge=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 Identifier = str | int
+
+
+NAMESPACES = ("keywordsai_params", "respan_params")
 
 
 class UsageIn(BaseModel):
@@ -99,6 +102,22 @@ class CreateLog(BaseModel):
     provider_id: str | None = Field(default=None, max_length=64)
     keywordsai_params: dict[str, Any] | None = None
     respan_params: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _namespaced(cls, data: Any) -> Any:
+        """Options sent under `keywordsai_params` or `respan_params` count as sent at the top,
+        and are validated as such."""
+        if not isinstance(data, dict):
+            return data
+        merged = dict(data)
+        for namespace in NAMESPACES:
+            nested = merged.pop(namespace, None)
+            if isinstance(nested, dict):
+                merged.update(nested)
+            elif nested is not None:
+                merged[namespace] = nested  # refused below: not an object
+        return merged
 
 
 class BulkCreate(BaseModel):

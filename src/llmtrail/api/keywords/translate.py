@@ -44,8 +44,6 @@ def _text(value: Any) -> str | None:
 def to_log_data(body: CreateLog) -> LogData:
     """Map one validated create body onto the domain log."""
     data = body.model_dump(exclude_unset=True)
-    for namespace in ("keywordsai_params", "respan_params"):  # namespaced options merge in
-        data.update(data.pop(namespace, None) or {})
     usage = data.get("usage") or {}
     customer = data.get("customer_params") or {}
     prompt = data.get("prompt")
