@@ -164,8 +164,8 @@ class _Log(_Open):
 
 
 class _Usage(BaseModel):
-    """A Prompt or Agent Log's own tokens and costs; on a Flow or Agent Log with children,
-    the sums over its trace."""
+    """A Prompt or Agent Log's own tokens and costs, always sent; on a Flow or Agent Log with
+    children, the sums over its trace. A Flow Log without children has none: hence defaults."""
 
     prompt_tokens: int | None = None
     reasoning_tokens: int | None = None
