@@ -1,0 +1,309 @@
+"""Answer bodies of the Humanloop v5 dialect, as `translate` builds them and the `humanloop`
+0.8.38 SDK types them (contract §1.2, §3, §4): for the OpenAPI document and `response_model=`.
+
+A field the server always sends has no default; one it sends only sometimes defaults to None.
+Values a client sent (kernels, messages, extra fields) come back as sent, so they are typed as
+the request bodies take them. 401, 404, 409 and 413 answer `api.responses.Detail`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from llmtrail.api.humanloop.schemas import Judgment, Message, Status, ToolChoice
+
+
+class _Open(BaseModel):
+    """The SDK keeps unknown fields, and the server passes through what a client added."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# --- Files -------------------------------------------------------------------------------
+
+
+class _File(_Open):
+    """What every File response has (`translate.file_object`), at one version."""
+
+    id: str
+    path: str
+    name: str
+    directory_id: str | None = Field(description="Always null: there are no directories.")
+    version_id: str
+    version_name: str | None
+    version_description: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_used_at: datetime
+    version_logs_count: int
+    total_logs_count: int = Field(description="Over every version of the File.")
+    environments: list[dict[str, Any]] = Field(description="Always empty: no deployments.")
+    evaluators: list[dict[str, Any]] = Field(description="Always empty: no monitoring.")
+    tags: list[str]
+
+
+class InputResponse(BaseModel):
+    """A variable the version takes: a `{{name}}` of its template, a tool parameter."""
+
+    name: str
+
+
+class _FileWithInputs(_File):
+    inputs: list[InputResponse]
+
+
+class _PromptKernel(_Open):
+    """The kernel a Prompt or Agent version was made with, its fields at the top level."""
+
+    model: str | None = Field(description="Null for a version a log made without a kernel.")
+    endpoint: str | None = None
+    template: str | list[Message] | None = None
+    template_language: str | None = None
+    provider: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: str | list[str] | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    other: dict[str, Any] | None = None
+    seed: int | None = None
+    response_format: dict[str, Any] | None = None
+    reasoning_effort: str | int | None = None
+    attributes: dict[str, Any] | None = None
+    raw_file_content: str | None = Field(default=None, description="A kernel sent as text.")
+
+
+class PromptResponse(_FileWithInputs, _PromptKernel):
+    """`POST /v5/prompts`, `GET /v5/prompts/{id}`, and the `prompt` of a Prompt Log."""
+
+    type: Literal["prompt"]
+    tools: list[dict[str, Any]] | None = None
+    linked_tools: list[str] | None = None
+
+
+class AgentResponse(_FileWithInputs, _PromptKernel):
+    """`POST /v5/agents`, `GET /v5/agents/{id}`, and the `agent` of an Agent Log."""
+
+    type: Literal["agent"]
+    tools: list[dict[str, Any]]
+    max_iterations: int | None = None
+    status: Literal["committed"]
+
+
+class ToolResponse(_FileWithInputs):
+    """`POST /v5/tools`, `GET /v5/tools/{id}`, and the `tool` of a Tool Log."""
+
+    type: Literal["tool"]
+    function: dict[str, Any] | None = None
+    source_code: str | None = None
+    setup_values: dict[str, Any] | None = None
+    attributes: dict[str, Any] | None = None
+
+
+class FlowResponse(_File):
+    """`POST /v5/flows`, `GET /v5/flows/{id}`, and the `flow` of a Flow Log."""
+
+    type: Literal["flow"]
+    attributes: dict[str, Any]
+
+
+class EvaluatorResponse(_FileWithInputs):
+    """`POST /v5/evaluators`, `GET /v5/evaluators/{id}`, and the `evaluator` of its Logs."""
+
+    type: Literal["evaluator"]
+    spec: dict[str, Any] = Field(description="As sent; empty for one a log made without.")
+
+
+# `POST /v5/files/retrieve-by-path`: whichever File is at the path.
+FileResponse = Annotated[
+    PromptResponse | ToolResponse | FlowResponse | AgentResponse | EvaluatorResponse,
+    Field(discriminator="type"),
+]
+
+
+# --- Logs ----------------------------------------------------------------------------------
+
+
+class _Log(_Open):
+    """What every Log response has (`translate.log_response`). There is no type tag: the SDK
+    tells the File type by which nested File object (`prompt`, `flow`, ...) validates."""
+
+    id: str
+    log_id: str = Field(description="The same as `id`.")
+    start_time: datetime | None
+    end_time: datetime | None
+    output: str | None
+    created_at: datetime
+    error: str | None
+    provider_latency: float | None
+    stdout: str | None
+    provider_request: dict[str, Any] | None
+    provider_response: dict[str, Any] | None
+    inputs: dict[str, Any] | None
+    source: str | None
+    metadata: dict[str, Any] | None
+    log_status: Status | None
+    trace_status: Status | None = Field(description="`log_status`, as SDKs ≤ 0.8.26 read it.")
+    source_datapoint_id: str | None
+    trace_parent_id: str | None
+    batches: list[str] | None = Field(description="Always null: no evaluation batches.")
+    user: str | None
+    environment: str | None
+    save: bool | None
+    trace_flow_id: str | None
+    trace_id: str | None
+    # Filled where a Log comes with its trace (get, update, `include_trace_children`, `parent`);
+    # empty in the other records of a `GET /v5/logs` page.
+    evaluator_logs: list[EvaluatorLogResponse]
+    trace_children: list[LogResponse]
+    output_message: Message | None
+
+
+class _Usage(BaseModel):
+    """A Prompt or Agent Log's own tokens and costs, always sent; on a Flow or Agent Log with
+    children, the sums over its trace. A Flow Log without children has none: hence defaults."""
+
+    prompt_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    output_tokens: int | None = None
+    prompt_cost: float | None = None
+    output_cost: float | None = None
+
+
+class _TraceCost(BaseModel):
+    cost: float | None = Field(default=None, description="Summed over a Log's trace.")
+
+
+class _Conversation(_Log):
+    messages: list[Message] | None
+
+
+class _LlmCall(_Conversation, _Usage):
+    """What Prompt and Agent Logs add: the model call."""
+
+    finish_reason: str | None
+    tool_choice: ToolChoice | None
+
+
+class PromptLogResponse(_LlmCall):
+    """`PATCH /v5/prompts/{id}/log/{log_id}`, and a Prompt Log wherever Logs are answered."""
+
+    prompt: PromptResponse
+
+
+class AgentLogResponse(_LlmCall, _TraceCost):
+    """`PATCH /v5/agents/{id}/log/{log_id}`, and an Agent Log wherever Logs are answered."""
+
+    agent: AgentResponse
+
+
+class FlowLogResponse(_Conversation, _Usage, _TraceCost):
+    """`PATCH /v5/flows/logs/{log_id}`, and a Flow Log wherever Logs are answered."""
+
+    flow: FlowResponse
+
+
+class ToolLogResponse(_Log):
+    """`PATCH /v5/tools/{id}/log/{log_id}`, and a Tool Log wherever Logs are answered."""
+
+    tool: ToolResponse
+
+
+class EvaluatorLogResponse(_Log):
+    """An Evaluator Log: in `evaluator_logs` of the Log it judges, and in `GET /v5/logs`."""
+
+    parent_id: str | None = Field(description="The judged Log.")
+    parent: LogResponse | None = Field(description="With `include_parent` in `GET /v5/logs`.")
+    judgment: Judgment | None
+    marked_completed: bool | None
+    evaluator: EvaluatorResponse
+
+
+# `GET /v5/logs/{id}`, the items of `GET /v5/logs` and of `trace_children`: the SDK's union.
+LogResponse = (
+    PromptLogResponse | ToolLogResponse | EvaluatorLogResponse | FlowLogResponse | AgentLogResponse
+)
+
+
+class PaginatedDataLogResponse(BaseModel):
+    """`GET /v5/logs`: one page; a page past the end has no records."""
+
+    records: list[LogResponse]
+    page: int
+    size: int
+    total: int = Field(description="Over all pages.")
+
+
+# The Log models nest each other: resolve their references now that all of them exist.
+for _model in (*LogResponse.__args__, PaginatedDataLogResponse):
+    _model.model_rebuild()
+
+
+# --- Log creation --------------------------------------------------------------------------
+
+
+class _Created(BaseModel):
+    id: str = Field(description="The new Log's id.")
+    version_id: str = Field(description="The File version it was written against.")
+
+
+class _Session(_Created):
+    session_id: str | None = Field(description="Always null: there are no sessions.")
+
+
+class _Lifecycle(_Created):
+    """Flow and Agent Logs always have a status."""
+
+    log_status: Status
+    trace_status: Status = Field(description="`log_status`, as SDKs ≤ 0.8.26 read it.")
+
+
+class CreatePromptLogResponse(_Session):
+    """`POST /v5/prompts/log`."""
+
+    prompt_id: str
+
+
+class CreateToolLogResponse(_Session):
+    """`POST /v5/tools/log`."""
+
+    tool_id: str
+
+
+class CreateEvaluatorLogResponse(_Session):
+    """`POST /v5/evaluators/log`."""
+
+    parent_id: str = Field(description="The judged Log.")
+
+
+class CreateFlowLogResponse(_Lifecycle):
+    """`POST /v5/flows/log`."""
+
+    flow_id: str
+
+
+class CreateAgentLogResponse(_Lifecycle):
+    """`POST /v5/agents/log`."""
+
+    agent_id: str
+
+
+# --- Errors --------------------------------------------------------------------------------
+
+
+class ValidationError(BaseModel):
+    """One broken rule, FastAPI's shape (and name, so the OpenAPI document has one)."""
+
+    loc: list[str | int] = Field(description="Where: `body`, `query` or `path`, then the field.")
+    msg: str
+    type: str
+
+
+class HTTPValidationError(BaseModel):
+    """422 of every route that takes input; the SDK raises it as UnprocessableEntityError."""
+
+    detail: list[ValidationError]

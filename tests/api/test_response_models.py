@@ -1,0 +1,323 @@
+"""The response models tell the truth about the answers, so that /openapi.json can.
+
+Every route of both dialects is called over HTTP, for its success and its error answers. Each
+body must validate strictly against its model, come back unchanged through it (wiring it as
+`response_model=` changes no answer), and hold no key a model leaves undeclared but the
+telemetry the client added itself. The SDKs' own types must parse the main answers too.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from humanloop import types as sdk
+from keywordsai.types.log_types import KeywordsAIFullLogParams
+from keywordsai.types.log_types import LogList as SdkLogList
+from pydantic import BaseModel, TypeAdapter
+
+from llmtrail.api.humanloop import responses as hl
+from llmtrail.api.keywords import responses as kw
+from llmtrail.api.responses import Detail
+from llmtrail.config import DEFAULT_MAX_BODY_BYTES
+from tests.conftest import Server, Tenant
+
+KW = "/api/request-logs"
+# Fields no model declares: the only keys an answer may hold beyond its model's.
+TELEMETRY = {"temperature": 0.2, "custom_field": "kept"}
+ERROR_MODELS = {400: kw.FieldErrors, 422: hl.HTTPValidationError}
+# How each SDK parses an answer; the Humanloop models carry the names of the SDK's types.
+SDK_PARSERS: dict[type[BaseModel], Callable[[Any], Any]] = {
+    kw.LogObject: lambda body: KeywordsAIFullLogParams(**body),
+    kw.LogList: lambda body: SdkLogList(**body),
+    **{
+        ours: getattr(sdk, ours.__name__).model_validate
+        for ours in (
+            *hl.LogResponse.__args__,
+            hl.PaginatedDataLogResponse,
+            hl.PromptResponse,
+            hl.AgentResponse,
+            hl.ToolResponse,
+            hl.FlowResponse,
+            hl.EvaluatorResponse,
+            hl.CreatePromptLogResponse,
+            hl.CreateAgentLogResponse,
+            hl.CreateFlowLogResponse,
+            hl.CreateToolLogResponse,
+            hl.CreateEvaluatorLogResponse,
+        )
+    },
+}
+
+
+@functools.cache
+def adapter(model: Any) -> TypeAdapter:
+    return TypeAdapter(model)
+
+
+def conforms(response: httpx.Response, status: int, model: Any) -> Any:
+    """The answer's body, once it has passed the checks of the module docstring."""
+    assert response.status_code == status, response.text
+    parsed = adapter(model).validate_json(response.content, strict=True)
+    body = response.json()
+    assert adapter(model).dump_python(parsed, mode="json", exclude_unset=True) == body
+    assert undeclared(parsed) <= set(TELEMETRY)
+    if type(parsed) in SDK_PARSERS:
+        SDK_PARSERS[type(parsed)](body)
+    return body
+
+
+def undeclared(value: Any) -> set[str]:
+    """The keys no model declares, anywhere in a validated answer."""
+    if isinstance(value, list):
+        return set().union(*map(undeclared, value))
+    if not isinstance(value, BaseModel):
+        return set()
+    # The extra keys of a 400 are its content: the names of the fields at fault.
+    found = set() if isinstance(value, kw.FieldErrors) else set(value.model_extra or {})
+    for name in type(value).model_fields:
+        found |= undeclared(getattr(value, name))
+    return found
+
+
+def moment(seconds_ago: int = 1) -> str:
+    """A past moment with microseconds: a whole second would come back as `.000000Z`."""
+    when = datetime.now(UTC) - timedelta(seconds=seconds_ago + 1)
+    return when.replace(microsecond=123456).isoformat()
+
+
+def keywords_log() -> dict[str, Any]:
+    """A log with every kind of field set, the named extras included."""
+    return {
+        "model": "gpt-4o",
+        "prompt_messages": [{"role": "user", "content": "Hi"}],
+        "completion_message": {"role": "assistant", "content": "Hello"},
+        "completion_messages": [{"role": "assistant", "content": "Hello"}],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 3},
+        "latency": 0.75,
+        "ttft": 0.25,
+        "customer_params": {"customer_identifier": "c-1", "name": "Ada", "email": "a@b.c"},
+        "thread_identifier": "t-1",
+        "custom_identifier": "x-1",
+        "metadata": {"k": "v", "_reserved": 1},
+        "prompt": {"prompt_id": "p-1", "is_custom_prompt": True},
+        "category": "qa",
+        "trace_name": "trace",
+        "trace_unique_id": "tr-1",
+        "span_unique_id": "sp-1",
+        "warnings": {"w": 1},
+        "timestamp": moment(),
+        "start_time": moment(2),
+        **TELEMETRY,
+    }
+
+
+def test_keywords_answers(api: httpx.Client) -> None:
+    created = conforms(api.post(f"{KW}/", json=keywords_log()), 201, kw.CreatedLog)
+    conforms(api.post(f"{KW}/create/", json=keywords_log()), 201, kw.CreatedLog)
+    uid = created["unique_id"]
+    bulk = {"logs": [keywords_log(), {"cost": -1}]}
+    conforms(api.post(f"{KW}/bulk/", json=bulk), 201, kw.BulkResult)
+    conforms(api.post(f"{KW}/bulk/", json={"logs": [{"cost": -1}]}), 400, kw.BulkResult)
+    listed = conforms(api.get(f"{KW}/list/?page_size=2"), 200, kw.LogList)
+    assert listed["next"] and listed["results"][0]["prompt"]
+    filters = {"filters": {"model": {"operator": "", "value": ["gpt-4o"]}}}
+    listed = conforms(api.post(f"{KW}/list/?page=2&page_size=2", json=filters), 200, kw.LogList)
+    assert listed["previous"] and listed["next"] is None
+    conforms(api.post(f"{KW}/summary/", json=filters), 200, kw.Summary)
+    batch = {"logs": [{"unique_id": uid, "note": "checked", "positive_feedback": True}]}
+    conforms(api.patch(f"{KW}/batch-update/", json=batch), 200, kw.BatchUpdateResult)
+    patch = {"metadata": {"k": None, "n": 1}, "custom_identifier": 5}
+    conforms(api.patch(f"{KW}/{uid}/", json=patch), 200, kw.LogObject)
+    conforms(api.patch(f"{KW}/{uid}/", json={"cost": 1}), 400, kw.ImmutableField)
+    conforms(api.patch(f"{KW}/{uid}/", json={"note": 1}), 400, kw.FieldErrors)
+    conforms(api.get(f"{KW}/{uid}/"), 200, kw.LogObject)
+    conforms(api.get(f"{KW}/{uid}/history/"), 200, kw.History)
+    deleted = api.delete(f"{KW}/{uid}/")
+    assert deleted.status_code == 204 and not deleted.content
+
+
+PROMPT = {"model": "gpt-4o", "template": [{"role": "user", "content": "{{q}}"}], "top_p": 1}
+SPEC = {"arguments_type": "target_free", "return_type": "number", "evaluator_type": "human"}
+TOOL = {"function": {"name": "f", "description": "d", "parameters": {"properties": {"a": {}}}}}
+CALL = {
+    "inputs": {"q": "?"},
+    "output": "answer",
+    "messages": [{"role": "user", "content": "?"}],
+    "output_message": {"role": "assistant", "content": "answer"},
+    "prompt_tokens": 7,
+    "output_tokens": 2,
+    "finish_reason": "stop",
+    "tool_choice": "auto",
+    "start_time": moment(3),
+    "end_time": moment(2),
+    **TELEMETRY,
+}
+INCOMPLETE = {"log_status": "incomplete"}
+
+
+def test_humanloop_log_answers(tenant: Tenant) -> None:
+    """A Flow trace with a Log of every File type in it, judged, updated, fetched and listed."""
+    base = uuid.uuid4().hex[:8]
+    with tenant.client("x-api-key") as api:
+
+        def log(kind: str, model: type, status: int = 200, **body: Any) -> dict[str, Any]:
+            sent = api.post(f"/v5/{kind}s/log", json={"path": f"{base}/{kind}", **body})
+            return conforms(sent, status, model)
+
+        flow = log("flow", hl.CreateFlowLogResponse, flow={"attributes": {}}, **INCOMPLETE)
+        in_flow = {"trace_parent_id": flow["id"]}
+        prompt = log("prompt", hl.CreatePromptLogResponse, prompt=PROMPT, **CALL, **in_flow)
+        tool = log("tool", hl.CreateToolLogResponse, tool=TOOL, output="x", **in_flow)
+        agent = log("agent", hl.CreateAgentLogResponse, agent=PROMPT, **INCOMPLETE, **in_flow)
+        in_agent = {"trace_parent_id": agent["id"]}
+        log("prompt", hl.CreatePromptLogResponse, prompt=PROMPT, **CALL, **in_agent)
+        judgment = {"spec": SPEC, "judgment": 0.5, "marked_completed": True}
+        judged = log("evaluator", hl.CreateEvaluatorLogResponse, parent_id=prompt["id"], **judgment)
+        log("tool", Detail, 409, tool=TOOL, log_id=tool["id"])
+        version = {"path": f"{base}/flow", "attributes": {"v": 1}, "version_name": "v1"}
+        conforms(api.post("/v5/flows", json=version), 200, hl.FlowResponse)
+        named = api.post("/v5/flows", json={**version, "attributes": {"v": 2}})
+        conforms(named, 409, Detail)
+
+        metadata = {"metadata": {"m": 1}}
+        updated = api.patch(f"/v5/prompts/{prompt['prompt_id']}/log/{prompt['id']}", json=metadata)
+        assert conforms(updated, 200, hl.PromptLogResponse)["evaluator_logs"]
+        updated = api.patch(f"/v5/tools/{tool['tool_id']}/log/{tool['id']}", json={"stdout": "s"})
+        conforms(updated, 200, hl.ToolLogResponse)
+        done = {"inputs": {"q": "?"}, "output": "done", "log_status": "complete"}
+        updated = api.patch(f"/v5/agents/{agent['agent_id']}/log/{agent['id']}", json=done)
+        assert conforms(updated, 200, hl.AgentLogResponse)["cost"] is not None
+        conforms(api.patch(f"/v5/flows/logs/{flow['id']}", json=done), 200, hl.FlowLogResponse)
+        log("tool", hl.HTTPValidationError, 422, tool=TOOL, **in_flow)  # the Flow is complete
+
+        whole = conforms(api.get(f"/v5/logs/{flow['id']}"), 200, hl.LogResponse)
+        assert len(whole["trace_children"]) == 3
+        evaluator_id = api.get(f"/v5/logs/{judged['id']}").json()["evaluator"]["id"]
+        for params in (
+            {"file_id": evaluator_id, "include_parent": True},
+            {"file_id": flow["flow_id"], "include_trace_children": True},
+            {"file_id": prompt["prompt_id"], "size": 1, "page": 2},
+            {"file_id": prompt["prompt_id"], "page": 9},
+        ):
+            conforms(api.get("/v5/logs", params=params), 200, hl.PaginatedDataLogResponse)
+        deleted = api.delete("/v5/logs", params={"id": [judged["id"]]})
+        assert deleted.status_code == 204 and not deleted.content
+
+
+@pytest.mark.parametrize(
+    ("kind", "kernel", "model"),
+    [
+        ("prompts", {**PROMPT, "tools": [TOOL["function"]]}, hl.PromptResponse),
+        ("agents", {**PROMPT, "tools": [], "max_iterations": 3}, hl.AgentResponse),
+        ("tools", {**TOOL, "source_code": "def f(a): ..."}, hl.ToolResponse),
+        ("flows", {"attributes": {"a": 1}}, hl.FlowResponse),
+        ("evaluators", {"spec": SPEC}, hl.EvaluatorResponse),
+    ],
+)
+def test_humanloop_file_answers(tenant: Tenant, kind: str, kernel: dict, model: type) -> None:
+    path = f"{uuid.uuid4().hex[:8]}/{kind}"
+    with tenant.client("x-api-key") as api:
+        upsert = {"path": path, "version_name": "v1", **kernel}
+        created = conforms(api.post(f"/v5/{kind}", json=upsert), 200, model)
+        conforms(api.get(f"/v5/{kind}/{created['id']}"), 200, model)
+        found = api.post("/v5/files/retrieve-by-path", json={"path": path})
+        assert type(adapter(hl.FileResponse).validate_json(found.content)) is model
+        conforms(found, 200, hl.FileResponse)
+
+
+ERRORS = [
+    ("POST", f"{KW}/", {"cost": -1, "usage": {"prompt_tokens": -1}}, 400),
+    ("POST", f"{KW}/create/", b'{"model": ', 400),
+    ("POST", f"{KW}/bulk/", {"logs": []}, 400),
+    ("GET", f"{KW}/list/?page=x", None, 400),
+    ("POST", f"{KW}/list/", {"filters": {"nope": {"operator": "", "value": [1]}}}, 400),
+    ("POST", f"{KW}/summary/?environment=dev", {}, 400),
+    ("PATCH", f"{KW}/batch-update/", {"logs": [{"note": "n"}, {"unique_id": "nope"}]}, 400),
+    ("GET", f"{KW}/nope/", None, 404),
+    ("PATCH", f"{KW}/nope/", {"note": "n"}, 404),
+    ("DELETE", f"{KW}/nope/", None, 404),
+    ("GET", f"{KW}/nope/history/", None, 404),
+    ("POST", "/v5/prompts/log", {"path": "p", "prompt_tokens": -1}, 422),
+    ("POST", "/v5/agents/log", b"{", 422),
+    ("POST", "/v5/tools/log", {"tool": {}}, 422),
+    ("POST", "/v5/flows/log", {"id": "fl_nope"}, 404),
+    ("POST", "/v5/evaluators/log", {"path": "e"}, 422),
+    ("POST", "/v5/prompts/log", {"path": "p", "trace_parent_id": "log_nope"}, 422),
+    ("PATCH", "/v5/flows/logs/nope", {}, 404),
+    ("PATCH", "/v5/agents/ag_x/log/nope", {"log_status": "done"}, 422),
+    ("PATCH", "/v5/prompts/pr_x/log/nope", {}, 404),
+    ("PATCH", "/v5/tools/tl_x/log/nope", None, 404),
+    ("GET", "/v5/logs/nope", None, 404),
+    ("GET", "/v5/logs", None, 422),
+    ("DELETE", "/v5/logs?id=nope", None, 404),
+    ("DELETE", "/v5/logs", None, 422),
+    ("POST", "/v5/prompts", {"path": "p"}, 422),
+    ("POST", "/v5/agents", {"path": "a", "model": "m", "version_name": "x" * 256}, 422),
+    ("POST", "/v5/tools", {"id": "tl_nope"}, 404),
+    ("POST", "/v5/flows", {"path": "f"}, 422),
+    ("POST", "/v5/evaluators", {"path": "e", "spec": {}, "id": "ev_nope"}, 404),
+    *(("GET", f"/v5/{kind}s/nope", None, 404) for kind in ("prompt", "agent", "tool", "flow")),
+    ("GET", "/v5/evaluators/nope?version_id=evv_nope", None, 404),
+    ("POST", "/v5/files/retrieve-by-path", {"path": "nope"}, 404),
+    ("POST", "/v5/files/retrieve-by-path", {}, 422),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"), ERRORS, ids=[f"{m} {p} {s}" for m, p, _, s in ERRORS]
+)
+def test_error_answers(tenant: Tenant, method: str, path: str, body: Any, status: int) -> None:
+    raw = body if isinstance(body, bytes) else None
+    with tenant.client("x-api-key" if path.startswith("/v5") else "bearer") as api:
+        response = api.request(
+            method,
+            path,
+            content=raw,
+            json=None if raw else body,
+            headers={"Content-Type": "application/json"},
+        )
+    conforms(response, status, ERROR_MODELS.get(status, Detail))
+
+
+# Every operation of both dialects, as /openapi.json lists it.
+ROUTES = [
+    *(("POST", f"{KW}/{tail}") for tail in ("", "create/", "bulk/", "list/", "summary/")),
+    ("GET", f"{KW}/list/"),
+    ("PATCH", f"{KW}/batch-update/"),
+    *((method, f"{KW}/{{unique_id}}/") for method in ("GET", "PATCH", "DELETE")),
+    ("GET", f"{KW}/{{unique_id}}/history/"),
+    *(("POST", f"/v5/{kind}s/log") for kind in ("prompt", "agent", "flow", "tool", "evaluator")),
+    *(("POST", f"/v5/{kind}s") for kind in ("prompt", "agent", "flow", "tool", "evaluator")),
+    *(("GET", f"/v5/{kind}s/{{id}}") for kind in ("prompt", "agent", "flow", "tool", "evaluator")),
+    ("PATCH", "/v5/flows/logs/{log_id}"),
+    *(("PATCH", f"/v5/{kind}s/{{id}}/log/{{log_id}}") for kind in ("agent", "prompt", "tool")),
+    ("GET", "/v5/logs/{id}"),
+    ("GET", "/v5/logs"),
+    ("DELETE", "/v5/logs"),
+    ("POST", "/v5/files/retrieve-by-path"),
+]
+
+
+def test_every_route_answers_a_missing_key_with_401(server: Server) -> None:
+    spec = httpx.get(f"{server.base_url}/openapi.json").json()
+    listed = {(m.upper(), path) for path, item in spec["paths"].items() for m in item}
+    assert listed == set(ROUTES), "a route without its answers checked here"
+    with httpx.Client(base_url=server.base_url) as anonymous:
+        for method, path in ROUTES:
+            conforms(
+                anonymous.request(method, path.format(unique_id="x", id="x", log_id="x")),
+                401,
+                Detail,
+            )
+
+
+@pytest.mark.parametrize("path", [f"{KW}/", "/v5/prompts/log"])
+def test_oversize_bodies_answer_413(api: httpx.Client, path: str) -> None:
+    oversize = b" " * (DEFAULT_MAX_BODY_BYTES + 1)
+    conforms(api.post(path, content=oversize), 413, Detail)
