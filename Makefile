@@ -37,6 +37,10 @@ unit: $(STAMP)
 bench: $(STAMP) postgres
 	LLMTRAIL_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench $(ARGS)
 
+# The OpenAPI document, committed so that a change to any route's contract shows in review.
+openapi: $(STAMP)
+	$(BIN)/llmtrail openapi > docs/openapi.json
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench

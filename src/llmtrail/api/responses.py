@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pydantic import BaseModel
 
 
@@ -9,3 +12,28 @@ class Detail(BaseModel):
     """401, 404, 409 and 413 of both dialects (`api.errors`, `api.limits`): one sentence."""
 
     detail: str
+
+
+# What each error status means, for the OpenAPI document.
+MEANINGS = {
+    400: "The request breaks a rule; each field and rule is named.",
+    401: "No API key, or one that is invalid or revoked.",
+    404: "Not found, or another organization's.",
+    409: "Clashes with what is stored (an id or a name already taken).",
+    413: "The body is larger than LLMTRAIL_MAX_BODY_BYTES.",
+    422: "The request breaks a rule; each field and rule is named.",
+    503: "The writer is overloaded; retry after `Retry-After` seconds.",
+}
+
+
+def failures(models: Mapping[int, Any], *codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers of `codes`, each with the model `models` gives it in a dialect."""
+    return {code: {"model": models[code], "description": MEANINGS[code]} for code in codes}
+
+
+def answers(
+    status: int, model: Any, models: Mapping[int, Any], *codes: int
+) -> dict[int | str, dict[str, Any]]:
+    """A route's `responses=`: its success body (`model`; None for no body) and its errors."""
+    ok = {"model": model} if model is not None else {"description": "No body"}
+    return {**failures(models, *codes), status: ok}

@@ -21,9 +21,18 @@ from llmtrail.api.routing import OrjsonRoute
 
 
 class _Answering(APIRoute):
-    """Renders what the endpoint raises in its surface's error shape."""
+    """Renders what the endpoint raises in its surface's error shape.
+
+    Answers are built as plain data or JSON bodies, never run through a response model (a
+    20,000-span trace would spend seconds there); every route documents its bodies, per
+    status, in `responses=`, and `tests/api/test_response_models.py` holds the answers to them.
+    """
 
     shape: ErrorShape
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        kwargs["response_model"] = None  # not inferred from the endpoint's annotation either
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -52,12 +61,15 @@ class Surface:
         prefix: str = "",
         middleware: Sequence[type] = (),
         responses: dict[int | str, dict[str, Any]] | None = None,
+        validation_status: int = 422,
     ) -> None:
         """`auth` is a dependency every route of the surface runs (None: open routes);
         `security` the OpenAPI schemes it accepts, any one of them; `responses` the error
-        answers every route may give."""
+        answers every route may give; `validation_status` the status its shape gives a
+        request that does not validate (FastAPI documents 422 for every route with input)."""
         self.name = name
         self.security = security or {}
+        self.validation_status = validation_status
         self.middleware = tuple(middleware)
         attrs = {"shape": errors}
         self.route_class = type(f"{name}Route", (_Answering, OrjsonRoute), attrs)
@@ -89,12 +101,18 @@ class Surface:
         app.include_router(self.router)
 
     def document(self, spec: dict[str, Any]) -> None:
-        """List the surface's security schemes on each of its operations (either one)."""
-        if not self.security:
-            return
-        spec.setdefault("components", {}).setdefault("securitySchemes", {}).update(self.security)
+        """List the surface's security schemes on each of its operations (either one), and
+        drop FastAPI's 422 where the surface answers bad input otherwise."""
+        if self.security:
+            schemes = spec.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes.update(self.security)
         security = [{name: []} for name in self.security]
         for route in self.router.routes:
-            if isinstance(route, APIRoute) and route.include_in_schema:
-                for method in route.methods:
-                    spec["paths"][route.path_format][method.lower()]["security"] = security
+            if not (isinstance(route, APIRoute) and route.include_in_schema):
+                continue
+            for method in route.methods:
+                operation = spec["paths"][route.path_format][method.lower()]
+                if security:
+                    operation["security"] = security
+                if self.validation_status != 422:
+                    operation["responses"].pop("422", None)

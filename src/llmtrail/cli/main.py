@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 
 import typer
@@ -68,6 +69,14 @@ def serve(
         log_level="warning",
         access_log=False,
     )
+
+
+@app.command()
+def openapi() -> None:
+    """Print the OpenAPI document the server serves at /openapi.json."""
+    from llmtrail.api.app import create_app
+
+    print(json.dumps(create_app(_settings()).openapi(), indent=2, sort_keys=True))
 
 
 @app.command()

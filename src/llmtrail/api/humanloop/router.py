@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from llmtrail.api.auth import SECURITY_SCHEMES, principal
 from llmtrail.api.backend import Backend, get_backend
+from llmtrail.api.humanloop import responses as answer
 from llmtrail.api.humanloop import schemas
 from llmtrail.api.humanloop.errors import HumanloopErrors
 from llmtrail.api.humanloop.translate import (
@@ -31,6 +32,7 @@ from llmtrail.api.humanloop.translate import (
     to_log_data,
     version_ids,
 )
+from llmtrail.api.responses import Detail, answers, failures
 from llmtrail.api.routing import JSONBody, collection_paused
 from llmtrail.api.surface import Surface
 from llmtrail.core import files, lifecycle, queries, traces
@@ -42,10 +44,38 @@ from llmtrail.core.keys import Principal
 from llmtrail.core.logs import NEEDS_IO
 from llmtrail.errors import Invalid
 
+ERRORS = {401: Detail, 404: Detail, 409: Detail, 413: Detail, 422: answer.HTTPValidationError}
 surface = Surface(
-    "Humanloop", errors=HumanloopErrors(), auth=principal, security=SECURITY_SCHEMES, prefix="/v5"
+    "Humanloop",
+    errors=HumanloopErrors(),
+    auth=principal,
+    security=SECURITY_SCHEMES,
+    prefix="/v5",
+    responses=failures(ERRORS, 401, 413, 422),
 )
 router = surface.router
+
+
+def doc(model: object, *codes: int, status: int = 200) -> dict:
+    """The `responses=` of a route of this surface."""
+    return answers(status, model, ERRORS, *codes)
+
+
+# What each File type's routes answer.
+CREATED = {
+    FileType.PROMPT: answer.CreatePromptLogResponse,
+    FileType.AGENT: answer.CreateAgentLogResponse,
+    FileType.FLOW: answer.CreateFlowLogResponse,
+    FileType.TOOL: answer.CreateToolLogResponse,
+    FileType.EVALUATOR: answer.CreateEvaluatorLogResponse,
+}
+FILES = {
+    FileType.PROMPT: answer.PromptResponse,
+    FileType.AGENT: answer.AgentResponse,
+    FileType.FLOW: answer.FlowResponse,
+    FileType.TOOL: answer.ToolResponse,
+    FileType.EVALUATOR: answer.EvaluatorResponse,
+}
 
 LOG_BODIES: dict[FileType, type[schemas.LogBody]] = {
     FileType.PROMPT: schemas.PromptLogBody,
@@ -108,6 +138,7 @@ def _make_log_route(file_type: FileType) -> None:
         f"/{file_type.value}s/log",
         summary=f"Log to a {file_type.value.title()}",
         description="Creates the File (or a new version) when `path` and a kernel are new.",
+        responses=doc(CREATED[file_type], 404, 409),
     )(create_log)
 
 
@@ -139,7 +170,11 @@ async def _update(
     return JSONBody(await run_in_threadpool(_log_with_trace, backend, who, log_id))
 
 
-@router.patch("/flows/logs/{log_id}", summary="Update a Flow Log (seed 002)")
+@router.patch(
+    "/flows/logs/{log_id}",
+    summary="Update a Flow Log (seed 002)",
+    responses=doc(answer.FlowLogResponse, 404),
+)
 async def update_flow_log(
     log_id: str,
     body: schemas.FlowLogUpdate | None = Body(None),
@@ -149,7 +184,11 @@ async def update_flow_log(
     return await _update(backend, who, log_id, body, FileType.FLOW, None)
 
 
-@router.patch("/agents/{id}/log/{log_id}", summary="Update an Agent Log (seed 001)")
+@router.patch(
+    "/agents/{id}/log/{log_id}",
+    summary="Update an Agent Log (seed 001)",
+    responses=doc(answer.AgentLogResponse, 404),
+)
 async def update_agent_log(
     id: str,
     log_id: str,
@@ -160,7 +199,11 @@ async def update_agent_log(
     return await _update(backend, who, log_id, body, FileType.AGENT, id)
 
 
-@router.patch("/prompts/{id}/log/{log_id}", summary="Update a Prompt Log")
+@router.patch(
+    "/prompts/{id}/log/{log_id}",
+    summary="Update a Prompt Log",
+    responses=doc(answer.PromptLogResponse, 404),
+)
 async def update_prompt_log(
     id: str,
     log_id: str,
@@ -171,7 +214,11 @@ async def update_prompt_log(
     return await _update(backend, who, log_id, body, FileType.PROMPT, id)
 
 
-@router.patch("/tools/{id}/log/{log_id}", summary="Update a Tool Log")
+@router.patch(
+    "/tools/{id}/log/{log_id}",
+    summary="Update a Tool Log",
+    responses=doc(answer.ToolLogResponse, 404),
+)
 async def update_tool_log(
     id: str,
     log_id: str,
@@ -202,7 +249,11 @@ def _log_with_trace(backend: Backend, who: Principal, log_id: str) -> dict[str, 
     return _nested(node, root, _files_of(backend, who, _rows_of([node])))
 
 
-@router.get("/logs/{id}", summary="Get a Log, with its trace children")
+@router.get(
+    "/logs/{id}",
+    summary="Get a Log, with its trace children",
+    responses=doc(answer.LogResponse, 404),
+)
 def get_log(
     id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> JSONBody:
@@ -211,7 +262,9 @@ def get_log(
         return JSONBody(_log_with_trace(backend, who, id))
 
 
-@router.get("/logs", summary="List the Logs of a File")
+@router.get(
+    "/logs", summary="List the Logs of a File", responses=doc(answer.PaginatedDataLogResponse)
+)
 def list_logs(
     file_id: str = Query(..., description="The File whose Logs to list."),
     page: int = Query(1, ge=1),
@@ -281,7 +334,9 @@ def _records(
     return records
 
 
-@router.delete("/logs", status_code=204, summary="Delete Logs by id")
+@router.delete(
+    "/logs", status_code=204, summary="Delete Logs by id", responses=doc(None, 404, status=204)
+)
 async def delete_logs_by_id(
     id: list[str] = Query(..., description="Ids of the Logs to delete."),
     who: Principal = Depends(principal),
@@ -334,10 +389,18 @@ def _make_file_routes(
 
     name = file_type.value.title()
     router.add_api_route(
-        f"/{file_type.value}s", upsert, methods=["POST"], summary=f"Upsert a {name}"
+        f"/{file_type.value}s",
+        upsert,
+        methods=["POST"],
+        summary=f"Upsert a {name}",
+        responses=doc(FILES[file_type], 404, 409),
     )
     router.add_api_route(
-        f"/{file_type.value}s/{{id}}", get, methods=["GET"], summary=f"Get a {name}"
+        f"/{file_type.value}s/{{id}}",
+        get,
+        methods=["GET"],
+        summary=f"Get a {name}",
+        responses=doc(FILES[file_type], 404),
     )
 
 
@@ -360,7 +423,11 @@ _make_file_routes(FileType.FLOW, schemas.FlowUpsert, lambda body: {"attributes":
 _make_file_routes(FileType.EVALUATOR, schemas.EvaluatorUpsert, lambda body: body.spec)
 
 
-@router.post("/files/retrieve-by-path", summary="Get the File at a path")
+@router.post(
+    "/files/retrieve-by-path",
+    summary="Get the File at a path",
+    responses=doc(answer.FileResponse, 404),
+)
 def retrieve_by_path(
     body: schemas.PathBody,
     environment: str | None = None,

@@ -18,9 +18,21 @@ from starlette.concurrency import run_in_threadpool
 from llmtrail.api.auth import SECURITY_SCHEMES, principal
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.keywords.errors import KeywordsErrors
+from llmtrail.api.keywords.responses import (
+    BatchUpdateResult,
+    BulkResult,
+    CreatedLog,
+    FieldErrors,
+    History,
+    ImmutableField,
+    LogList,
+    LogObject,
+    Summary,
+)
 from llmtrail.api.keywords.schemas import BatchUpdate, BulkCreate, CreateLog, ListBody
 from llmtrail.api.keywords.translate import created_object, log_object, to_log_data
 from llmtrail.api.paths import KeywordsPathForms
+from llmtrail.api.responses import Detail, answers, failures
 from llmtrail.api.routing import JSONBody
 from llmtrail.api.surface import Surface
 from llmtrail.core import annotations, lifecycle, queries
@@ -32,14 +44,24 @@ from llmtrail.core.keys import Principal
 from llmtrail.core.logs import ANNOTATION_FIELDS, EDITABLE_FIELDS
 from llmtrail.errors import FieldError, Invalid, dotted
 
+ERRORS = {400: FieldErrors, 401: Detail, 404: Detail, 413: Detail}
 surface = Surface(
     "Keywords AI",
     errors=KeywordsErrors(),
     auth=principal,
     security=SECURITY_SCHEMES,
     middleware=[KeywordsPathForms],
+    responses=failures(ERRORS, 401, 413),
+    validation_status=400,
 )
 router = surface.router
+
+
+def doc(model: object, *codes: int, status: int = 200) -> dict:
+    """The `responses=` of a route of this surface."""
+    return answers(status, model, ERRORS, *codes)
+
+
 # Query keys with a meaning of their own; every other key is a quick filter (§5.2).
 CONTROL_PARAMS = {
     "page",
@@ -57,8 +79,16 @@ CONTROL_PARAMS = {
 }
 
 
-@surface.ingest("/api/request-logs/", status_code=201, summary="Create a log")
-@surface.ingest("/api/request-logs/create/", status_code=201, summary="Create a log (legacy path)")
+CREATED = doc(CreatedLog, 400, status=201)
+
+
+@surface.ingest("/api/request-logs/", status_code=201, summary="Create a log", responses=CREATED)
+@surface.ingest(
+    "/api/request-logs/create/",
+    status_code=201,
+    summary="Create a log (legacy path)",
+    responses=CREATED,
+)
 async def create_log(
     body: CreateLog,
     who: Principal = Depends(principal),
@@ -68,7 +98,13 @@ async def create_log(
     return created_object(row)
 
 
-@surface.ingest("/api/request-logs/bulk/", status_code=201, summary="Create up to 500 logs")
+@surface.ingest(
+    "/api/request-logs/bulk/",
+    status_code=201,
+    summary="Create up to 500 logs",
+    description="Rows are validated one by one; 400 (with the same body) when none is valid.",
+    responses={**doc(BulkResult, status=201), 400: {"model": BulkResult | FieldErrors}},
+)
 async def bulk_create(
     body: BulkCreate,
     who: Principal = Depends(principal),
@@ -142,8 +178,14 @@ def _environment(params: dict[str, str]) -> str | None:
     return None
 
 
-@router.post("/api/request-logs/list/", summary="List logs (filters in the body)")
-@router.get("/api/request-logs/list/", summary="List logs (filters in the URL)")
+@router.post(
+    "/api/request-logs/list/",
+    summary="List logs (filters in the body)",
+    responses=doc(LogList, 400),
+)
+@router.get(
+    "/api/request-logs/list/", summary="List logs (filters in the URL)", responses=doc(LogList, 400)
+)
 def list_logs(
     request: Request,
     body: ListBody | None = Body(default=None),
@@ -168,7 +210,11 @@ def list_logs(
     )
 
 
-@router.post("/api/request-logs/summary/", summary="Aggregates over the matching logs")
+@router.post(
+    "/api/request-logs/summary/",
+    summary="Aggregates over the matching logs",
+    responses=doc(Summary, 400),
+)
 def summary(
     request: Request,
     body: ListBody | None = Body(default=None),
@@ -179,7 +225,11 @@ def summary(
     return {**totals, "scores": {}}
 
 
-@router.patch("/api/request-logs/batch-update/", summary="Update annotations of many logs")
+@router.patch(
+    "/api/request-logs/batch-update/",
+    summary="Update annotations of many logs",
+    responses=doc(BatchUpdateResult, 400),
+)
 async def batch_update(
     body: BatchUpdate,
     who: Principal = Depends(principal),
@@ -204,14 +254,18 @@ async def batch_update(
     )
 
 
-@router.get("/api/request-logs/{unique_id}/", summary="Get one log")
+@router.get("/api/request-logs/{unique_id}/", summary="Get one log", responses=doc(LogObject, 404))
 def get_log(
     unique_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> JSONBody:
     return JSONBody(log_object(queries.get_log(backend.engine, who, unique_id)))
 
 
-@router.patch("/api/request-logs/{unique_id}/", summary="Update one log's annotations")
+@router.patch(
+    "/api/request-logs/{unique_id}/",
+    summary="Update one log's annotations",
+    responses={**doc(LogObject, 404), 400: {"model": ImmutableField | FieldErrors}},
+)
 async def patch_log(
     unique_id: str,
     body: dict[str, Any] = Body(...),
@@ -237,7 +291,12 @@ async def patch_log(
     return JSONBody(log_object(row))
 
 
-@router.delete("/api/request-logs/{unique_id}/", status_code=204, summary="Delete one log")
+@router.delete(
+    "/api/request-logs/{unique_id}/",
+    status_code=204,
+    summary="Delete one log",
+    responses=doc(None, 404, status=204),
+)
 async def delete_log(
     unique_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> Response:
@@ -245,7 +304,11 @@ async def delete_log(
     return Response(status_code=204)
 
 
-@router.get("/api/request-logs/{unique_id}/history/", summary="Every change to a log")
+@router.get(
+    "/api/request-logs/{unique_id}/history/",
+    summary="Every change to a log",
+    responses=doc(History, 404),
+)
 def history(
     unique_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> dict[str, Any]:
