@@ -184,49 +184,42 @@ async def update_flow_log(
     return await _update(backend, who, log_id, body, FileType.FLOW, None)
 
 
-@router.patch(
-    "/agents/{id}/log/{log_id}",
-    summary="Update an Agent Log (seed 001)",
-    responses=doc(answer.AgentLogResponse, 404),
-)
-async def update_agent_log(
-    id: str,
-    log_id: str,
-    body: schemas.FlowLogUpdate | None = Body(None),
-    who: Principal = Depends(principal),
-    backend: Backend = Depends(get_backend),
-) -> JSONBody:
-    return await _update(backend, who, log_id, body, FileType.AGENT, id)
+# `PATCH /{agents|prompts|tools}/{id}/log/{log_id}`: the File's id, then the log's.
+UPDATES: dict[FileType, tuple[type[BaseModel], str, Any]] = {
+    FileType.AGENT: (
+        schemas.FlowLogUpdate,
+        "Update an Agent Log (seed 001)",
+        answer.AgentLogResponse,
+    ),
+    FileType.PROMPT: (schemas.PromptLogUpdate, "Update a Prompt Log", answer.PromptLogResponse),
+    FileType.TOOL: (schemas.ToolLogUpdate, "Update a Tool Log", answer.ToolLogResponse),
+}
 
 
-@router.patch(
-    "/prompts/{id}/log/{log_id}",
-    summary="Update a Prompt Log",
-    responses=doc(answer.PromptLogResponse, 404),
-)
-async def update_prompt_log(
-    id: str,
-    log_id: str,
-    body: schemas.PromptLogUpdate | None = Body(None),
-    who: Principal = Depends(principal),
-    backend: Backend = Depends(get_backend),
-) -> JSONBody:
-    return await _update(backend, who, log_id, body, FileType.PROMPT, id)
+def _make_update_route(file_type: FileType) -> None:
+    body_model, summary, response = UPDATES[file_type]
+
+    async def update_log(
+        id: str,
+        log_id: str,
+        body: body_model | None = Body(None),  # type: ignore[valid-type]
+        who: Principal = Depends(principal),
+        backend: Backend = Depends(get_backend),
+    ) -> JSONBody:
+        return await _update(backend, who, log_id, body, file_type, id)
+
+    router.add_api_route(
+        f"/{file_type.value}s/{{id}}/log/{{log_id}}",
+        update_log,
+        methods=["PATCH"],
+        name=f"update_{file_type.value}_log",
+        summary=summary,
+        responses=doc(response, 404),
+    )
 
 
-@router.patch(
-    "/tools/{id}/log/{log_id}",
-    summary="Update a Tool Log",
-    responses=doc(answer.ToolLogResponse, 404),
-)
-async def update_tool_log(
-    id: str,
-    log_id: str,
-    body: schemas.ToolLogUpdate | None = Body(None),
-    who: Principal = Depends(principal),
-    backend: Backend = Depends(get_backend),
-) -> JSONBody:
-    return await _update(backend, who, log_id, body, FileType.TOOL, id)
+for _file_type in UPDATES:
+    _make_update_route(_file_type)
 
 
 def _files_of(backend: Backend, who: Principal, rows: list[Any]) -> Files:

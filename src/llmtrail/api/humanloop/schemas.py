@@ -51,10 +51,10 @@ class LogBody(_Open):
     output_message: Message | None = None
 
 
-class LlmLogBody(LogBody):
-    """What Prompt and Agent logs add: the model call."""
+class ModelCall(_Open):
+    """The fields of a model call, which Prompt and Agent logs (and their updates) carry."""
 
-    run_id: str | None = None
+    output_message: Message | None = None
     prompt_tokens: NonNegInt | None = None
     reasoning_tokens: NonNegInt | None = None
     output_tokens: NonNegInt | None = None
@@ -63,6 +63,12 @@ class LlmLogBody(LogBody):
     finish_reason: str | None = None
     messages: list[Message] | None = None
     tool_choice: ToolChoice | None = None
+
+
+class LlmLogBody(LogBody, ModelCall):
+    """What Prompt and Agent logs add: the model call."""
+
+    run_id: str | None = None
 
 
 class PromptLogBody(LlmLogBody):
@@ -125,18 +131,8 @@ class ToolLogUpdate(_Open):
     trace_status: Status | None = None
 
 
-class PromptLogUpdate(ToolLogUpdate):
+class PromptLogUpdate(ToolLogUpdate, ModelCall):
     """`PATCH /prompts/{id}/log/{log_id}`: the tool fields plus the model call's."""
-
-    output_message: Message | None = None
-    prompt_tokens: NonNegInt | None = None
-    reasoning_tokens: NonNegInt | None = None
-    output_tokens: NonNegInt | None = None
-    prompt_cost: NonNegFloat | None = None
-    output_cost: NonNegFloat | None = None
-    finish_reason: str | None = None
-    messages: list[Message] | None = None
-    tool_choice: ToolChoice | None = None
 
 
 class FileUpsert(_Open):
