@@ -1,0 +1,33 @@
+"""Settings come from the environment, and a bad value is refused by name at start."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmtrail.config import ConfigError, load_settings
+
+
+def test_defaults_serve_sqlite_in_the_data_dir(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = load_settings({"LLMTRAIL_DATA_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'llmtrail.db'}"
+    assert (settings.workers, settings.job_concurrency, settings.key_cache_seconds) == (1, 1, 1.0)
+
+
+def test_a_postgresql_url_gets_its_driver_named() -> None:
+    settings = load_settings({"LLMTRAIL_DATABASE_URL": "postgresql://u@h:5432/db"})
+    assert settings.database_url == "postgresql+psycopg://u@h:5432/db"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LLMTRAIL_WORKERS", "two", "LLMTRAIL_WORKERS must be an integer, got 'two'"),
+        ("LLMTRAIL_WORKERS", "0", "LLMTRAIL_WORKERS must be at least 1, got '0'"),
+        ("LLMTRAIL_MAX_BODY_BYTES", "1.5", "LLMTRAIL_MAX_BODY_BYTES must be an integer"),
+        ("LLMTRAIL_KEY_CACHE_SECONDS", "soon", "LLMTRAIL_KEY_CACHE_SECONDS must be a number"),
+        ("LLMTRAIL_JOB_CONCURRENCY", "-1", "LLMTRAIL_JOB_CONCURRENCY must be at least 0"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_the_variable(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings({name: value})
