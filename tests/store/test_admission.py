@@ -4,11 +4,19 @@ none comes in time, and give their room back however they end, but only once ans
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import Awaitable, Callable
 
 import pytest
+from sqlalchemy import Engine
 
+from llmtrail.core.errors import Conflict
 from llmtrail.store.admission import Admission, Bound, Overloaded
+from llmtrail.store.tables import logs
+from llmtrail.store.writer import Submission
+from llmtrail.store.writer_process import WriterProcess
+from tests.store.conftest import count, row
 
 WAIT = 0.2
 
@@ -160,3 +168,42 @@ def test_a_cancelled_waiter_leaves_the_line() -> None:
         assert admission.rows == 5
 
     run(scenario)
+
+
+# Through a real writer process: the hook in `WriterProcess.write`.
+
+
+def test_the_writer_process_gives_room_back_once_each_write_is_answered(
+    database_url: str, engine: Engine, org_id: int
+) -> None:
+    admission = Admission(Bound(rows=3, bytes=1 << 20, wait_seconds=5))
+    taken = row(org_id)
+
+    async def scenario() -> None:
+        writer = WriterProcess(database_url, admission)
+        await writer.start()
+        try:
+            await writer.write(Submission([(logs, [taken])]))
+            results = await asyncio.gather(
+                *(writer.write(Submission([(logs, [row(org_id), row(org_id)])])) for _ in range(5)),
+                writer.write(Submission([(logs, [dict(taken)])])),
+                return_exceptions=True,
+            )
+            assert results[:5] == [None] * 5
+            assert isinstance(results[5], Conflict)
+            assert (admission.rows, admission.bytes, admission.permits) == (0, 0, 0)
+
+            os.kill(writer.pid, signal.SIGSTOP)  # no answers: a request that gives up...
+            three = Submission([(logs, [row(org_id) for _ in range(3)])])
+            request = asyncio.create_task(writer.write(three))
+            await asyncio.sleep(0.2)
+            request.cancel()
+            await asyncio.sleep(0.05)
+            assert admission.rows == 3, "...leaves its rows queued, and their room taken"
+            os.kill(writer.pid, signal.SIGCONT)
+            await writer.write(Submission([(logs, [row(org_id)])]))  # admitted once answered
+        finally:
+            await writer.close()
+
+    asyncio.run(scenario())
+    assert count(engine, org_id) == 1 + 5 * 2 + 3 + 1

@@ -19,6 +19,7 @@ from llmtrail.api.routing import JSONBody
 from llmtrail.config import Settings, load_settings
 from llmtrail.core import events
 from llmtrail.core.keys import KeyCache
+from llmtrail.store.admission import Admission, Bound
 from llmtrail.store.database import make_engine
 from llmtrail.store.writer_process import WriterProcess
 
@@ -30,7 +31,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         events.load_subscribers()
         engine = make_engine(settings.database_url)
-        writer = WriterProcess(settings.database_url)
+        bound = Bound(
+            settings.writer_queue_rows, settings.writer_queue_bytes, settings.writer_wait_seconds
+        )
+        writer = WriterProcess(settings.database_url, Admission(bound))
         await writer.start()
         app.state.backend = Backend(
             settings=settings,

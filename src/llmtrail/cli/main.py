@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from llmtrail.config import load_settings
+from llmtrail.config import ConfigError, Settings, load_settings
 from llmtrail.core import keys as key_service
 from llmtrail.core.errors import NotFound
 from llmtrail.store.database import make_engine
@@ -25,8 +25,17 @@ class Env(StrEnum):
     test = "test"
 
 
+def _settings() -> Settings:
+    """The settings, or the variable that is wrong and why, in one line, not a traceback."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        err.print(f"llmtrail: {exc}")
+        raise typer.Exit(2) from None
+
+
 def _engine():  # type: ignore[no-untyped-def]
-    engine = make_engine(load_settings().database_url)
+    engine = make_engine(_settings().database_url)
     upgrade(engine)
     return engine
 
@@ -42,7 +51,7 @@ def serve(
     """Bring the schema up to date, then serve the API."""
     import uvicorn
 
-    settings = load_settings()
+    settings = _settings()
     _engine().dispose()
     err.print(
         f"llmtrail on http://{host}:{port} (database: {settings.database_url.split('@')[-1]})"
