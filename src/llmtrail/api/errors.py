@@ -2,7 +2,8 @@
 
 Keywords AI (Django REST Framework): 400 with field-keyed messages, plus a `detail` sentence.
 Humanloop (FastAPI): 422 `{"detail": [{"loc", "msg", "type"}]}`, which its SDK raises as
-UnprocessableEntityError. Both: 401/404/409 as `{"detail": "..."}`.
+UnprocessableEntityError. Both: 401/404/409 as `{"detail": "..."}`, and 503 with a
+`Retry-After` header when the writer is overloaded.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from llmtrail.api.auth import AuthError
 from llmtrail.api.routing import JSONBody
 from llmtrail.core.errors import Conflict, FieldError, Invalid, NotFound, dotted
+from llmtrail.store.admission import Overloaded
 
 HUMANLOOP_PREFIX = "/v5"
 
@@ -90,9 +92,19 @@ async def _unauthorized(_: Request, exc: AuthError) -> JSONBody:
     return JSONBody({"detail": exc.detail}, status_code=401)
 
 
+async def _overloaded(_: Request, exc: Overloaded) -> JSONBody:
+    seconds = exc.retry_after
+    detail = (
+        "The server is overloaded: more logs are waiting to be written than it holds. "
+        f"Nothing was stored; retry in {seconds} second{'s' if seconds != 1 else ''}."
+    )
+    return JSONBody({"detail": detail}, status_code=503, headers={"Retry-After": str(seconds)})
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(Invalid, _invalid)  # type: ignore[arg-type]
     app.add_exception_handler(NotFound, _not_found)  # type: ignore[arg-type]
     app.add_exception_handler(Conflict, _conflict)  # type: ignore[arg-type]
     app.add_exception_handler(AuthError, _unauthorized)  # type: ignore[arg-type]
+    app.add_exception_handler(Overloaded, _overloaded)  # type: ignore[arg-type]
