@@ -54,22 +54,34 @@ def test_a_held_up_writer_refuses_with_503_and_loses_nothing_acknowledged(
                 tag = f"{client_id}-{uuid.uuid4().hex}"
                 answered[tag] = client.post("/api/request-logs/bulk/", json=bulk(BULK, tag))
 
+    def tool_log(client: httpx.Client, tag: str) -> httpx.Response:
+        answered[tag] = client.post(
+            "/v5/tools/log", json={"path": "t/overload", "tool": {}, "metadata": {"tag": tag}}
+        )
+        return answered[tag]
+
     try:
-        with ThreadPoolExecutor(CLIENTS) as pool:
-            with writes_held(engine):
-                flooding = [pool.submit(flood, n) for n in range(CLIENTS)]
-                time.sleep(1.5)
-            released.set()
+        with httpx.Client(base_url=own.base_url, headers=headers, timeout=30) as humanloop:
+            tool_log(humanloop, "tool-before")  # the File is created before the lock is held
+            with ThreadPoolExecutor(CLIENTS) as pool:
+                try:
+                    with writes_held(engine):
+                        flooding = [pool.submit(flood, n) for n in range(CLIENTS)]
+                        time.sleep(0.5)  # the bound is full by now: this one waits its turn
+                        tool_log(humanloop, "tool-refused")
+                        time.sleep(1)
+                finally:
+                    released.set()
             for future in flooding:
                 future.result()
-        with httpx.Client(base_url=own.base_url, headers=headers, timeout=30) as client:
-            after = client.post("/api/request-logs/bulk/", json=bulk(BULK, "after"))
+            after = humanloop.post("/api/request-logs/bulk/", json=bulk(BULK, "after"))
         assert after.status_code == 201, "the server recovers once the writer moves"
     finally:
         stop_server(own)
 
+    assert answered["tool-refused"].status_code == 503, "Humanloop routes are refused too"
     statuses = [response.status_code for response in answered.values()]
-    assert set(statuses) == {201, 503}, statuses
+    assert set(statuses) == {200, 201, 503}, statuses
     refused = [r for r in answered.values() if r.status_code == 503]
     for response in refused:
         assert int(response.headers["Retry-After"]) >= 1
@@ -79,6 +91,7 @@ def test_a_held_up_writer_refuses_with_503_and_loses_nothing_acknowledged(
     with engine.connect() as conn:
         query = select(tag, func.count()).where(logs.c.org_id == org_id).group_by(tag)
         stored = dict(conn.execute(query).all())
-    accepted = {t for t, r in answered.items() if r.status_code == 201} | {"after"}
+    accepted = {t for t, r in answered.items() if r.status_code // 100 == 2} | {"after"}
     assert set(stored) == accepted, "no refused log is stored, every acknowledged one is"
+    assert stored.pop("tool-before") == 1
     assert set(stored.values()) == {BULK}, "each acknowledged bulk is stored once, whole"
