@@ -284,6 +284,7 @@ def overload(srv: Server, args: argparse.Namespace, out: dict) -> None:
         raise RuntimeError(f"{accepted} logs acknowledged under overload, {stored} stored")
     out["overload_accepted_logs_per_s"] = round(accepted / result.seconds)
     out["overload_accepted_p99_ms"] = round(percentile(result.accepted_ms, 99), 1)
+    out["overload_201"] = result.statuses[201]
     out["overload_503"] = result.statuses[503]
     out["overload_rss_peak_mb"] = round(srv.memory_mb()[1])
     out["overload_bound_mb"] = round(load_settings().writer_queue_bytes / 2**20)
