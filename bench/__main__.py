@@ -35,6 +35,19 @@ def main() -> None:
     )
     parser.add_argument("--clients", type=int, default=8, help="concurrent ingest clients")
     parser.add_argument(
+        "--overload-only", action="store_true", help="run only the overload scenario (quick)"
+    )
+    parser.add_argument(
+        "--overload-clients",
+        type=int,
+        default=128,
+        help="connections flooding the server with bulk logs in the overload scenario (16 a "
+        "client process)",
+    )
+    parser.add_argument(
+        "--overload-seconds", type=float, default=20, help="how long the overload lasts"
+    )
+    parser.add_argument(
         "--only", choices=["sqlite", "postgresql"], help="run one backend (default: both)"
     )
     parser.add_argument(
@@ -47,13 +60,16 @@ def main() -> None:
 
     backends = [args.only] if args.only else ["sqlite", "postgresql"]
     started = time.monotonic()
-    # `--only` adds to the figures already written, so the two backends can be run apart.
-    previous = orjson.loads(args.out.read_bytes()) if args.only and args.out.exists() else {}
+    # `--only` and `--overload-only` add to the figures already written, so the backends and
+    # the scenarios can be run apart.
+    partial = args.only or args.overload_only
+    previous = orjson.loads(args.out.read_bytes()) if partial and args.out.exists() else {}
     results: dict[str, dict[str, float]] = previous.get("results", {})
+    run = scenarios.run_overload if args.overload_only else scenarios.run_all
     for backend in backends:
         srv, pg_name = server.start(backend, args.pg_url)
         try:
-            results[backend] = scenarios.run_all(srv, args)
+            results[backend] = {**results.get(backend, {}), **run(srv, args)}
         finally:
             srv.stop()
             if pg_name:
@@ -68,6 +84,8 @@ def main() -> None:
             "ingest": args.ingest,
             "hl_ingest": args.hl_ingest,
             "clients": args.clients,
+            "overload_clients": args.overload_clients,
+            "overload_seconds": args.overload_seconds,
         },
         "seconds": round(time.monotonic() - started, 1),
         "results": results,

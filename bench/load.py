@@ -1,4 +1,5 @@
-"""Load generators: closed loop (N clients, back to back) and open loop (a fixed offered rate).
+"""Load generators: closed loop (N clients, back to back), open loop (a fixed offered rate)
+and a flood (many connections resending as soon as they are answered, for a while).
 
 Clients are separate processes speaking HTTP/1.1 keep-alive through `http.client`, the
 cheapest client the standard library has, so the two cores go to the server, not the load.
@@ -12,6 +13,7 @@ import multiprocessing
 import statistics
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -135,6 +137,62 @@ def open_loop(
     with context.Pool(len(plans)) as pool:
         results = pool.map(_open_client, args)
     return _merge(results, start_at)
+
+
+@dataclass
+class Flood:
+    statuses: Counter[int]
+    accepted_ms: list[float]  # the latencies of the 2xx answers
+    seconds: float  # from the first request until the last answer
+
+
+def _flood_client(args: tuple) -> tuple[Counter[int], list[float], float]:
+    host, port, key, request, start_at, until, threads = args
+    statuses: Counter[int] = Counter()
+    accepted: list[float] = []
+    finished = [start_at]
+    lock = threading.Lock()
+
+    def worker() -> None:
+        conn = _connection(host, port)
+        headers = _headers(key)
+        time.sleep(max(0.0, start_at - time.time()))
+        while time.time() < until:
+            began = time.perf_counter()
+            status, _ = _send(conn, headers, request)
+            elapsed = (time.perf_counter() - began) * 1000
+            with lock:
+                statuses[status] += 1
+                if status < 300:
+                    accepted.append(elapsed)
+        conn.close()
+        with lock:
+            finished.append(time.time())
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return statuses, accepted, max(finished)
+
+
+def flood(
+    host: str, port: int, key: str, request: Request, processes: int, threads: int, seconds: float
+) -> Flood:
+    """`processes` x `threads` connections, each sending `request` again as soon as it is
+    answered (whatever the answer, Retry-After ignored) for `seconds`: an offered load with
+    no ceiling but the number of connections."""
+    context = multiprocessing.get_context("fork")
+    start_at = time.time() + 0.5
+    args = [(host, port, key, request, start_at, start_at + seconds, threads)] * processes
+    with context.Pool(processes) as pool:
+        results = pool.map(_flood_client, args)
+    return Flood(
+        sum((result[0] for result in results), Counter()),
+        [value for result in results for value in result[1]],
+        max(result[2] for result in results) - start_at,
+    )
 
 
 def _merge(results: list[tuple[list[float], int, str | None]], started: float) -> LoadResult:

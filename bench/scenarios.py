@@ -1,11 +1,12 @@
 """The measured scenarios, run in order against one server: ingest, raw baseline, latency under
-an offered rate, reads over a large store, batch update, memory."""
+an offered rate, reads over a large store, batch update, memory, overload."""
 
 from __future__ import annotations
 
 import argparse
 import random
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from bench import data, load
 from bench.load import Request, percentile
 from bench.raw import Driver, rows_for, spread
 from bench.server import Server
+from llmtrail.config import load_settings
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal, authenticate
 from llmtrail.store import metadata_index, rollups
@@ -28,6 +30,7 @@ LATENCY_RATE = 1000
 LATENCY_SECONDS = 10
 TRACE_SPANS = 20_000
 TRACE_STEPS = 100
+OVERLOAD_THREADS = 16  # connections per client process
 
 
 def _json(value: Any) -> bytes:
@@ -264,23 +267,53 @@ def batch_update(srv: Server, key: str, out: dict) -> None:
     out["batch_update_1000_max_ms"] = round(max(latencies), 1)
 
 
-def run_all(srv: Server, args: argparse.Namespace) -> dict[str, float]:
-    out: dict[str, float] = {}
-    time.sleep(1)
-    out["rss_at_rest_mb"] = round(srv.memory_mb()[0])
-    stages = [
-        ("bulk ingest", lambda: raw_baseline(srv, bulk_ingest(srv, args, out), out)),
-        ("humanloop ingest", lambda: humanloop_ingest(srv, args, out)),
-        ("latency at 1,000 logs/s", lambda: latency_at_rate(srv, args, out)),
-    ]
-    for name, stage in stages:
-        began = time.monotonic()
-        stage()
-        print(f"[{srv.backend}] {name}: {time.monotonic() - began:.0f} s", flush=True)
-    out["rss_peak_ingest_mb"] = round(srv.memory_mb()[1])
-    began = time.monotonic()
-    reads(srv, args, out)
-    print(
-        f"[{srv.backend}] reads at {args.size:,} logs: {time.monotonic() - began:.0f} s", flush=True
+def overload(srv: Server, args: argparse.Namespace, out: dict) -> None:
+    """Bulk logs offered far above what the writer commits, for a while: what waits for the
+    writer stays within its bound, the excess is refused with 503, and every 201 is stored."""
+    key = srv.create_key("bench-overload")
+    request = ("POST", "/api/request-logs/bulk/", _json({"logs": data.chat_logs(BULK, seed=7)}))
+    processes = max(1, args.overload_clients // OVERLOAD_THREADS)
+    srv.reset_peak()
+    result = load.flood(
+        srv.host, srv.port, key, request, processes, OVERLOAD_THREADS, args.overload_seconds
     )
+    if unexpected := set(result.statuses) - {201, 503}:
+        raise RuntimeError(f"overload answered {unexpected}: {result.statuses}")
+    accepted = result.statuses[201] * BULK
+    if (stored := _count(srv, key)) != accepted:
+        raise RuntimeError(f"{accepted} logs acknowledged under overload, {stored} stored")
+    out["overload_accepted_logs_per_s"] = round(accepted / result.seconds)
+    out["overload_accepted_p99_ms"] = round(percentile(result.accepted_ms, 99), 1)
+    out["overload_201"] = result.statuses[201]
+    out["overload_503"] = result.statuses[503]
+    out["overload_rss_peak_mb"] = round(srv.memory_mb()[1])
+    out["overload_bound_mb"] = round(load_settings().writer_queue_bytes / 2**20)
+
+
+def _timed(srv: Server, name: str, stage: Callable[[], None]) -> None:
+    began = time.monotonic()
+    stage()
+    print(f"[{srv.backend}] {name}: {time.monotonic() - began:.0f} s", flush=True)
+
+
+def _at_rest(srv: Server) -> dict[str, float]:
+    time.sleep(1)
+    return {"rss_at_rest_mb": round(srv.memory_mb()[0])}
+
+
+def run_all(srv: Server, args: argparse.Namespace) -> dict[str, float]:
+    out = _at_rest(srv)
+    _timed(srv, "bulk ingest", lambda: raw_baseline(srv, bulk_ingest(srv, args, out), out))
+    _timed(srv, "humanloop ingest", lambda: humanloop_ingest(srv, args, out))
+    _timed(srv, "latency at 1,000 logs/s", lambda: latency_at_rate(srv, args, out))
+    out["rss_peak_ingest_mb"] = round(srv.memory_mb()[1])
+    _timed(srv, f"reads at {args.size:,} logs", lambda: reads(srv, args, out))
+    _timed(srv, "overload", lambda: overload(srv, args, out))
+    return out
+
+
+def run_overload(srv: Server, args: argparse.Namespace) -> dict[str, float]:
+    """The overload scenario alone, on a fresh server (`--overload-only`)."""
+    out = _at_rest(srv)
+    _timed(srv, "overload", lambda: overload(srv, args, out))
     return out

@@ -94,6 +94,11 @@ class Server:
                     peak += int(value.split()[0]) / 1024
         return now, peak
 
+    def reset_peak(self) -> None:
+        """Start the processes' high-water marks afresh, so the next peak is one scenario's."""
+        for pid in self.processes():
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+
     def stop(self) -> None:
         self.process.terminate()
         try:

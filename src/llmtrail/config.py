@@ -6,6 +6,7 @@ with a message naming the variable and what it takes, not a traceback from deep 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -13,6 +14,9 @@ from pathlib import Path
 from typing import TypeVar
 
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+DEFAULT_WRITER_QUEUE_ROWS = 50_000
+DEFAULT_WRITER_QUEUE_BYTES = 64 * 1024 * 1024
+DEFAULT_WRITER_WAIT_SECONDS = 5.0
 T = TypeVar("T", int, float)
 
 
@@ -34,6 +38,11 @@ class Settings:
     workers: int = 1
     # Threads of the job engine each server process runs.
     job_concurrency: int = 1
+    # What may wait for the writer (queued to be sent or sent and not answered), in rows and
+    # in bytes of the frames sent, and how long a write waits for room before it is refused.
+    writer_queue_rows: int = DEFAULT_WRITER_QUEUE_ROWS
+    writer_queue_bytes: int = DEFAULT_WRITER_QUEUE_BYTES
+    writer_wait_seconds: float = DEFAULT_WRITER_WAIT_SECONDS
 
     @property
     def is_sqlite(self) -> bool:
@@ -59,7 +68,7 @@ def _number(
     except ValueError:
         kind = "an integer" if parse is int else "a number"
         raise ConfigError(f"{name} must be {kind}, got {raw!r}") from None
-    if value < minimum:
+    if not (value >= minimum and math.isfinite(value)):  # `not >=` also refuses nan
         raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
     return value
 
@@ -75,4 +84,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         key_cache_seconds=_number(env, "LLMTRAIL_KEY_CACHE_SECONDS", 1.0, float, 0.0),
         workers=_number(env, "LLMTRAIL_WORKERS", 1, int, 1),
         job_concurrency=_number(env, "LLMTRAIL_JOB_CONCURRENCY", 1, int, 0),
+        writer_queue_rows=_number(
+            env, "LLMTRAIL_WRITER_QUEUE_ROWS", DEFAULT_WRITER_QUEUE_ROWS, int, 1
+        ),
+        writer_queue_bytes=_number(
+            env, "LLMTRAIL_WRITER_QUEUE_BYTES", DEFAULT_WRITER_QUEUE_BYTES, int, 1
+        ),
+        writer_wait_seconds=_number(
+            env, "LLMTRAIL_WRITER_WAIT_SECONDS", DEFAULT_WRITER_WAIT_SECONDS, float, 0.0
+        ),
     )

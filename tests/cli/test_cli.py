@@ -69,3 +69,19 @@ def test_migrate_on_the_default_sqlite_data_dir(tmp_path: Path) -> None:
     result = subprocess.run([CLI, "migrate"], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "data" / "llmtrail.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LLMTRAIL_WRITER_QUEUE_ROWS", "lots"),
+        ("LLMTRAIL_WRITER_QUEUE_BYTES", "0"),
+        ("LLMTRAIL_WRITER_WAIT_SECONDS", "-1"),
+    ],
+)
+def test_serve_refuses_a_bad_setting_naming_it(name: str, value: str, tmp_path: Path) -> None:
+    env = {**os.environ, "LLMTRAIL_DATA_DIR": str(tmp_path), name: value}
+    result = subprocess.run([CLI, "serve"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert name in result.stderr and repr(value) in result.stderr
+    assert "Traceback" not in result.stderr

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from llmtrail.core.traces import ParentLink
 from llmtrail.errors import Conflict, Invalid
 from llmtrail.plugins import WRITER_SETUP
+from llmtrail.store.admission import Admission, Bound
 from llmtrail.store.database import make_engine
 from llmtrail.store.tables import logs
 from llmtrail.store.writer import Submission
@@ -25,7 +26,7 @@ def run(database_url: str, scenario) -> None:  # type: ignore[no-untyped-def]
     """Run `scenario(writer)` on an event loop, with a writer process around it."""
 
     async def main() -> None:
-        writer = WriterProcess(database_url, WRITER_SETUP)
+        writer = WriterProcess(database_url, WRITER_SETUP, Admission(Bound(50_000, 64 << 20, 5)))
         await writer.start()
         try:
             await scenario(writer)

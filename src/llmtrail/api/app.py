@@ -17,6 +17,7 @@ from llmtrail.api.routing import JSONBody
 from llmtrail.api.surface import Surface
 from llmtrail.config import Settings, load_settings
 from llmtrail.core.keys import KeyCache
+from llmtrail.store.admission import Admission, Bound
 from llmtrail.store.database import make_engine
 from llmtrail.store.writer_process import WriterProcess
 from llmtrail.worker.engine import JobEngine
@@ -34,7 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         plugins.load_handlers()
         engine = make_engine(settings.database_url)
-        writer = WriterProcess(settings.database_url, plugins.WRITER_SETUP)
+        bound = Bound(
+            settings.writer_queue_rows, settings.writer_queue_bytes, settings.writer_wait_seconds
+        )
+        writer = WriterProcess(settings.database_url, plugins.WRITER_SETUP, Admission(bound))
         await writer.start()
         jobs = JobEngine(engine, concurrency=settings.job_concurrency)
         jobs.start()  # with no slots (`LLMTRAIL_JOB_CONCURRENCY=0`) it runs nothing

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 
 from llmtrail.api.routing import JSONBody
 from llmtrail.errors import Conflict, DomainError, FieldError, Invalid, NotFound, Unauthorized
+from llmtrail.store.admission import Overloaded
 
 # The status of each kind of refusal (`Invalid` is the shape's own: 400 or 422).
 STATUS: dict[type[DomainError], int] = {Unauthorized: 401, NotFound: 404, Conflict: 409}
@@ -41,10 +42,22 @@ def render(shape: ErrorShape, exc: Exception) -> Response | None:
         return shape.request_invalid(list(exc.errors()))
     if isinstance(exc, Invalid):
         return shape.invalid(exc.errors)
+    if isinstance(exc, Overloaded):
+        return overloaded(exc)
     for kind, status in STATUS.items():
         if isinstance(exc, kind):
             return detail(status, exc.message)
     return None
+
+
+def overloaded(exc: Overloaded) -> JSONBody:
+    """503 with `Retry-After`: the writer's queue stayed full for the whole wait."""
+    seconds = exc.retry_after
+    message = (
+        "The server is overloaded: more logs are waiting to be written than it holds. "
+        f"Nothing was stored; retry in {seconds} second{'s' if seconds != 1 else ''}."
+    )
+    return detail(503, message, {"Retry-After": str(seconds)})
 
 
 def from_pydantic(errors: list[dict[str, Any]]) -> list[FieldError]:

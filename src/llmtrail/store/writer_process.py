@@ -36,6 +36,7 @@ from concurrent.futures import Future
 from functools import partial
 from typing import Any
 
+from llmtrail.store.admission import Admission
 from llmtrail.store.writer import Dispatch, GroupCommitWriter, Submission
 
 log = logging.getLogger(__name__)
@@ -58,11 +59,13 @@ def _frame(value: Any) -> bytes:
 class WriterProcess:
     """The server's side. `await write(submission)` returns once the writer process has
     committed it, and raises what refused it. A writer process that dies fails the writes
-    it had not answered; the next write starts a new one."""
+    it had not answered; the next write starts a new one. `admission` bounds what was sent
+    and not answered, and what waits to be sent (`store.admission`)."""
 
-    def __init__(self, database_url: str, setup: str) -> None:
+    def __init__(self, database_url: str, setup: str, admission: Admission) -> None:
         self._database_url = database_url
         self._setup = setup
+        self._admission = admission
         self._process: subprocess.Popen | None = None
         self._link: _Link | None = None
         self._starting: asyncio.Lock | None = None
@@ -78,8 +81,13 @@ class WriterProcess:
         await self._connected()
 
     async def write(self, submission: Submission) -> None:
-        link = await self._connected()
-        error, prepared, result = await link.send(next(self._ids), submission)
+        ident = next(self._ids)
+        frame = _frame((ident, submission))
+        async with self._admission.admit(submission.size, len(frame)) as permit:
+            link = await self._connected()
+            answer = permit.hold_until(link.send(ident, frame))
+        # Shielded: a request that stops waiting leaves its rows queued, and their room taken.
+        error, prepared, result = await asyncio.shield(answer)
         if error is not None:
             raise error
         submission.complete(prepared)  # what `prepare` found, on the server's copy of the rows
@@ -147,11 +155,11 @@ class _Link(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]
 
-    def send(self, ident: int, submission: Submission) -> asyncio.Future[Answer]:
+    def send(self, ident: int, frame: bytes) -> asyncio.Future[Answer]:
         future = asyncio.get_running_loop().create_future()
         self._waiting[ident] = future
         assert self._transport is not None
-        self._transport.write(_frame((ident, submission)))
+        self._transport.write(frame)
         return future
 
     def finish(self) -> None:
@@ -172,9 +180,7 @@ class _Link(asyncio.Protocol):
             if ident == READY:
                 self.ready.set_result(None)
                 continue
-            future = self._waiting.pop(ident)
-            if not future.done():  # its request may have been cancelled (client went away)
-                future.set_result(tuple(answer))
+            self._waiting.pop(ident).set_result(tuple(answer))
         del buffer[:start]
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -44,7 +44,14 @@ from llmtrail.core.keys import Principal
 from llmtrail.core.logs import NEEDS_IO
 from llmtrail.errors import Invalid
 
-ERRORS = {401: Detail, 404: Detail, 409: Detail, 413: Detail, 422: answer.HTTPValidationError}
+ERRORS = {
+    401: Detail,
+    404: Detail,
+    409: Detail,
+    413: Detail,
+    422: answer.HTTPValidationError,
+    503: Detail,
+}
 surface = Surface(
     "Humanloop",
     errors=HumanloopErrors(),
@@ -138,7 +145,7 @@ def _make_log_route(file_type: FileType) -> None:
         f"/{file_type.value}s/log",
         summary=f"Log to a {file_type.value.title()}",
         description="Creates the File (or a new version) when `path` and a kernel are new.",
-        responses=doc(CREATED[file_type], 404, 409),
+        responses=doc(CREATED[file_type], 404, 409, 503),
     )(create_log)
 
 
@@ -173,7 +180,7 @@ async def _update(
 @router.patch(
     "/flows/logs/{log_id}",
     summary="Update a Flow Log (seed 002)",
-    responses=doc(answer.FlowLogResponse, 404),
+    responses=doc(answer.FlowLogResponse, 404, 503),
 )
 async def update_flow_log(
     log_id: str,
@@ -214,7 +221,7 @@ def _make_update_route(file_type: FileType) -> None:
         methods=["PATCH"],
         name=f"update_{file_type.value}_log",
         summary=summary,
-        responses=doc(response, 404),
+        responses=doc(response, 404, 503),
     )
 
 
@@ -328,7 +335,10 @@ def _records(
 
 
 @router.delete(
-    "/logs", status_code=204, summary="Delete Logs by id", responses=doc(None, 404, status=204)
+    "/logs",
+    status_code=204,
+    summary="Delete Logs by id",
+    responses=doc(None, 404, 503, status=204),
 )
 async def delete_logs_by_id(
     id: list[str] = Query(..., description="Ids of the Logs to delete."),

@@ -44,7 +44,7 @@ from llmtrail.core.keys import Principal
 from llmtrail.core.logs import ANNOTATION_FIELDS, EDITABLE_FIELDS
 from llmtrail.errors import FieldError, Invalid, dotted
 
-ERRORS = {400: FieldErrors, 401: Detail, 404: Detail, 413: Detail}
+ERRORS = {400: FieldErrors, 401: Detail, 404: Detail, 413: Detail, 503: Detail}
 surface = Surface(
     "Keywords AI",
     errors=KeywordsErrors(),
@@ -79,7 +79,7 @@ CONTROL_PARAMS = {
 }
 
 
-CREATED = doc(CreatedLog, 400, status=201)
+CREATED = doc(CreatedLog, 400, 503, status=201)
 
 
 @surface.ingest("/api/request-logs/", status_code=201, summary="Create a log", responses=CREATED)
@@ -103,7 +103,7 @@ async def create_log(
     status_code=201,
     summary="Create up to 500 logs",
     description="Rows are validated one by one; 400 (with the same body) when none is valid.",
-    responses={**doc(BulkResult, status=201), 400: {"model": BulkResult | FieldErrors}},
+    responses={**doc(BulkResult, 503, status=201), 400: {"model": BulkResult | FieldErrors}},
 )
 async def bulk_create(
     body: BulkCreate,
@@ -228,7 +228,7 @@ def summary(
 @router.patch(
     "/api/request-logs/batch-update/",
     summary="Update annotations of many logs",
-    responses=doc(BatchUpdateResult, 400),
+    responses=doc(BatchUpdateResult, 400, 503),
 )
 async def batch_update(
     body: BatchUpdate,
@@ -264,7 +264,7 @@ def get_log(
 @router.patch(
     "/api/request-logs/{unique_id}/",
     summary="Update one log's annotations",
-    responses={**doc(LogObject, 404), 400: {"model": ImmutableField | FieldErrors}},
+    responses={**doc(LogObject, 404, 503), 400: {"model": ImmutableField | FieldErrors}},
 )
 async def patch_log(
     unique_id: str,
@@ -295,7 +295,7 @@ async def patch_log(
     "/api/request-logs/{unique_id}/",
     status_code=204,
     summary="Delete one log",
-    responses=doc(None, 404, status=204),
+    responses=doc(None, 404, 503, status=204),
 )
 async def delete_log(
     unique_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
