@@ -36,7 +36,7 @@ class Settings:
     key_cache_seconds: float = 1.0
     # Server processes sharing the port (`serve --workers`).
     workers: int = 1
-    # Threads of the job engine each server process runs.
+    # Jobs the worker process that `serve` starts runs at once; 0 starts none.
     job_concurrency: int = 1
     # What may wait for the writer (queued to be sent or sent and not answered), in rows and
     # in bytes of the frames sent, and how long a write waits for room before it is refused.

@@ -85,3 +85,53 @@ def test_serve_refuses_a_bad_setting_naming_it(name: str, value: str, tmp_path: 
     assert result.returncode == 2
     assert name in result.stderr and repr(value) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The processes `pid` started, by id, with their command lines."""
+    found = {}
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        found[int(child)] = cmdline
+    return found
+
+
+def _gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if not Path(f"/proc/{pid}").exists() or "Z" in _state(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return "X"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_serve_runs_a_job_worker_that_dies_with_it(database_url: str, tmp_path: Path) -> None:
+    from tests.conftest import start_server
+
+    srv = start_server(database_url, tmp_path)
+    try:
+        workers = [pid for pid, cmd in _children(srv.process.pid).items() if "worker" in cmd]
+        assert len(workers) == 1, _children(srv.process.pid)
+    finally:
+        srv.process.kill()  # not a clean stop: the worker must not outlive the server anyway
+        srv.process.wait(10)
+    assert _gone(workers[0], within=10), "the worker stopped when its server died"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_no_worker_when_jobs_run_elsewhere(database_url: str, tmp_path: Path) -> None:
+    from tests.conftest import start_server, stop_server
+
+    srv = start_server(database_url, tmp_path, LLMTRAIL_JOB_CONCURRENCY="0")
+    try:
+        assert not [cmd for cmd in _children(srv.process.pid).values() if "worker" in cmd]
+    finally:
+        stop_server(srv)

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from starlette.concurrency import run_in_threadpool
 
 from llmtrail import __version__, plugins
 from llmtrail.api.backend import Backend
@@ -20,7 +19,6 @@ from llmtrail.core.keys import KeyCache
 from llmtrail.store.admission import Admission, Bound
 from llmtrail.store.database import make_engine
 from llmtrail.store.writer_process import WriterProcess
-from llmtrail.worker.engine import JobEngine
 
 
 def surfaces() -> list[Surface]:
@@ -33,15 +31,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        plugins.load_handlers()
+        plugins.load_handlers()  # the job kinds the routes may name
         engine = make_engine(settings.database_url)
         bound = Bound(
             settings.writer_queue_rows, settings.writer_queue_bytes, settings.writer_wait_seconds
         )
         writer = WriterProcess(settings.database_url, plugins.WRITER_SETUP, Admission(bound))
         await writer.start()
-        jobs = JobEngine(engine, concurrency=settings.job_concurrency)
-        jobs.start()  # with no slots (`LLMTRAIL_JOB_CONCURRENCY=0`) it runs nothing
         app.state.backend = Backend(
             settings=settings,
             engine=engine,
@@ -52,7 +48,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await writer.close()
-            await run_in_threadpool(jobs.stop)
             engine.dispose()
 
     app = FastAPI(

@@ -14,6 +14,7 @@ from llmtrail.core import keys as key_service
 from llmtrail.errors import NotFound
 from llmtrail.store.database import make_engine
 from llmtrail.store.migrate import upgrade
+from llmtrail.worker import process as worker_process
 
 app = typer.Typer(help="llmtrail: self-hosted LLM observability.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -58,17 +59,34 @@ def serve(
     err.print(
         f"llmtrail on http://{host}:{port} (database: {settings.database_url.split('@')[-1]})"
     )
-    uvicorn.run(
-        "llmtrail.api.app:create_app",
-        factory=True,
-        workers=workers or settings.workers,
-        host=host,
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        log_level="warning",
-        access_log=False,
-    )
+    jobs = worker_process.spawn(settings.job_concurrency) if settings.job_concurrency else None
+    try:
+        uvicorn.run(
+            "llmtrail.api.app:create_app",
+            factory=True,
+            workers=workers or settings.workers,
+            host=host,
+            port=port,
+            loop="uvloop",
+            http="httptools",
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if jobs is not None:
+            worker_process.stop(jobs)
+
+
+@app.command()
+def worker(
+    concurrency: int = typer.Option(
+        None, min=1, help="Jobs run at once. [default: LLMTRAIL_JOB_CONCURRENCY or 1]"
+    ),
+) -> None:
+    """Run background jobs (evaluations, exports, ...) until stopped; any number may run."""
+    settings = _settings()
+    _engine().dispose()
+    worker_process.run(settings, concurrency or max(settings.job_concurrency, 1))
 
 
 @app.command()
