@@ -43,6 +43,14 @@ class Settings:
     writer_queue_rows: int = DEFAULT_WRITER_QUEUE_ROWS
     writer_queue_bytes: int = DEFAULT_WRITER_QUEUE_BYTES
     writer_wait_seconds: float = DEFAULT_WRITER_WAIT_SECONDS
+    # The OpenAI-compatible chat-completions endpoint LLM judges call, its key, and how long
+    # a call may take.
+    llm_base_url: str = "https://api.openai.com/v1"
+    llm_api_key: str | None = None
+    llm_timeout_seconds: float = 60.0
+    # What a code evaluator may use: seconds of wall time, megabytes of memory.
+    code_timeout_seconds: float = 5.0
+    code_memory_mb: int = 256
 
     @property
     def is_sqlite(self) -> bool:
@@ -93,4 +101,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         writer_wait_seconds=_number(
             env, "LLMTRAIL_WRITER_WAIT_SECONDS", DEFAULT_WRITER_WAIT_SECONDS, float, 0.0
         ),
+        llm_base_url=env.get("LLMTRAIL_LLM_BASE_URL") or "https://api.openai.com/v1",
+        llm_api_key=env.get("LLMTRAIL_LLM_API_KEY") or None,
+        llm_timeout_seconds=_number(env, "LLMTRAIL_LLM_TIMEOUT_SECONDS", 60.0, float, 0.1),
+        code_timeout_seconds=_number(env, "LLMTRAIL_CODE_TIMEOUT_SECONDS", 5.0, float, 0.1),
+        code_memory_mb=_number(env, "LLMTRAIL_CODE_MEMORY_MB", 256, int, 32),
     )
