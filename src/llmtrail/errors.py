@@ -33,21 +33,31 @@ class Conflict(DomainError):
 
 @dataclass
 class Invalid(DomainError):
-    """The request breaks one or more rules; nothing was written."""
+    """The request breaks one or more rules; nothing was written.
+
+    `status` overrides the dialect's status for broken rules where a contract gives another
+    (Keywords AI answers some field-keyed errors 404 or 422)."""
 
     errors: list[FieldError] = field(default_factory=list)
+    status: int | None = None
 
     def __post_init__(self) -> None:
         super().__init__("; ".join(f"{dotted(e.loc)}: {e.msg}" for e in self.errors))
 
-    def __reduce__(self) -> tuple[type[Invalid], tuple[list[FieldError]]]:
+    def __reduce__(self) -> tuple[type[Invalid], tuple[list[FieldError], int | None]]:
         """Rebuilt from its errors, not its message: it crosses from the writer process."""
-        return type(self), (self.errors,)
+        return type(self), (self.errors, self.status)
 
     @classmethod
-    def at(cls, loc: tuple[str | int, ...] | str, msg: str, type: str = "value_error") -> Invalid:
+    def at(
+        cls,
+        loc: tuple[str | int, ...] | str,
+        msg: str,
+        type: str = "value_error",
+        status: int | None = None,
+    ) -> Invalid:
         loc = (loc,) if isinstance(loc, str) else loc
-        return cls([FieldError(loc, msg, type)])
+        return cls([FieldError(loc, msg, type)], status)
 
 
 def dotted(loc: tuple[str | int, ...]) -> str:

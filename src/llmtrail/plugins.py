@@ -1,10 +1,11 @@
-"""What plugs into llmtrail, listed in one place: the API surfaces the server mounts, and the
-modules that subscribe to domain events or run kinds of jobs.
+"""What plugs into llmtrail, listed in one place: the API surfaces the server mounts, the
+modules that subscribe to domain events, and those that define kinds of jobs.
 
-A new surface is a module with a `surface` (`llmtrail.api.surface.Surface`); a new
-subscriber is a module that calls `events.subscribe` (or `jobs.register`) when imported.
-Listing it here is what makes every process load it: the server mounts the surfaces, and
-the writer process (where events are published) and every job worker import the handlers.
+A new surface is a module with a `surface` (`llmtrail.api.surface.Surface`); a subscriber
+is a module that calls `events.subscribe` when imported, a job kind one that calls
+`jobs.register`. Listing it here is what makes the right processes load it: the server
+mounts the surfaces, the writer process (where events are published) imports the
+subscribers, and job workers import both (they redeliver events a handler could not take).
 """
 
 from __future__ import annotations
@@ -15,20 +16,28 @@ SURFACES: tuple[str, ...] = (
     "llmtrail.api.keywords.router",
     "llmtrail.api.humanloop.router",
 )
-HANDLERS: tuple[str, ...] = ("llmtrail.core.events",)
+SUBSCRIBERS: tuple[str, ...] = ()
+JOB_KINDS: tuple[str, ...] = ("llmtrail.core.events",)
 
 
-def load_handlers() -> None:
+def load_subscribers() -> None:
     from llmtrail.core import events
 
-    events.load(HANDLERS)
+    events.load(SUBSCRIBERS)
+
+
+def load_workers() -> None:
+    """What a job worker runs: every job kind, and the subscribers it may redeliver to."""
+    from llmtrail.core import events
+
+    events.load((*SUBSCRIBERS, *JOB_KINDS))
 
 
 def writer_dispatch() -> Dispatch:
     """The writer process's event dispatcher, with every subscriber loaded."""
     from llmtrail.core import events
 
-    load_handlers()
+    load_subscribers()
     return events.dispatch
 
 

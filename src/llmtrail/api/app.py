@@ -31,7 +31,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        plugins.load_handlers()  # the job kinds the routes may name
         engine = make_engine(settings.database_url)
         bound = Bound(
             settings.writer_queue_rows, settings.writer_queue_bytes, settings.writer_wait_seconds

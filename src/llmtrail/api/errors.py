@@ -24,8 +24,8 @@ STATUS: dict[type[DomainError], int] = {Unauthorized: 401, NotFound: 404, Confli
 class ErrorShape(Protocol):
     """A dialect's error bodies."""
 
-    def invalid(self, errors: list[FieldError]) -> Response:
-        """Broken rules, each naming its field."""
+    def invalid(self, errors: list[FieldError], status: int | None = None) -> Response:
+        """Broken rules, each naming its field (`status`: where a contract gives its own)."""
 
     def request_invalid(self, errors: list[dict[str, Any]]) -> Response:
         """A request FastAPI could not parse or validate (pydantic's error dicts)."""
@@ -41,7 +41,7 @@ def render(shape: ErrorShape, exc: Exception) -> Response | None:
     if isinstance(exc, RequestValidationError):
         return shape.request_invalid(list(exc.errors()))
     if isinstance(exc, Invalid):
-        return shape.invalid(exc.errors)
+        return shape.invalid(exc.errors, exc.status)
     if isinstance(exc, Overloaded):
         return overloaded(exc)
     for kind, status in STATUS.items():

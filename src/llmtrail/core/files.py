@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, Row
+from sqlalchemy import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from llmtrail.core.ids import new_id, utcnow
@@ -71,56 +71,59 @@ def kernel_hash(kernel: dict[str, Any]) -> str:
 
 def upsert(engine: Engine, principal: Principal, ref: FileRef) -> Row:
     """The File version for `ref`, creating the File and the version when they are new."""
-    kernel = ref.kernel if ref.kernel is not None else {}
-    digest = kernel_hash(kernel)
     for attempt in range(2):  # a concurrent upsert of the same path wins the race once
         try:
             with begin_write(engine) as conn:
-                file = _find(conn, principal, ref)
-                now = utcnow()
-                if file is None:
-                    file_id = new_id(PREFIXES[ref.type][0])
-                    name = ref.path.rstrip("/").rsplit("/", 1)[-1]  # type: ignore[union-attr]
-                    store.insert_file(
-                        conn,
-                        dict(
-                            id=file_id,
-                            org_id=principal.org_id,
-                            type=ref.type.value,
-                            path=ref.path,
-                            name=name,
-                            created_at=now,
-                            updated_at=now,
-                        ),
-                    )
-                else:
-                    file_id = file.id
-                    found = store.version_by_hash(conn, file_id, digest)
-                    if found is not None:
-                        return found
-                if ref.version_name and store.name_taken(conn, file_id, ref.version_name):
-                    raise Conflict(
-                        f"a version named '{ref.version_name}' already exists for this File"
-                    )
-                version_id = new_id(PREFIXES[ref.type][1])
-                store.insert_version(
-                    conn,
-                    dict(
-                        id=version_id,
-                        file_id=file_id,
-                        org_id=principal.org_id,
-                        kernel=kernel,
-                        kernel_hash=digest,
-                        version_name=ref.version_name,
-                        version_description=ref.version_description,
-                        created_at=now,
-                    ),
-                )
-                return store.version(conn, principal.org_id, file_id, version_id)  # type: ignore[return-value]
+                return upsert_in(conn, principal, ref)
         except IntegrityError:
             if attempt:
                 raise
     raise AssertionError("unreachable")
+
+
+def upsert_in(conn: Connection, principal: Principal, ref: FileRef) -> Row:
+    """`upsert` in the caller's write transaction."""
+    kernel = ref.kernel if ref.kernel is not None else {}
+    digest = kernel_hash(kernel)
+    file = _find(conn, principal, ref)
+    now = utcnow()
+    if file is None:
+        file_id = new_id(PREFIXES[ref.type][0])
+        name = ref.path.rstrip("/").rsplit("/", 1)[-1]  # type: ignore[union-attr]
+        store.insert_file(
+            conn,
+            dict(
+                id=file_id,
+                org_id=principal.org_id,
+                type=ref.type.value,
+                path=ref.path,
+                name=name,
+                created_at=now,
+                updated_at=now,
+            ),
+        )
+    else:
+        file_id = file.id
+        found = store.version_by_hash(conn, file_id, digest)
+        if found is not None:
+            return found
+    if ref.version_name and store.name_taken(conn, file_id, ref.version_name):
+        raise Conflict(f"a version named '{ref.version_name}' already exists for this File")
+    version_id = new_id(PREFIXES[ref.type][1])
+    store.insert_version(
+        conn,
+        dict(
+            id=version_id,
+            file_id=file_id,
+            org_id=principal.org_id,
+            kernel=kernel,
+            kernel_hash=digest,
+            version_name=ref.version_name,
+            version_description=ref.version_description,
+            created_at=now,
+        ),
+    )
+    return store.version(conn, principal.org_id, file_id, version_id)  # type: ignore[return-value]
 
 
 def _find(conn: Any, principal: Principal, ref: FileRef) -> Row | None:
@@ -248,3 +251,10 @@ def describe(
         versions = store.versions_by_id(conn, principal.org_id, version_ids)
         usage = store.total_logs(conn, {v.file_id for v in versions.values()})
     return versions, usage
+
+
+def delete_in(conn: Connection, principal: Principal, file_id: str) -> None:
+    """Delete a File and its versions, in the caller's transaction; 404 when it is none of
+    the caller's. Its logs stay."""
+    if not store.delete_file(conn, principal.org_id, file_id):
+        raise NotFound("File not found")

@@ -3,7 +3,7 @@
 A kind names two steps: `run`, outside any transaction, for what is slow (a call to an LLM),
 and `commit`, inside the transaction that marks the job done, for what it writes. A worker
 that lost its lease commits nothing, so what a job writes is written once. Modules that
-define kinds register them when imported (`llmtrail.plugins.HANDLERS` lists them).
+define kinds register them when imported (`llmtrail.plugins.JOB_KINDS` lists them).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection, Engine, Row
 
 from llmtrail.store import jobs as store
 
@@ -24,7 +24,7 @@ MAX_ATTEMPTS = 5
 class JobKind:
     name: str
     commit: Callable[[Connection, Row, Any], None]
-    run: Callable[[Row], Any] | None = None
+    run: Callable[[Engine, Row], Any] | None = None
 
 
 _kinds: dict[str, JobKind] = {}
@@ -33,10 +33,10 @@ _kinds: dict[str, JobKind] = {}
 def register(
     name: str,
     commit: Callable[[Connection, Row, Any], None],
-    run: Callable[[Row], Any] | None = None,
+    run: Callable[[Engine, Row], Any] | None = None,
 ) -> None:
-    """Make `name` runnable: `run(job)` (optional) computes an outcome, `commit(conn, job,
-    outcome)` writes it in the transaction that finishes the job."""
+    """Make `name` runnable: `run(engine, job)` (optional; it may read) computes an outcome,
+    `commit(conn, job, outcome)` writes it in the transaction that finishes the job."""
     _kinds[name] = JobKind(name, commit, run)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, select, update
 
 from llmtrail.store.driver import execute_many
 from llmtrail.store.tables import file_versions, files
@@ -104,3 +104,9 @@ def count_logs(
     counts = Counter(v for v in version_ids if v)
     params = [{"vid": v, "delta": sign * n, "now": now} for v, n in sorted(counts.items())]
     execute_many(conn, _COUNT_USED if sign > 0 else _COUNT, params)
+
+
+def delete_file(conn: Connection, org_id: int, file_id: str) -> bool:
+    """Delete a File and its versions; its logs stay."""
+    result = conn.execute(delete(files).where(files.c.org_id == org_id, files.c.id == file_id))
+    return result.rowcount > 0

@@ -256,3 +256,98 @@ jobs = Table(
     Index(None, "state", "run_after"),
     Index(None, "org_id", "origin", "state"),
 )
+
+# Evaluators (`core/evaluators.py`): what judges a log. Each is also a Humanloop File of type
+# evaluator with the same id, whose versions the Humanloop dialect reads.
+evaluators = Table(
+    "evaluators",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("slug", Name, nullable=False),
+    Column("name", Name, nullable=False),
+    Column("kind", String(16), nullable=False),  # llm, code, rule, human
+    Column("value_type", String(16), nullable=False),
+    Column("description", Text, nullable=False),
+    # The evaluator as clients describe it (llm_config, code_config, rule_config, score_config,
+    # categorical_choices, passing_conditions, a Humanloop spec, ...), merged by updates.
+    Column("definition", Json, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("org_id", "slug"),
+)
+
+# One score per (evaluator, log): what the evaluator said, or the error that stood in the way.
+scores = Table(
+    "scores",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("log_id", ForeignKey("logs.id", ondelete="CASCADE"), nullable=False),
+    Column("log_unique_id", Id, nullable=False),
+    # Kept when the evaluator is deleted: past scores stay, named as they were.
+    Column("evaluator_id", Id, nullable=False),
+    Column("evaluator_slug", Name, nullable=False),
+    Column("evaluator_name", Name, nullable=False),
+    Column("value_type", String(16), nullable=False),
+    Column("numerical_value", Float),
+    Column("string_value", Text),
+    Column("boolean_value", Boolean),
+    Column("categorical_value", Json),
+    Column("json_value", Json),
+    Column("is_passed", Boolean),
+    Column("explanation", Text),
+    Column("error", Text),
+    # Who scored: an automation, the API, a Humanloop evaluator log (its id), a person.
+    Column("source", String(64), nullable=False),
+    Column("source_log_id", Id),
+    Column("environment", String(16), nullable=False),
+    Column("cost", Float),
+    Column("prompt_tokens", Integer),
+    Column("completion_tokens", Integer),
+    Column("latency", Float),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("org_id", "evaluator_id", "log_id"),
+    # Score filters and sorts: an evaluator's logs by value, found without reading logs.
+    Index(None, "org_id", "evaluator_id", "numerical_value"),
+    Index(None, "log_id"),
+)
+
+# Conditions (`core/conditions.py`): which logs an automation evaluates, as a rule policy.
+conditions = Table(
+    "conditions",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("slug", Name, nullable=False),
+    Column("name", Name, nullable=False),
+    Column("condition_type", String(32), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("policy", Json, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("org_id", "slug"),
+)
+
+# Automations (`core/automations.py`): evaluate, with these evaluators, the sampled share of
+# new complete logs that match a condition (or that belong to a monitored File).
+automations = Table(
+    "automations",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("slug", Name, nullable=False),
+    Column("name", Name, nullable=False),
+    Column("automation_type", String(32), nullable=False),
+    Column("condition_id", ForeignKey("conditions.id", ondelete="RESTRICT")),
+    # A Humanloop File whose logs its monitoring evaluators judge.
+    Column("file_id", Id),
+    Column("evaluator_ids", Json, nullable=False),
+    Column("configuration", Json, nullable=False),
+    Column("is_enabled", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("org_id", "slug"),
+    Index(None, "org_id", "is_enabled"),
+)

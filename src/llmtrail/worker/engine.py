@@ -106,7 +106,7 @@ class JobEngine:
     def run(self, job: Row) -> None:
         kind = jobs.kind(job.kind)
         try:
-            outcome = kind.run(job) if kind.run is not None else None
+            outcome = kind.run(self.engine, job) if kind.run is not None else None
             with begin_write(self.engine) as conn:
                 if not store.finish(conn, job.id, self.owner, utcnow()):
                     raise LeaseLost(job.id)

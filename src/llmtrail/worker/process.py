@@ -24,7 +24,7 @@ _PR_SET_PDEATHSIG = 1
 
 def run(settings: Settings, concurrency: int) -> None:
     """Run jobs until SIGTERM or SIGINT, then hand back what was claimed and not started."""
-    plugins.load_handlers()
+    plugins.load_workers()
     engine = make_engine(settings.database_url)
     jobs = JobEngine(engine, concurrency=concurrency)
     stopping = threading.Event()

@@ -10,7 +10,7 @@ from llmtrail.errors import FieldError
 
 
 class HumanloopErrors:
-    def invalid(self, errors: list[FieldError]) -> JSONBody:
+    def invalid(self, errors: list[FieldError], status: int | None = None) -> JSONBody:
         """Domain rules speak of the body: their locations start with it, as FastAPI's do."""
         detail = [{"loc": ["body", *e.loc], "msg": e.msg, "type": e.type} for e in errors]
         return JSONBody({"detail": detail}, status_code=422)

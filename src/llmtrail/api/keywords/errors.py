@@ -10,9 +10,12 @@ from llmtrail.api.routing import JSONBody
 from llmtrail.errors import FieldError, dotted
 
 
-def field_errors(errors: list[FieldError]) -> dict[str, Any]:
-    """DRF-style nested field errors, with a readable `detail` naming each field and rule."""
-    body: dict[str, Any] = {"detail": "; ".join(f"{dotted(e.loc)}: {e.msg}" for e in errors)}
+def field_errors(errors: list[FieldError], *, detail: bool = True) -> dict[str, Any]:
+    """DRF-style nested field errors, with a readable `detail` naming each field and rule
+    (left out where a contract shows the field errors alone)."""
+    body: dict[str, Any] = {}
+    if detail:
+        body["detail"] = "; ".join(f"{dotted(e.loc)}: {e.msg}" for e in errors)
     for error in errors:
         node = body
         *parents, last = [str(part) for part in error.loc] or ["non_field_errors"]
@@ -26,8 +29,14 @@ def field_errors(errors: list[FieldError]) -> dict[str, Any]:
 
 
 class KeywordsErrors:
-    def invalid(self, errors: list[FieldError]) -> JSONBody:
-        return JSONBody(field_errors(errors), status_code=400)
+    """`detail`: whether field errors carry the readable sentence too (the request-log routes
+    do; the evaluation routes answer exactly the contract's field-keyed bodies)."""
+
+    def __init__(self, detail: bool = True) -> None:
+        self.detail = detail
+
+    def invalid(self, errors: list[FieldError], status: int | None = None) -> JSONBody:
+        return JSONBody(field_errors(errors, detail=self.detail), status_code=status or 400)
 
     def request_invalid(self, errors: list[dict[str, Any]]) -> JSONBody:
         decode = next((e for e in errors if e.get("type") == "json_invalid"), None)

@@ -1,0 +1,118 @@
+"""Running evaluators: on a log for an `evaluate` job, or on given inputs for a run.
+
+The slow part (an LLM call, a code evaluator's process) happens in the job's `run` step,
+outside any transaction; the score is written in its `commit` step, with the job marked
+done, and only if no score of that evaluator on that log exists yet: a job that runs twice
+(its worker thought dead) still leaves one score. A provider's 429 or 5xx raises
+`Transient`, so the job is retried with backoff; anything else an evaluator does wrong is
+its result, an error score that says why.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row
+
+from llmtrail.config import Settings, load_settings
+from llmtrail.core import evaluators, jobs, rules, scores
+from llmtrail.core.monitoring import EVALUATE
+from llmtrail.core.scoring import EvalInputs, InvalidScore, Outcome
+from llmtrail.store import evaluation as store
+from llmtrail.store import logs as log_store
+from llmtrail.store.tables import evaluators as evaluators_table
+from llmtrail.worker import sandbox
+from llmtrail.worker.judge import Judge
+
+
+@cache
+def _settings() -> Settings:
+    return load_settings()
+
+
+def run_definition(definition: evaluators.Definition, inputs: EvalInputs) -> Outcome:
+    """What the evaluator says about these inputs (raises `Transient` to be retried)."""
+    settings = _settings()
+    if definition.kind == "llm":
+        llm = definition.llm or {}
+        return Judge.from_settings(settings).score(
+            model=llm["model"],
+            template=llm["template"],
+            inputs=inputs,
+            spec=definition.values,
+            rubric=llm.get("rubric"),
+            temperature=llm.get("temperature"),
+            max_tokens=llm.get("max_tokens"),
+        )
+    if definition.kind == "code":
+        result = sandbox.run_code(
+            definition.code or "",
+            inputs.as_dict(),
+            timeout=settings.code_timeout_seconds,
+            memory_mb=settings.code_memory_mb,
+            hidden=[settings.data_dir],
+        )
+        if result.error is not None:
+            return Outcome.failed(result.error, latency=result.seconds)
+        return _typed(definition, result.value, latency=result.seconds)
+    if definition.kind == "rule":
+        outcome = rules.evaluate(rules.parse_rule(definition.rule or {}), inputs)
+        return outcome if outcome.error else _typed(definition, outcome.value, outcome=outcome)
+    return Outcome.failed("a human evaluator is scored by people, not run")
+
+
+def _typed(
+    definition: evaluators.Definition, raw: Any, outcome: Outcome | None = None, **usage: Any
+) -> Outcome:
+    """The value as the evaluator's type, or an error outcome saying why it is not one."""
+    explanation = outcome.explanation if outcome else None
+    if isinstance(raw, dict) and "score" in raw:  # code may return {score, explanation}
+        explanation = raw.get("explanation", explanation)
+        raw = raw["score"]
+    try:
+        return Outcome(value=definition.values.coerce(raw), explanation=explanation, **usage)
+    except InvalidScore as exc:
+        return Outcome.failed(f"the evaluator returned {exc}", **usage)
+
+
+def inputs_of(log: Row | dict[str, Any]) -> EvalInputs:
+    """What an evaluator sees of a stored log."""
+    r = log._mapping if isinstance(log, Row) else log
+    metadata = r["metadata"] or {}
+    extra = r["extra"] or {}
+    return EvalInputs(
+        input=r["input"] if r["input"] is not None else r["prompt_messages"],
+        output=r["output"] if r["output"] is not None else r["completion_message"],
+        metadata=metadata,
+        ideal_output=extra.get("ideal_output", metadata.get("ideal_output")),
+        metrics={
+            "latency": r["latency"],
+            "cost": r["cost"],
+            "prompt_tokens": r["prompt_tokens"],
+            "completion_tokens": r["completion_tokens"],
+            "total_tokens": r["total_request_tokens"],
+        },
+    )
+
+
+def _run(engine: Engine, job: Row) -> tuple[Row, Row, Outcome] | None:
+    """The evaluator's outcome on the job's log; None when either is gone by now."""
+    payload = job.payload
+    with engine.connect() as conn:
+        evaluator = store.by_id_or_slug(conn, evaluators_table, job.org_id, payload["evaluator_id"])
+        log = log_store.get_by_unique_id(conn, job.org_id, payload["log_unique_id"])
+    if evaluator is None or log is None or log.id != payload["log_id"]:
+        return None
+    return evaluator, log, run_definition(evaluators.definition_of(evaluator), inputs_of(log))
+
+
+def _commit(conn: Connection, job: Row, outcome: tuple[Row, Row, Outcome] | None) -> None:
+    if outcome is None:
+        return
+    evaluator, log, result = outcome
+    source = f"automation:{job.payload.get('automation_id')}"
+    store.add_score(conn, scores.new_row(job.org_id, log, evaluator, result, source=source))
+
+
+jobs.register(EVALUATE, commit=_commit, run=_run)
