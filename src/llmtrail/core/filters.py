@@ -26,6 +26,7 @@ class Kind(Enum):
     TIME = "time"
     MAP = "map"  # `metadata` itself: only key tests
     MAP_VALUE = "map_value"  # `metadata__KEY`: text or number, by the value compared
+    SCORE = "score"  # `scores__EVALUATOR` (id or slug): a score's value, number or boolean
 
 
 # Filterable log fields (contract §5.1) -> their kind. Names are the columns of `logs`.
@@ -97,6 +98,7 @@ FIELD_ALIASES = {
     "trace_group_identifier": "session_identifier",
 }
 MAP_PREFIX = "metadata__"
+SCORE_PREFIX = "scores__"
 
 # Every spelling the services' docs and SDKs use -> one canonical operator.
 OPERATORS = {
@@ -134,6 +136,7 @@ ALLOWED: dict[Kind, set[str]] = {
     Kind.BOOL: {"in", "not_in", "isnull"},
     Kind.TIME: {"in", "not_in", "isnull"} | COMPARISONS,
     Kind.MAP: {"has_key", "isnull"},
+    Kind.SCORE: {"in", "not_in", "isnull"} | COMPARISONS,
     Kind.MAP_VALUE: {"in", "not_in", "isnull", "empty", "not_empty"}
     | COMPARISONS
     | TEXT_MATCHES
@@ -215,6 +218,8 @@ def _condition(name: str, spec: Any, loc: tuple[str | int, ...]) -> tuple[str, C
     value = spec.get("value", spec.get("operator_args"))
     raw = value if isinstance(value, list) else [value]
     key = name[len(MAP_PREFIX) :] if kind is Kind.MAP_VALUE else None
+    if kind is Kind.SCORE:
+        key = name[len(SCORE_PREFIX) :]
     if op == "has_key":
         return connector, Condition(column, op, _texts(raw, (*loc, "value"), nonempty=True))
     if op == "isnull":
@@ -235,6 +240,8 @@ def _resolve(name: str) -> tuple[str, Kind | None]:
     """The column and kind a filter name refers to; kind None for an unknown name."""
     if name.startswith(MAP_PREFIX) and len(name) > len(MAP_PREFIX):
         return "metadata", Kind.MAP_VALUE
+    if name.startswith(SCORE_PREFIX) and len(name) > len(SCORE_PREFIX):
+        return "scores", Kind.SCORE
     column = FIELD_ALIASES.get(name, name)
     return column, FIELDS.get(column)
 
@@ -248,6 +255,8 @@ def _connector(value: Any, loc: tuple[str | int, ...]) -> str:
 def _coerce(
     kind: Kind, op: str, raw: list[Any], loc: tuple[str | int, ...], numeric: bool
 ) -> tuple[Any, ...]:
+    if kind is Kind.SCORE:
+        return tuple(_score_value(v, op, loc) for v in raw)
     if kind is Kind.NUMBER or numeric:
         return tuple(_number(v, loc) for v in raw)
     if kind is Kind.BOOL:
@@ -276,6 +285,15 @@ def _number(value: Any, loc: tuple[str | int, ...]) -> float | int:
         return float(value) if "." in str(value) or "e" in str(value).lower() else int(value)
     except (TypeError, ValueError):
         raise Invalid.at(loc, f"must be a number, got {value!r}") from None
+
+
+def _score_value(value: Any, op: str, loc: tuple[str | int, ...]) -> float | int | bool:
+    """A score is compared as a number, or (equality only) as a boolean."""
+    if op in ("in", "not_in") and (
+        isinstance(value, bool) or str(value).lower() in ("true", "false")
+    ):
+        return _bool(value, loc)
+    return _number(value, loc)
 
 
 def _bool(value: Any, loc: tuple[str | int, ...]) -> bool:

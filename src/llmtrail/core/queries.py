@@ -87,8 +87,8 @@ class LogQuery:
             raise Invalid.at("page", "must be an integer ≥ 1")
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
             raise Invalid.at("page_size", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
-        if self.sort_by.lstrip("-") not in store.SORT_KEYS:
-            allowed = ", ".join(store.SORT_KEYS)
+        if not store.sortable(self.sort_by):
+            allowed = ", ".join((*store.SORT_KEYS, "scores__EVALUATOR"))
             raise Invalid.at("sort_by", f"unknown sort key '{self.sort_by}'; allowed: {allowed}")
         if self.start_time and self.end_time and self.start_time > self.end_time:
             raise Invalid.at("start_time", "must not be after end_time")
@@ -136,7 +136,7 @@ def file_logs(engine: Engine, principal: Principal, query: FileLogQuery) -> tupl
     with engine.connect() as conn:
         where = query.where(principal.org_id)
         total = store.count(conn, where)
-        return total, store.page(conn, where, store.NEWEST, offset, query.size)
+        return total, store.page(conn, principal.org_id, where, store.NEWEST, offset, query.size)
 
 
 def get_log(engine: Engine, principal: Principal, unique_id: str) -> Row:
@@ -160,7 +160,9 @@ def list_logs(
         offset, after = 0, query.after.position()
     with engine.connect() as conn:
         total = _total(conn, principal.org_id, query.filters, window, where)
-        rows = store.page(conn, where, query.sort_by, offset, query.page_size, after)
+        rows = store.page(
+            conn, principal.org_id, where, query.sort_by, offset, query.page_size, after
+        )
     cursor = Cursor.after(query.page, query.sort_by, rows[-1]) if rows else None
     return total, rows, cursor
 

@@ -9,13 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Float, String, and_, false, func, literal, or_
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Float,
+    String,
+    and_,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from llmtrail.store import metadata_index
+from llmtrail.store.evaluation import scored_by
 from llmtrail.store.predicates import NEGATED_MATCHES, Condition, Group
-from llmtrail.store.tables import logs
+from llmtrail.store.tables import logs, scores
 
 
 class _JsonKey(FunctionElement[Any]):
@@ -116,6 +128,8 @@ def compile_filter(group: Group, org_id: int) -> ColumnElement[bool] | None:
 
 
 def _condition(cond: Condition, org_id: int) -> ColumnElement[bool]:
+    if cond.field == "scores":
+        return _scored(cond, org_id)
     if metadata_index.answers(cond):
         return metadata_index.matching(org_id, cond.key, cond.values)
     if cond.key is None:
@@ -134,6 +148,23 @@ def _condition(cond: Condition, org_id: int) -> ColumnElement[bool]:
     of = json_number if cond.numeric else json_text
     # json_text is NULL for a missing key, so a negation never matches such a log.
     return _match(of(logs.c[cond.field], cond.key), cond, or_missing=None)
+
+
+def _scored(cond: Condition, org_id: int) -> ColumnElement[bool]:
+    """Logs the evaluator `cond.key` scored with a value that passes; `isnull` asks for logs
+    it has not scored. A negation never matches an unscored log."""
+    mine = scored_by(org_id, cond.key or "")
+    if cond.operator == "isnull":
+        has = logs.c.id.in_(select(scores.c.log_id).where(mine))
+        return ~has if cond.values[0] else has
+    booleans = all(isinstance(v, bool) for v in cond.values)
+    column = scores.c.boolean_value if booleans else scores.c.numerical_value
+    positive = Condition("scores", "in", cond.values) if cond.operator == "not_in" else cond
+    matched = logs.c.id.in_(select(scores.c.log_id).where(mine, _match(column, positive, None)))
+    if cond.operator != "not_in":
+        return matched
+    unscored = logs.c.id.in_(select(scores.c.log_id).where(mine))
+    return and_(unscored, ~matched)
 
 
 def _map(column: ColumnElement[Any], cond: Condition) -> ColumnElement[bool]:

@@ -29,9 +29,10 @@ from sqlalchemy.sql.dml import Update
 
 from llmtrail.store import rollups
 from llmtrail.store.driver import execute_many, fetch, insert_rows
+from llmtrail.store.evaluation import scored_by
 from llmtrail.store.filtering import compile_filter
 from llmtrail.store.predicates import Group
-from llmtrail.store.tables import log_revisions, logs
+from llmtrail.store.tables import log_revisions, logs, scores
 
 # Sort keys of the Keywords AI list endpoint (§1.3), plus the time columns people expect.
 SORT_COLUMNS = {
@@ -194,11 +195,34 @@ def file_scope(
     return org_scope(org_id, *clauses)
 
 
-def _order_by(sort_by: str) -> list[ColumnElement[Any]]:
+SCORE_SORT = "scores__"  # `scores__EVALUATOR`: by that evaluator's score, unscored logs last
+
+
+def sortable(sort_by: str) -> bool:
+    key = sort_by.lstrip("-")
+    return key in SORT_COLUMNS or (key.startswith(SCORE_SORT) and len(key) > len(SCORE_SORT))
+
+
+def _score_of(org_id: int, sort_by: str) -> Any:
+    """The evaluator's score of each log, as a column to sort by."""
+    evaluator = sort_by.lstrip("-")[len(SCORE_SORT) :]
+    return (
+        select(scores.c.numerical_value)
+        .where(scores.c.log_id == logs.c.id, scored_by(org_id, evaluator))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _order_by(sort_by: str, org_id: int) -> list[ColumnElement[Any]]:
     """`-key` descending, `key` ascending, ties by id; logs without the sort value come last
     either way, as PostgreSQL puts them ascending."""
-    column = SORT_COLUMNS[sort_by.lstrip("-")]
     descending = sort_by.startswith("-")
+    if sort_by.lstrip("-").startswith(SCORE_SORT):
+        value = _score_of(org_id, sort_by)
+        key = value.desc() if descending else value.asc()
+        return [key.nulls_last(), logs.c.id.desc() if descending else logs.c.id.asc()]
+    column = SORT_COLUMNS[sort_by.lstrip("-")]
     key = column.desc() if descending else column.asc()
     if column is logs.c.id:
         return [key]
@@ -221,6 +245,7 @@ def _after(sort_by: str, value: Any, last_id: int) -> ColumnElement[bool]:
 
 def page(
     conn: Connection,
+    org_id: int,
     where: ColumnElement[bool],
     sort_by: str,
     offset: int,
@@ -231,7 +256,7 @@ def page(
     `after = (sort value, id)` when given."""
     if after is not None:
         where = and_(where, _after(sort_by, *after))
-    query = select(logs).where(where).order_by(*_order_by(sort_by))
+    query = select(logs).where(where).order_by(*_order_by(sort_by, org_id))
     return conn.execute(query.offset(offset).limit(limit)).all()
 
 
