@@ -31,7 +31,14 @@ class InvalidScore(ValueError):
 
 class Transient(Exception):
     """The evaluation could not run now (a provider's 429 or 5xx, a timeout): try again later.
-    Anything else that goes wrong is the evaluation's result, an error score."""
+    Anything else that goes wrong is the evaluation's result, an error score.
+
+    `retry_after` is the wait in seconds the provider asked for, when it said, so that a retry
+    need not come back sooner."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

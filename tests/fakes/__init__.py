@@ -1,0 +1,1 @@
+"""Stand-ins for outside services, real enough to talk to over the network."""
