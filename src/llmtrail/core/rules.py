@@ -300,8 +300,8 @@ def _regex(p: Regex, inputs: EvalInputs) -> Outcome:
     flags = sum({"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL}[f] for f in set(p.flags))
     found = re.compile(p.pattern, flags).search(text)
     if found is None:
-        return Outcome(False, f"{p.target} does not match {_quote(p.pattern)}{note}")
-    return Outcome(True, f"{p.target} matches {_quote(p.pattern)}: {_quote(found[0])}{note}")
+        return Outcome(False, f"{p.target} does not match /{p.pattern}/{p.flags}{note}")
+    return Outcome(True, f"{p.target} matches /{p.pattern}/{p.flags}: {_quote(found[0])}{note}")
 
 
 def _equals_ideal(p: EqualsIdeal, inputs: EvalInputs) -> Outcome:
