@@ -69,3 +69,11 @@ def dotted(loc: tuple[str | int, ...]) -> str:
 
 class Unauthorized(DomainError):
     """No credentials, or credentials that do not open this door (401)."""
+
+
+class Unavailable(DomainError):
+    """Something the request needs is not answering now (an LLM provider): 503, retry later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

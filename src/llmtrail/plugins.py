@@ -14,10 +14,11 @@ from llmtrail.store.writer import Dispatch
 
 SURFACES: tuple[str, ...] = (
     "llmtrail.api.keywords.router",
+    "llmtrail.api.keywords.evaluation",
     "llmtrail.api.humanloop.router",
 )
-SUBSCRIBERS: tuple[str, ...] = ()
-JOB_KINDS: tuple[str, ...] = ("llmtrail.core.events",)
+SUBSCRIBERS: tuple[str, ...] = ("llmtrail.core.monitoring",)
+JOB_KINDS: tuple[str, ...] = ("llmtrail.core.events", "llmtrail.worker.evaluate")
 
 
 def load_subscribers() -> None:

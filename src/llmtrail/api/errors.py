@@ -14,7 +14,15 @@ from fastapi import Response
 from fastapi.exceptions import RequestValidationError
 
 from llmtrail.api.routing import JSONBody
-from llmtrail.errors import Conflict, DomainError, FieldError, Invalid, NotFound, Unauthorized
+from llmtrail.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Invalid,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
 from llmtrail.store.admission import Overloaded
 
 # The status of each kind of refusal (`Invalid` is the shape's own: 400 or 422).
@@ -44,6 +52,9 @@ def render(shape: ErrorShape, exc: Exception) -> Response | None:
         return shape.invalid(exc.errors, exc.status)
     if isinstance(exc, Overloaded):
         return overloaded(exc)
+    if isinstance(exc, Unavailable):
+        seconds = max(1, round(exc.retry_after or 1))
+        return detail(503, exc.message, {"Retry-After": str(seconds)})
     for kind, status in STATUS.items():
         if isinstance(exc, kind):
             return detail(status, exc.message)

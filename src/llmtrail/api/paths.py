@@ -1,9 +1,11 @@
-"""The undocumented path forms of the Keywords AI routes, rewritten to the documented one.
+"""The other path forms of the Keywords AI routes, rewritten to the documented one.
 
 Keywords AI answers `/api/request-logs/...` with and without the trailing slash, and the
-`keywordsai` SDK strips `/api` and sends no slash. Rewriting those forms before routing
-keeps one route (and one OpenAPI entry) per endpoint: FastAPI tries routes one by one, so
-three extra variants of every Keywords AI route cost each request some 50 µs of matching.
+`keywordsai` SDK strips `/api` and sends no slash. Automations and conditions live at
+`/automation/...` (Keywords AI) and at `/api/automations/...` (its successor's docs).
+Rewriting those forms before routing keeps one route (and one OpenAPI entry) per endpoint:
+FastAPI tries routes one by one, so three extra variants of every Keywords AI route cost
+each request some 50 µs of matching.
 """
 
 from __future__ import annotations
@@ -11,14 +13,23 @@ from __future__ import annotations
 from typing import Any
 
 # Keywords AI resources the SDK addresses without `/api`.
-KEYWORDS_RESOURCES = ("/request-logs",)
+KEYWORDS_RESOURCES = ("/request-logs", "/evaluators")
+# Other spellings of a resource's prefix -> the documented one.
+ALIASES = {
+    "/api/automations": "/automation/automations",
+    "/api/conditions": "/automation/conditions",
+}
 
 
 def documented_form(path: str) -> str:
-    """`/request-logs/x` and `/api/request-logs/x` become `/api/request-logs/x/`."""
+    """`/request-logs/x` and `/api/request-logs/x` become `/api/request-logs/x/`;
+    `/api/automations/x` becomes `/automation/automations/x/`."""
     if path.startswith(KEYWORDS_RESOURCES):
         path = "/api" + path
-    elif not path.startswith("/api/"):
+    for alias, documented in ALIASES.items():
+        if path == alias or path.startswith(alias + "/"):
+            path = documented + path[len(alias) :]
+    if not path.startswith(("/api/", "/automation/")):
         return path
     return path if path.endswith("/") else path + "/"
 

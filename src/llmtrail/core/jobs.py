@@ -15,7 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row
 
+from llmtrail.core.keys import Principal
 from llmtrail.store import jobs as store
+
+STATES = store.STATES
 
 MAX_ATTEMPTS = 5
 
@@ -77,3 +80,28 @@ def enqueue(conn: Connection, new: list[NewJob], now: datetime) -> None:
         ],
         now,
     )
+
+
+def summary(engine: Engine, principal: Principal) -> dict[str, Any]:
+    """How many of the organization's jobs are in each state, overall and by origin (an
+    automation, say)."""
+    with engine.connect() as conn:
+        rows = store.counts(conn, principal.org_id)
+    overall = dict.fromkeys(STATES, 0)
+    by_origin: dict[str, dict[str, int]] = {}
+    for row in rows:
+        overall[row.state] += row.n
+        per = by_origin.setdefault(row.origin or "", dict.fromkeys(STATES, 0))
+        per[row.state] += row.n
+    return {
+        "total": sum(overall.values()),
+        "by_state": overall,
+        "by_origin": [{"origin": k, "by_state": v} for k, v in sorted(by_origin.items())],
+    }
+
+
+def listed(
+    engine: Engine, principal: Principal, page: int, page_size: int, *, state: str | None = None
+) -> tuple[int, list[Row]]:
+    with engine.connect() as conn:
+        return store.page(conn, principal.org_id, (page - 1) * page_size, page_size, state)

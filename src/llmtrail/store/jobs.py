@@ -136,3 +136,15 @@ def counts(conn: Connection, org_id: int) -> list[Row]:
         .group_by(jobs.c.origin, jobs.c.state)
     )
     return conn.execute(query).all()
+
+
+def page(
+    conn: Connection, org_id: int, offset: int, limit: int, state: str | None
+) -> tuple[int, list[Row]]:
+    """(total, a page newest first) of an organization's jobs, of one state if given."""
+    where = jobs.c.org_id == org_id
+    if state is not None:
+        where = and_(where, jobs.c.state == state)
+    total = conn.scalar(select(func.count()).select_from(jobs).where(where)) or 0
+    query = select(jobs).where(where).order_by(jobs.c.updated_at.desc(), jobs.c.id.desc())
+    return total, conn.execute(query.offset(offset).limit(limit)).all()

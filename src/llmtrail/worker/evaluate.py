@@ -22,7 +22,6 @@ from llmtrail.core.scoring import EvalInputs, InvalidScore, Outcome
 from llmtrail.store import evaluation as store
 from llmtrail.store import logs as log_store
 from llmtrail.store.tables import evaluators as evaluators_table
-from llmtrail.worker import sandbox
 from llmtrail.worker.judge import Judge
 
 
@@ -46,6 +45,8 @@ def run_definition(definition: evaluators.Definition, inputs: EvalInputs) -> Out
             max_tokens=llm.get("max_tokens"),
         )
     if definition.kind == "code":
+        from llmtrail.worker import sandbox  # a process per run: loaded where code is run
+
         result = sandbox.run_code(
             definition.code or "",
             inputs.as_dict(),

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from llmtrail.api.auth import SECURITY_SCHEMES, principal
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.keywords.errors import KeywordsErrors
+from llmtrail.api.keywords.evaluation_shapes import log_scores
 from llmtrail.api.keywords.responses import (
     BatchUpdateResult,
     BulkResult,
@@ -35,7 +36,7 @@ from llmtrail.api.paths import KeywordsPathForms
 from llmtrail.api.responses import Detail, answers, failures
 from llmtrail.api.routing import JSONBody
 from llmtrail.api.surface import Surface
-from llmtrail.core import annotations, lifecycle, queries
+from llmtrail.core import annotations, lifecycle, queries, scores
 from llmtrail.core.deletes import delete_logs
 from llmtrail.core.filters import combine, parse_filters, parse_quick_filters
 from llmtrail.core.ids import iso, to_utc_naive
@@ -127,6 +128,16 @@ async def bulk_create(
     return JSONBody(answer, status_code=201 if valid else 400)
 
 
+def _with_scores(backend: Backend, who: Principal, rows: list[Any]) -> list[dict[str, Any]]:
+    """Log objects with their scores, read for the whole page at once."""
+    found = scores.scores_of(backend.engine, who, [_pk(row) for row in rows])
+    return [log_object(row, log_scores(found.get(_pk(row), []))) for row in rows]
+
+
+def _pk(row: Any) -> int:
+    return row["id"] if isinstance(row, dict) else row.id
+
+
 def _when(params: dict[str, str], name: str) -> datetime | None:
     value = params.get(name)
     if not value:
@@ -205,7 +216,7 @@ def list_logs(
             "previous": str(url.include_query_params(page=query.page - 1))
             if query.page > 1
             else None,
-            "results": [log_object(row) for row in rows],
+            "results": _with_scores(backend, who, rows),
         }
     )
 
@@ -249,7 +260,7 @@ async def batch_update(
         {
             "message": f"{len(rows)} logs updated",
             "updated_count": len(rows),
-            "logs": [log_object(row) for row in rows],
+            "logs": await run_in_threadpool(_with_scores, backend, who, rows),
         }
     )
 
@@ -258,7 +269,9 @@ async def batch_update(
 def get_log(
     unique_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> JSONBody:
-    return JSONBody(log_object(queries.get_log(backend.engine, who, unique_id)))
+    return JSONBody(
+        _with_scores(backend, who, [queries.get_log(backend.engine, who, unique_id)])[0]
+    )
 
 
 @router.patch(
@@ -288,7 +301,8 @@ async def patch_log(
         )
     except Invalid as exc:  # locations come as logs[0].field; a single patch names the field
         raise Invalid([FieldError(e.loc[2:], e.msg, e.type) for e in exc.errors]) from None
-    return JSONBody(log_object(row))
+    [answer] = await run_in_threadpool(_with_scores, backend, who, [row])
+    return JSONBody(answer)
 
 
 @router.delete(

@@ -179,8 +179,11 @@ def _is_messages(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(m, dict) and "role" in m for m in value)
 
 
-def log_object(row: Row | Mapping[str, Any]) -> dict[str, Any]:
-    """A stored log in the Keywords AI shape (the Get-a-span object of contract §1.4)."""
+def log_object(
+    row: Row | Mapping[str, Any], scores: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A stored log in the Keywords AI shape (the Get-a-span object of contract §1.4), with
+    its `scores` by evaluator id (`evaluation_shapes.log_scores`)."""
     r = row._mapping if isinstance(row, Row) else row
     out: dict[str, Any] = dict(r["extra"] or {})
     for name in LOG_FIELDS:
@@ -200,7 +203,7 @@ def log_object(row: Row | Mapping[str, Any]) -> dict[str, Any]:
         environment=r["environment"],
         organization_key_id=_text(r["api_key_id"]),
         failed=r["status"] == "failed",
-        scores={},
+        scores=scores or {},
     )
     if isinstance(out.get("warnings"), (dict, list)):
         out["warnings"] = json_text(out["warnings"])
