@@ -30,6 +30,7 @@ from llmtrail.config import normalise_database_url
 from llmtrail.core.keys import create_key
 from llmtrail.store.database import make_engine
 from llmtrail.store.migrate import upgrade
+from tests.fakes.openai_server import FakeOpenAI
 
 PG_ADMIN_URL = normalise_database_url(
     os.environ.get("LLMTRAIL_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -156,10 +157,27 @@ def stop_server(server: Server) -> None:
 
 
 @pytest.fixture(scope="session")
+def llm_provider() -> Iterator[FakeOpenAI]:
+    """The LLM provider the servers' LLM judges call: a local server speaking OpenAI's
+    chat-completions protocol, scripted by the tests (`script_for`)."""
+    with FakeOpenAI() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
 def server(
-    database_url: str, engine: Engine, tmp_path_factory: pytest.TempPathFactory
+    database_url: str,
+    engine: Engine,
+    llm_provider: FakeOpenAI,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Server]:
-    srv = start_server(database_url, tmp_path_factory.mktemp("data"))
+    srv = start_server(
+        database_url,
+        tmp_path_factory.mktemp("data"),
+        LLMTRAIL_LLM_BASE_URL=llm_provider.base_url,
+        LLMTRAIL_LLM_API_KEY="test-judge-key",
+        LLMTRAIL_LLM_TIMEOUT_SECONDS="1",
+    )
     yield srv
     stop_server(srv)
 

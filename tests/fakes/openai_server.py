@@ -82,6 +82,7 @@ class FakeOpenAI:
     def __init__(self) -> None:
         self.requests: list[Request] = []
         self._replies: deque[Reply] = deque()
+        self._marked: dict[str, deque[Reply]] = {}
         self._released = threading.Event()  # set on close: hanging replies give up
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.fake = self  # type: ignore[attr-defined]
@@ -97,6 +98,15 @@ class FakeOpenAI:
         """Answer the next requests with these, in order."""
         self._replies.extend(replies)
 
+    def script_for(self, marker: str, *replies: Reply) -> None:
+        """Answer the next requests whose body mentions `marker` with these, in order: tests
+        that share one provider (a server's evaluators all call it) keep to their own."""
+        self._marked.setdefault(marker, deque()).extend(replies)
+
+    def sent(self, marker: str) -> list[Request]:
+        """The requests whose body mentions `marker`."""
+        return [r for r in self.requests if marker in json.dumps(r.body)]
+
     def __enter__(self) -> FakeOpenAI:
         self._thread.start()
         return self
@@ -108,8 +118,10 @@ class FakeOpenAI:
 
     def _answer(self, request: Request) -> Reply:
         self.requests.append(request)
+        text = json.dumps(request.body)
+        replies = next((q for m, q in self._marked.items() if m in text), self._replies)
         try:
-            return self._replies.popleft()
+            return replies.popleft()
         except IndexError:
             return UNSCRIPTED
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row
 
 from llmtrail.core import files
-from llmtrail.core.filters import parse_filters
+from llmtrail.core.filters import parse_value_conditions
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.scoring import VALUE_TYPES, ValueSpec, normalise_value_type
@@ -135,7 +135,7 @@ def _first(*values: Any) -> Any:
 
 
 def _passing(conditions: Any) -> Group:
-    return parse_filters(conditions, ("passing_conditions",))
+    return parse_value_conditions(conditions, ("passing_conditions",))
 
 
 def _holds(group: Group, value: Any) -> bool:

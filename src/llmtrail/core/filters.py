@@ -9,7 +9,7 @@ conditions and dataset queries reuse the same tree.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -27,6 +27,7 @@ class Kind(Enum):
     MAP = "map"  # `metadata` itself: only key tests
     MAP_VALUE = "map_value"  # `metadata__KEY`: text or number, by the value compared
     SCORE = "score"  # `scores__EVALUATOR` (id or slug): a score's value, number or boolean
+    VALUE = "value"  # a score's own value (`passing_conditions`): any JSON scalar
 
 
 # Filterable log fields (contract §5.1) -> their kind. Names are the columns of `logs`.
@@ -137,6 +138,7 @@ ALLOWED: dict[Kind, set[str]] = {
     Kind.TIME: {"in", "not_in", "isnull"} | COMPARISONS,
     Kind.MAP: {"has_key", "isnull"},
     Kind.SCORE: {"in", "not_in", "isnull"} | COMPARISONS,
+    Kind.VALUE: {"in", "not_in", "contains"} | COMPARISONS,
     Kind.MAP_VALUE: {"in", "not_in", "isnull", "empty", "not_empty"}
     | COMPARISONS
     | TEXT_MATCHES
@@ -149,8 +151,15 @@ def combine(*groups: Group) -> Group:
     return Group(tuple(("AND", g) for g in groups if g))
 
 
-def parse_filters(filters: Any, loc: tuple[str | int, ...] = ("filters",)) -> Group:
-    """Parse the body form `{field: {operator, value} | [conditions], filter_bundle: {...}}`."""
+Resolve = Callable[[str], tuple[str, "Kind | None"]]
+
+
+def parse_filters(
+    filters: Any, loc: tuple[str | int, ...] = ("filters",), resolve: Resolve | None = None
+) -> Group:
+    """Parse the body form `{field: {operator, value} | [conditions], filter_bundle: {...}}`.
+    `resolve` names the fields (log fields by default) and their kinds."""
+    resolve = resolve or _resolve
     if not isinstance(filters, dict):
         raise Invalid.at(loc, "must be an object of field: condition")
     items: list[tuple[str, Condition | Group]] = []
@@ -158,15 +167,15 @@ def parse_filters(filters: Any, loc: tuple[str | int, ...] = ("filters",)) -> Gr
     for name, spec in filters.items():
         try:
             if name == "filter_bundle":
-                items.append(_bundle(spec, (*loc, name)))
+                items.append(_bundle(spec, (*loc, name), resolve))
             elif isinstance(spec, list):
                 for index, one in enumerate(spec):
                     try:
-                        items.append(_condition(name, one, (*loc, name, index)))
+                        items.append(_condition(name, one, (*loc, name, index), resolve))
                     except Invalid as exc:  # every bad condition of the list is reported
                         errors.extend(exc.errors)
             else:
-                items.append(_condition(name, spec, (*loc, name)))
+                items.append(_condition(name, spec, (*loc, name), resolve))
         except Invalid as exc:
             errors.extend(exc.errors)
     if errors:
@@ -191,19 +200,31 @@ def parse_quick_filters(params: Iterable[tuple[str, str]], reserved: set[str]) -
     return parse_filters(specs, ("query",))
 
 
-def _bundle(spec: Any, loc: tuple[str | int, ...]) -> tuple[str, Group]:
+def parse_value_conditions(conditions: Any, loc: tuple[str | int, ...]) -> Group:
+    """Conditions on a score's own value, `{"primary_score": {operator, value}}` (an
+    evaluator's `passing_conditions`), in the same language and tree as log filters."""
+    return parse_filters(conditions, loc, _value_field)
+
+
+def _value_field(name: str) -> tuple[str, Kind | None]:
+    return ("value", Kind.VALUE) if name == "primary_score" else (name, None)
+
+
+def _bundle(spec: Any, loc: tuple[str | int, ...], resolve: Resolve) -> tuple[str, Group]:
     if not isinstance(spec, dict) or not isinstance(spec.get("filter_params"), dict):
         raise Invalid.at(loc, "must be {connector, filter_params: {...}}")
     connector = _connector(spec.get("connector", "AND"), (*loc, "connector"))
-    inner = parse_filters(spec["filter_params"], (*loc, "filter_params"))
+    inner = parse_filters(spec["filter_params"], (*loc, "filter_params"), resolve)
     # The bundle's connector joins its own conditions; the bundle joins the rest with AND.
     return "AND", Group(tuple((connector, item) for _, item in inner.items))
 
 
-def _condition(name: str, spec: Any, loc: tuple[str | int, ...]) -> tuple[str, Condition]:
+def _condition(
+    name: str, spec: Any, loc: tuple[str | int, ...], resolve: Resolve
+) -> tuple[str, Condition]:
     if not isinstance(spec, dict):
         raise Invalid.at(loc, "must be an object {operator, value} or a list of them")
-    column, kind = _resolve(name)
+    column, kind = resolve(name)
     if kind is None:
         raise Invalid.at(loc, f"unknown filter field '{name}'", "unknown_field")
     raw_op = spec.get("operator_function") or spec.get("operator", "")
@@ -257,6 +278,10 @@ def _coerce(
 ) -> tuple[Any, ...]:
     if kind is Kind.SCORE:
         return tuple(_score_value(v, op, loc) for v in raw)
+    if kind is Kind.VALUE:
+        if op in COMPARISONS:
+            return (_number(raw[0], loc),)
+        return tuple(raw)
     if kind is Kind.NUMBER or numeric:
         return tuple(_number(v, loc) for v in raw)
     if kind is Kind.BOOL:

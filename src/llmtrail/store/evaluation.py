@@ -102,7 +102,8 @@ def add_score(conn: Connection, row: dict[str, Any], *, replace: bool = False) -
         statement = statement.on_conflict_do_update(index_elements=key, set_=changed)
     else:
         statement = statement.on_conflict_do_nothing(index_elements=key)
-    return conn.execute(statement).rowcount == 1
+    # RETURNING, not rowcount: psycopg reports no count for an INSERT ... ON CONFLICT here.
+    return conn.execute(statement.returning(scores.c.id)).first() is not None
 
 
 def scores_of(conn: Connection, org_id: int, log_ids: Sequence[int]) -> dict[int, list[Row]]:

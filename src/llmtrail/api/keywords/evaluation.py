@@ -24,7 +24,7 @@ from llmtrail.api.surface import Surface
 from llmtrail.core import automations, conditions, evaluators, jobs, scores
 from llmtrail.core.keys import Principal
 from llmtrail.core.scoring import EvalInputs, Transient
-from llmtrail.errors import Invalid, Unavailable
+from llmtrail.errors import Conflict, Invalid, Unavailable
 
 ERRORS = {400: FieldErrors, 401: Detail, 404: Detail, 409: Detail, 413: Detail, 503: Detail}
 surface = Surface(
@@ -186,7 +186,10 @@ def _score_routes(prefix: str, in_log: bool) -> None:
         who: Principal = Depends(principal),
         backend: Backend = Depends(get_backend),
     ) -> JSONBody:
-        row = scores.create(backend.engine, who, log_key(request, body), body)  # type: ignore[arg-type]
+        try:
+            row = scores.create(backend.engine, who, log_key(request, body), body)  # type: ignore[arg-type]
+        except Conflict as exc:  # the contract's body for it (§3.2)
+            return JSONBody({"error": exc.message}, status_code=409)
         return JSONBody(shape.score_object(row), status_code=201)
 
     def listed(
