@@ -38,6 +38,8 @@ class Settings:
     workers: int = 1
     # Jobs the worker process that `serve` starts runs at once; 0 starts none.
     job_concurrency: int = 1
+    # How long a worker holds a job it claimed: if it dies, another takes the job after this.
+    job_lease_seconds: float = 60.0
     # What may wait for the writer (queued to be sent or sent and not answered), in rows and
     # in bytes of the frames sent, and how long a write waits for room before it is refused.
     writer_queue_rows: int = DEFAULT_WRITER_QUEUE_ROWS
@@ -92,6 +94,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         key_cache_seconds=_number(env, "LLMTRAIL_KEY_CACHE_SECONDS", 1.0, float, 0.0),
         workers=_number(env, "LLMTRAIL_WORKERS", 1, int, 1),
         job_concurrency=_number(env, "LLMTRAIL_JOB_CONCURRENCY", 1, int, 0),
+        job_lease_seconds=_number(env, "LLMTRAIL_JOB_LEASE_SECONDS", 60.0, float, 1.0),
         writer_queue_rows=_number(
             env, "LLMTRAIL_WRITER_QUEUE_ROWS", DEFAULT_WRITER_QUEUE_ROWS, int, 1
         ),

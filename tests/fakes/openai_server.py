@@ -20,12 +20,14 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Reply:
-    """One scripted answer: a JSON body (a `str` is sent as it is), or `hang` for none at all."""
+    """One scripted answer: a JSON body (a `str` is sent as it is), after `delay` seconds, or
+    `hang` for none at all."""
 
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False
+    delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = raw.decode(errors="replace")
         headers = {name.lower(): value for name, value in self.headers.items()}
         reply = fake._answer(Request("POST", self.path, headers, body, self.client_address))
-        if reply.hang:
+        if reply.hang or fake._released.wait(reply.delay):
             fake._released.wait()
             self.close_connection = True
             return

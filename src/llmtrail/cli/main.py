@@ -1,16 +1,23 @@
-"""`llmtrail serve | migrate | keys ...`: configured by LLMTRAIL_* environment variables."""
+"""`llmtrail serve | worker | evaluate | jobs | migrate | keys ...`: configured by LLMTRAIL_*
+environment variables."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from enum import StrEnum
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import Engine
 
 from llmtrail.config import ConfigError, Settings, load_settings
+from llmtrail.core import jobs as job_service
 from llmtrail.core import keys as key_service
+from llmtrail.core.ids import to_utc_naive
+from llmtrail.core.keys import Principal
 from llmtrail.errors import NotFound
 from llmtrail.store.database import make_engine
 from llmtrail.store.migrate import upgrade
@@ -35,7 +42,7 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
     engine = make_engine(_settings().database_url)
     upgrade(engine)
     return engine
@@ -87,6 +94,66 @@ def worker(
     settings = _settings()
     _engine().dispose()
     worker_process.run(settings, concurrency or max(settings.job_concurrency, 1))
+
+
+@app.command()
+def evaluate(
+    automation: str = typer.Option(..., help="The automation's slug or id."),
+    since: datetime = typer.Option(..., help="Evaluate the complete logs stored since then."),
+    org: str = typer.Option("default", help="The automation's organization."),
+) -> None:
+    """Backfill: queue an automation's evaluations of logs already stored (sampled and
+    filtered as new logs are). Safe to run again: what is queued or done is not repeated."""
+    from llmtrail.core.monitoring import backfill
+
+    engine = _engine()
+    try:
+        org_id = key_service.organization(engine, org)
+        columns = (TextColumn("logs"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, TextColumn("{task.fields[queued]} queued"), console=err) as bar:
+            task = bar.add_task("backfill", total=None, queued=0)
+            for seen, total, queued in backfill(engine, org_id, automation, to_utc_naive(since)):
+                bar.update(task, completed=seen, total=total, queued=queued)
+    except NotFound as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    err.print("queued: workers (the one `serve` starts, or `llmtrail worker`) run them")
+
+
+@app.command()
+def jobs(
+    org: str = typer.Option("default", help="The organization."),
+    state: str | None = typer.Option(None, help="List this state's jobs (say, dead)."),
+    limit: int = typer.Option(50, min=1, help="Jobs listed at most."),
+) -> None:
+    """Background jobs: how many are in each state, per automation; or those of one state."""
+    engine = _engine()
+    try:
+        who = Principal(key_service.organization(engine, org), 0, "cli", "prod")
+    except NotFound as exc:
+        err.print(str(exc))
+        raise typer.Exit(1) from None
+    if state is None:
+        summary = job_service.summary(engine, who)
+        table = Table("origin", *job_service.STATES)
+        for row in [{"origin": "(all)", "by_state": summary["by_state"]}, *summary["by_origin"]]:
+            table.add_row(
+                row["origin"] or "-", *(str(row["by_state"][s]) for s in job_service.STATES)
+            )
+        Console().print(table)
+        return
+    _, rows = job_service.listed(engine, who, 1, limit, state=state)
+    table = Table("id", "kind", "origin", "attempts", "updated", "last error")
+    for job in rows:
+        table.add_row(
+            str(job.id),
+            job.kind,
+            job.origin or "-",
+            f"{job.attempts}/{job.max_attempts}",
+            job.updated_at.isoformat(timespec="seconds"),
+            (job.last_error or "")[:120],
+        )
+    Console().print(table)
 
 
 @app.command()

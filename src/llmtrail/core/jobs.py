@@ -23,6 +23,10 @@ STATES = store.STATES
 MAX_ATTEMPTS = 5
 
 
+class Cancelled(Exception):
+    """Raised by a job's `run` step: what asked for the job is gone; it ends cancelled."""
+
+
 @dataclass(frozen=True)
 class JobKind:
     name: str

@@ -122,3 +122,12 @@ def revoke_key(engine: Engine, key_id: int) -> None:
         revoked = store.revoke(conn, key_id, utcnow())
     if not revoked:
         raise NotFound(f"no live key with id {key_id}")
+
+
+def organization(engine: Engine, name: str) -> int:
+    """An organization's id by name (the CLI's `--org`)."""
+    with engine.connect() as conn:
+        found = store.find_org(conn, name)
+    if found is None:
+        raise NotFound(f"no organization named '{name}'")
+    return found

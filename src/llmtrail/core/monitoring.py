@@ -11,12 +11,19 @@ log never misses its evaluation, and a refused one leaves none behind.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Engine
 
 from llmtrail.core import conditions, events, jobs
 from llmtrail.core.automations import origin, sampled
+from llmtrail.core.ids import utcnow
+from llmtrail.errors import NotFound
 from llmtrail.store import evaluation as store
+from llmtrail.store.database import begin_write
 from llmtrail.store.filtering import compile_filter
+from llmtrail.store.tables import automations as automations_table
 
 EVALUATE = "evaluate"
 
@@ -31,29 +38,63 @@ def queue_evaluations(tx: events.HandlerTx, event: events.LogsCompleted) -> None
     new: list[jobs.NewJob] = []
     for automation in automations:
         evaluator_ids = [e for e in automation.evaluator_ids if e in runnable]
-        if not evaluator_ids:
-            continue
-        rate = float(automation.configuration.get("sampling_rate", 1.0))
-        for log in tx.read(store.logs_among(org_id, event.log_ids, _scope(automation, org_id))):
-            if not sampled(automation.id, log.unique_id, rate):
-                continue
-            new += [
-                jobs.NewJob(
-                    org_id,
-                    EVALUATE,
-                    {
-                        "evaluator_id": evaluator_id,
-                        "log_id": log.id,
-                        "log_unique_id": log.unique_id,
-                        "automation_id": automation.id,
-                    },
-                    origin=origin(automation.id),
-                    dedupe_key=f"{evaluator_id}:{log.id}",
-                )
-                for evaluator_id in evaluator_ids
-            ]
+        if evaluator_ids:
+            query = store.logs_among(org_id, event.log_ids, _scope(automation, org_id))
+            new += _evaluations(org_id, automation, evaluator_ids, tx.read(query))
     if new:
         tx.enqueue(new)
+
+
+def _evaluations(org_id: int, automation, evaluator_ids: list[str], logs) -> list[jobs.NewJob]:  # type: ignore[no-untyped-def]
+    """One job per evaluator for each log in the automation's sample."""
+    rate = float(automation.configuration.get("sampling_rate", 1.0))
+    return [
+        jobs.NewJob(
+            org_id,
+            EVALUATE,
+            {
+                "evaluator_id": evaluator_id,
+                "log_id": log.id,
+                "log_unique_id": log.unique_id,
+                "automation_id": automation.id,
+            },
+            origin=origin(automation.id),
+            dedupe_key=f"{evaluator_id}:{log.id}",
+        )
+        for log in logs
+        if sampled(automation.id, log.unique_id, rate)
+        for evaluator_id in evaluator_ids
+    ]
+
+
+def backfill(
+    engine: Engine, org_id: int, automation_key: str, since: datetime, batch: int = 500
+) -> Iterator[tuple[int, int, int]]:
+    """Queue the automation's evaluations of the complete logs stored since `since`, batch
+    by batch; yields (logs seen, of how many, jobs queued so far). Jobs are keyed by
+    evaluator and log, so a second run (after an interruption) queues only what is missing."""
+    with engine.connect() as conn:
+        automation = store.by_id_or_slug(conn, automations_table, org_id, automation_key)
+        if automation is None:
+            raise NotFound("Automation not found")
+        if automation.condition_id:
+            automation = conn.execute(store.with_policy(automation.id)).first()
+        evaluator_ids = [
+            r.id for r in conn.execute(store.automatic_evaluators(org_id, automation.evaluator_ids))
+        ]
+        total = store.completed_count(conn, org_id, since)
+    seen, queued, after = 0, 0, 0
+    scope = _scope(automation, org_id)
+    while True:
+        with begin_write(engine) as conn:
+            logs = conn.execute(store.completed_since(org_id, since, after, batch, scope)).all()
+            page = conn.execute(store.completed_since(org_id, since, after, batch, None)).all()
+            new = _evaluations(org_id, automation, evaluator_ids, logs)
+            jobs.enqueue(conn, new, utcnow())
+        if not page:
+            return
+        seen, queued, after = seen + len(page), queued + len(new), page[-1].id
+        yield seen, total, queued
 
 
 def _scope(automation, org_id: int) -> ColumnElement[bool] | None:  # type: ignore[no-untyped-def]

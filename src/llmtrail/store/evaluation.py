@@ -209,6 +209,45 @@ def automation_of_file(conn: Connection, org_id: int, file_id: str) -> Row | Non
     return conn.execute(query).first()
 
 
+def with_policy(automation_id: str) -> Select:
+    """An automation with its condition's policy, as `enabled_automations` gives them."""
+    return (
+        select(automations, conditions.c.policy)
+        .outerjoin(conditions, conditions.c.id == automations.c.condition_id)
+        .where(automations.c.id == automation_id)
+    )
+
+
+def _completed(org_id: int, since: Any) -> ColumnElement[bool]:
+    return and_(
+        logs.c.org_id == org_id,
+        logs.c.timestamp >= since,
+        or_(logs.c.log_status.is_(None), logs.c.log_status != "incomplete"),
+    )
+
+
+def completed_count(conn: Connection, org_id: int, since: Any) -> int:
+    query = select(func.count()).select_from(logs).where(_completed(org_id, since))
+    return conn.scalar(query) or 0
+
+
+def completed_since(
+    org_id: int, since: Any, after_id: int, limit: int, where: ColumnElement[bool] | None
+) -> Select:
+    """The next `limit` complete logs since `since` past `after_id`, by id, that pass `where`
+    (each page is cut from the same id range, so the caller walks the whole window)."""
+    window = (
+        select(logs.c.id)
+        .where(_completed(org_id, since), logs.c.id > after_id)
+        .order_by(logs.c.id)
+        .limit(limit)
+    )
+    clauses = [logs.c.id.in_(window.scalar_subquery())]
+    if where is not None:
+        clauses.append(where)
+    return select(logs.c.id, logs.c.unique_id, logs.c.file_id).where(*clauses).order_by(logs.c.id)
+
+
 def of_file(file_id: str) -> ColumnElement[bool]:
     return logs.c.file_id == file_id
 

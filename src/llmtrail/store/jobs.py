@@ -91,6 +91,16 @@ def finish(conn: Connection, job_id: int, owner: str, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+def cancel(conn: Connection, job_id: int, owner: str, now: datetime) -> bool:
+    """End a leased job as cancelled (what asked for it is gone)."""
+    result = conn.execute(
+        update(jobs)
+        .where(_leased(job_id, owner))
+        .values(state=CANCELLED, lease_owner=None, lease_until=None, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
 def fail(
     conn: Connection, job_id: int, owner: str, error: str, now: datetime, retry_at: datetime | None
 ) -> bool:
@@ -146,5 +156,5 @@ def page(
     if state is not None:
         where = and_(where, jobs.c.state == state)
     total = conn.scalar(select(func.count()).select_from(jobs).where(where)) or 0
-    query = select(jobs).where(where).order_by(jobs.c.updated_at.desc(), jobs.c.id.desc())
+    query = select(jobs).where(where).order_by(jobs.c.id.desc())  # stable while jobs run
     return total, conn.execute(query.offset(offset).limit(limit)).all()

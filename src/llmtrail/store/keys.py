@@ -19,6 +19,10 @@ def org_id(conn: Connection, name: str, now: datetime) -> int:
     )
 
 
+def find_org(conn: Connection, name: str) -> int | None:
+    return conn.scalar(select(organizations.c.id).where(organizations.c.name == name))
+
+
 def insert_key(conn: Connection, **values: object) -> int:
     return conn.scalar(api_keys.insert().values(**values).returning(api_keys.c.id))
 

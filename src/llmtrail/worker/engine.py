@@ -113,6 +113,9 @@ class JobEngine:
                 kind.commit(conn, job, outcome)
         except LeaseLost:
             log.warning("job %s was taken over by another worker; its result is dropped", job.id)
+        except jobs.Cancelled:
+            with begin_write(self.engine) as conn:
+                store.cancel(conn, job.id, self.owner, utcnow())
         except Exception as exc:
             self._failed(job, exc)
 

@@ -21,6 +21,7 @@ from llmtrail.core.monitoring import EVALUATE
 from llmtrail.core.scoring import EvalInputs, InvalidScore, Outcome
 from llmtrail.store import evaluation as store
 from llmtrail.store import logs as log_store
+from llmtrail.store.tables import automations
 from llmtrail.store.tables import evaluators as evaluators_table
 from llmtrail.worker.judge import Judge
 
@@ -98,9 +99,16 @@ def inputs_of(log: Row | dict[str, Any]) -> EvalInputs:
 
 
 def _run(engine: Engine, job: Row) -> tuple[Row, Row, Outcome] | None:
-    """The evaluator's outcome on the job's log; None when either is gone by now."""
+    """The evaluator's outcome on the job's log; None when either is gone by now. A job of
+    an automation deleted since (while it ran, or waited for a retry) is cancelled."""
     payload = job.payload
     with engine.connect() as conn:
+        automation_id = payload.get("automation_id")
+        if (
+            automation_id
+            and store.by_id_or_slug(conn, automations, job.org_id, automation_id) is None
+        ):
+            raise jobs.Cancelled(automation_id)
         evaluator = store.by_id_or_slug(conn, evaluators_table, job.org_id, payload["evaluator_id"])
         log = log_store.get_by_unique_id(conn, job.org_id, payload["log_unique_id"])
     if evaluator is None or log is None or log.id != payload["log_id"]:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 
 from llmtrail import plugins
 from llmtrail.config import Settings
@@ -26,7 +27,8 @@ def run(settings: Settings, concurrency: int) -> None:
     """Run jobs until SIGTERM or SIGINT, then hand back what was claimed and not started."""
     plugins.load_workers()
     engine = make_engine(settings.database_url)
-    jobs = JobEngine(engine, concurrency=concurrency)
+    lease = timedelta(seconds=settings.job_lease_seconds)
+    jobs = JobEngine(engine, concurrency=concurrency, lease=lease)
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())

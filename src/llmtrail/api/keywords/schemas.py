@@ -45,6 +45,9 @@ class CreateLog(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
+    # The log's id, when the client chooses it (to retry without duplicates, or to link spans
+    # before their answer comes back); else one is made.
+    unique_id: str | None = Field(default=None, min_length=1, max_length=128)
     model: str | None = Field(default=None, max_length=255)
     log_type: str | None = Field(default=None, max_length=32)
     # Not in Keywords AI's own API: a workflow or agent log sent without its input and output

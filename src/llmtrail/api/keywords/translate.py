@@ -67,6 +67,7 @@ def to_log_data(body: CreateLog) -> LogData:
 
     prompt_tokens, cache_read, cache_write = _input_tokens(data, usage)
     log = LogData(
+        unique_id=data.get("unique_id") or "",
         log_type=log_type,
         log_method=data.get("log_method") or "logging_api",
         log_status=data.get("log_status"),
