@@ -15,6 +15,8 @@ TARGETS: dict[str, tuple[float, str]] = {
     "batch_update_1000_max_ms": (200, "max"),
     "rss_at_rest_mb": (150, "max"),
     "rss_peak_ingest_mb": (400, "max"),
+    "bulk_ingest_evaluated_vs_plain": (0.8, "min"),
+    "commit_to_score_p95_ms": (1000, "max"),
 }
 
 

@@ -1,5 +1,6 @@
-"""The measured scenarios, run in order against one server: ingest, raw baseline, latency under
-an offered rate, reads over a large store, batch update, memory, overload."""
+"""The measured scenarios, run in order against one server: ingest, raw baseline, online
+evaluation, latency under an offered rate, reads over a large store, batch update, memory,
+overload."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import orjson
 from sqlalchemy import text
 
 from bench import data, load
+from bench.evaluation import evaluation
 from bench.load import Request, percentile
 from bench.raw import Driver, rows_for, spread
 from bench.server import Server
@@ -91,11 +93,7 @@ def _ingest(srv: Server, key: str, requests: list[Request], clients: int, logs: 
 def bulk_ingest(srv: Server, args: argparse.Namespace, out: dict) -> list[dict]:
     key = srv.create_key("bench-bulk")
     bodies = data.chat_logs(args.ingest, seed=1)
-    requests = [
-        ("POST", "/api/request-logs/bulk/", _json({"logs": bodies[i : i + BULK]}))
-        for i in range(0, len(bodies), BULK)
-    ]
-    figures = _ingest(srv, key, requests, args.clients, len(bodies))
+    figures = _bulk(srv, args)(key, bodies)
     out.update({f"bulk_ingest_{name}": value for name, value in figures.items()})
     return bodies
 
@@ -301,9 +299,23 @@ def _at_rest(srv: Server) -> dict[str, float]:
     return {"rss_at_rest_mb": round(srv.memory_mb()[0])}
 
 
+def _bulk(srv: Server, args: argparse.Namespace) -> Callable[[str, list[dict]], dict]:
+    """A bulk ingest of these logs under this key, measured as `bulk_ingest` measures it."""
+
+    def ingest(key: str, bodies: list[dict]) -> dict:
+        requests = [
+            ("POST", "/api/request-logs/bulk/", _json({"logs": bodies[i : i + BULK]}))
+            for i in range(0, len(bodies), BULK)
+        ]
+        return _ingest(srv, key, requests, args.clients, len(bodies))
+
+    return ingest
+
+
 def run_all(srv: Server, args: argparse.Namespace) -> dict[str, float]:
     out = _at_rest(srv)
     _timed(srv, "bulk ingest", lambda: raw_baseline(srv, bulk_ingest(srv, args, out), out))
+    _timed(srv, "evaluation", lambda: evaluation(srv, args, out, _bulk(srv, args)))
     _timed(srv, "humanloop ingest", lambda: humanloop_ingest(srv, args, out))
     _timed(srv, "latency at 1,000 logs/s", lambda: latency_at_rate(srv, args, out))
     out["rss_peak_ingest_mb"] = round(srv.memory_mb()[1])

@@ -18,6 +18,7 @@ import threading
 import traceback
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine, Row
 
@@ -97,31 +98,49 @@ class JobEngine:
                 return 0
         with begin_write(self.engine) as conn:
             claimed = store.claim(conn, self.owner, utcnow(), self._lease, limit, kinds)
+        self.run(*claimed)
+        return len(claimed)
+
+    def run(self, *claimed: Row) -> None:
+        """Run each job's slow step, then commit the outcomes together: one transaction (and
+        one fsync) for the batch, each job in a savepoint of its own, so that one whose
+        commit fails is retried alone and the others still count."""
+        outcomes: list[tuple[Row, Any]] = []
         for job in claimed:
             if self._stopping.is_set():
                 break  # the rest is handed back by `stop`
-            self.run(job)
-        return len(claimed)
+            try:
+                kind = jobs.kind(job.kind)
+                outcomes.append((job, kind.run(self.engine, job) if kind.run else None))
+            except Exception as exc:
+                self._ended(job, exc)
+        if not outcomes:
+            return
+        failed: list[tuple[Row, Exception]] = []
+        with begin_write(self.engine) as conn:
+            now = utcnow()
+            for job, outcome in outcomes:
+                try:
+                    with conn.begin_nested():
+                        if not store.finish(conn, job.id, self.owner, now):
+                            raise LeaseLost(job.id)
+                        jobs.kind(job.kind).commit(conn, job, outcome)
+                except Exception as exc:
+                    failed.append((job, exc))
+        for job, exc in failed:
+            self._ended(job, exc)
 
-    def run(self, job: Row) -> None:
-        kind = jobs.kind(job.kind)
-        try:
-            outcome = kind.run(self.engine, job) if kind.run is not None else None
-            with begin_write(self.engine) as conn:
-                if not store.finish(conn, job.id, self.owner, utcnow()):
-                    raise LeaseLost(job.id)
-                kind.commit(conn, job, outcome)
-        except LeaseLost:
+    def _ended(self, job: Row, exc: Exception) -> None:
+        """A job that did not complete: taken over, cancelled, or failed (retried or dead)."""
+        if isinstance(exc, LeaseLost):
             log.warning("job %s was taken over by another worker; its result is dropped", job.id)
-        except jobs.Cancelled:
-            with begin_write(self.engine) as conn:
-                store.cancel(conn, job.id, self.owner, utcnow())
-        except Exception as exc:
-            self._failed(job, exc)
-
-    def _failed(self, job: Row, exc: Exception) -> None:
-        error = "".join(traceback.format_exception_only(exc)).strip()
+            return
         now = utcnow()
+        if isinstance(exc, jobs.Cancelled):
+            with begin_write(self.engine) as conn:
+                store.cancel(conn, job.id, self.owner, now)
+            return
+        error = "".join(traceback.format_exception_only(exc)).strip()
         retry = job.attempts < job.max_attempts
         retry_at = now + timedelta(seconds=retry_delay(job.attempts)) if retry else None
         with begin_write(self.engine) as conn:
