@@ -107,18 +107,24 @@ def run_code(
         ) as process:
             try:
                 process.communicate(json.dumps(request).encode(), timeout + STARTUP_SECONDS)
+                timed_out = False
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+                timed_out = True
         seconds = time.monotonic() - started
         result.seek(0)
         raw = result.read(FILE_BYTES)
         output.seek(0)
         printed = output.read(OUTPUT_BYTES).decode("utf-8", "replace")
-    if raw:
+    if timed_out:
+        error = f"ran out of its {timeout:g} s time limit"
+    elif raw:
         try:
             answer = json.loads(raw)
             error = answer.get("error")
-            return SandboxResult(answer.get("value"), error and str(error), seconds, printed)
+            return SandboxResult(
+                answer.get("value"), None if error is None else str(error), seconds, printed
+            )
         except (ValueError, AttributeError):  # the code wrote to the result's file itself
             error = "left a result that is not JSON"
     else:
@@ -129,7 +135,8 @@ def run_code(
 def _ended(returncode: int, seconds: float, timeout: float) -> str:
     """Why the code left no result, from how its process ended (a signal: 128 + its number)."""
     killed = -returncode if returncode < 0 else returncode - 128 if returncode > 128 else 0
-    if killed == signal.SIGXCPU or seconds >= timeout:
+    # SIGXCPU at the CPU limit, and SIGKILL a second later for code that ignores it.
+    if killed == signal.SIGXCPU or (killed == signal.SIGKILL and seconds >= timeout):
         return f"ran out of its {timeout:g} s time limit"
     if killed:
         try:

@@ -28,7 +28,8 @@ import resource
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -76,22 +77,25 @@ def reply(result: dict) -> None:
         channel.write(json.dumps(result).encode())
 
 
-def refuse(error: OSError) -> None:
-    reason = error.strerror if error.filename is None else f"{error.strerror}: {error.filename}"
-    reply({"error": f"cannot isolate the code here: {reason}"})
+@contextmanager
+def isolating() -> Iterator[None]:
+    """A step of the isolation: if it fails, that is the result, and the code does not run."""
+    try:
+        yield
+    except OSError as e:
+        reason = e.strerror if e.filename is None else f"{e.strerror}: {e.filename}"
+        reply({"error": f"cannot isolate the code here: {reason}"})
+        os._exit(0)
 
 
 def spawn(child: Callable[[], None]) -> None:
     """Run `child` in a new process and exit as it does: its code, or 128 + the signal that
-    killed it. A step of the isolation that fails there is the result, saying why."""
+    killed it."""
     pid = os.fork()
     if pid == 0:
         status = 1
         try:
             child()
-            status = 0
-        except OSError as e:
-            refuse(e)
             status = 0
         except BaseException:
             traceback.print_exc()
@@ -191,7 +195,8 @@ def init(request: dict, uid: int, gid: int) -> None:
     try:
         mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
     except OSError:  # where a /proc of this namespace cannot be mounted, there is none
-        cover("/proc", HIDING_BYTES)
+        with isolating():
+            cover("/proc", HIDING_BYTES)
     spawn(lambda: run(request, uid, gid))
 
 
@@ -240,13 +245,15 @@ class Capped(io.RawIOBase):
         if self.room > 0:
             kept = bytes(data[: self.room])
             self.room -= len(data)
-            os.write(1, kept if self.room >= 0 else kept + self.CUT)
+            with suppress(OSError):  # fd 1 at its size limit (raw writes filled it): dropped too
+                os.write(1, kept if self.room >= 0 else kept + self.CUT)
         return len(data)
 
 
 def run(request: dict, uid: int, gid: int) -> None:
-    limit(request)
-    drop_privileges(uid, gid)
+    with isolating():
+        limit(request)
+        drop_privileges(uid, gid)
     sys.stdout = sys.stderr = io.TextIOWrapper(
         Capped(request["output_bytes"]), "utf-8", "backslashreplace", write_through=True
     )
@@ -292,11 +299,8 @@ def main() -> None:
     request = json.loads(sys.stdin.buffer.read())
     os.umask(0o022)  # the directories made for binding back must be open to the code
     uid, gid = identity()
-    try:
+    with isolating():
         isolate(request, uid, gid)
-    except OSError as e:
-        refuse(e)
-        return
     spawn(lambda: init(request, uid, gid))
 
 
