@@ -177,6 +177,7 @@ def server(
         LLMTRAIL_LLM_BASE_URL=llm_provider.base_url,
         LLMTRAIL_LLM_API_KEY="test-judge-key",
         LLMTRAIL_LLM_TIMEOUT_SECONDS="1",
+        LLMTRAIL_CODE_TIMEOUT_SECONDS="2",
     )
     yield srv
     stop_server(srv)

@@ -584,3 +584,41 @@ def test_sampling_selects_the_rate_and_always_the_same_logs(api: httpx.Client) -
     assert abs(len(queued) / len(ids) - 0.15) <= 0.015
     expected = {i for i in ids if sampled(made["id"], i, 0.15)}
     assert queued == expected, "the decision is the automation's hash of each log"
+
+
+HOSTILE = {
+    "loops forever": ("while True:\n        pass", "time limit"),
+    "allocates 10 GB": ("return len(bytearray(10 * 2**30))", "memory limit"),
+    "opens a socket": (
+        "import socket\n    socket.create_connection(('127.0.0.1', 5432), timeout=1)",
+        "OSError",
+    ),
+    "reads the data dir": ("return open({db!r}).read(10)", "Error"),
+}
+
+
+def test_hostile_code_ends_as_error_scores_and_the_server_keeps_serving(
+    api: httpx.Client, server
+) -> None:  # type: ignore[no-untyped-def]
+    database = str(server.data_dir / "llmtrail.db")
+    made = {}
+    for name, (body, _) in HOSTILE.items():
+        code = "def main(eval_inputs):\n    " + body.format(db=database)
+        made[name] = api.post(
+            "/api/evaluators/",
+            json={
+                "name": name,
+                "type": "code",
+                "score_value_type": "numerical",
+                "code_config": {"eval_code_snippet": code},
+            },
+        ).json()["id"]
+    automation(api, condition(api), list(made.values()))
+    unique_id = log(api)
+    while not (found := scores_of(api, unique_id)) or len(found) < len(made):
+        assert api.get("/api/request-logs/list/").status_code == 200, "still serving"
+        time.sleep(0.2)
+    results = api.get("/api/scores/", params={"page_size": 100}).json()["results"]
+    errors = {s["evaluator_id"]: s["error"] for s in results if s["log_id"] == unique_id}
+    for name, (_, reason) in HOSTILE.items():
+        assert errors[made[name]] and reason in errors[made[name]], (name, errors[made[name]])
