@@ -94,9 +94,13 @@ def workers(engine: Engine, count: int, **env: str) -> Iterator[list[subprocess.
             process.wait(30)
 
 
-def states(engine: Engine, org_id: int) -> dict[str, int]:
+def states(engine: Engine, org_id: int, kind: str = "evaluate") -> dict[str, int]:
+    """Jobs of a kind by state. (Under load the subscriber may have overrun its budget and
+    left some events as `event` jobs: a worker then queues their evaluations.)"""
     with engine.connect() as conn:
-        query = select(jobs.c.state, func.count()).where(jobs.c.org_id == org_id)
+        query = select(jobs.c.state, func.count()).where(
+            jobs.c.org_id == org_id, jobs.c.kind == kind
+        )
         return dict(conn.execute(query.group_by(jobs.c.state)).all())
 
 
@@ -127,15 +131,15 @@ def test_two_workers_drain_2000_jobs_writing_each_score_once(
 ) -> None:
     made = monitored(quiet_engine, principal)
     store_logs(quiet_engine, principal, 2000)
-    assert states(quiet_engine, principal.org_id) == {"pending": 2000}, "queued with the logs"
     since = made["automation"].created_at
     runs = list(backfill(quiet_engine, principal.org_id, made["automation"].slug, since))
-    assert runs[-1][0] == 2000 and runs[-1][2] == 2000, "a backfill sees every log..."
-    assert states(quiet_engine, principal.org_id) == {"pending": 2000}, "...and repeats nothing"
+    assert runs[-1][0] == 2000, "a backfill sees every log"
+    assert sum(states(quiet_engine, principal.org_id).values()) == 2000, "one job a log"
 
     with workers(quiet_engine, 2):
-        assert wait_until(lambda: states(quiet_engine, principal.org_id) == {"done": 2000}, 120)
+        assert wait_until(lambda: states(quiet_engine, principal.org_id) == {"done": 2000}, 180)
     assert scored(quiet_engine, principal.org_id) == (2000, 2000)
+    assert states(quiet_engine, principal.org_id, "event").keys() <= {"done"}
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -573,11 +573,16 @@ def test_sampling_selects_the_rate_and_always_the_same_logs(api: httpx.Client) -
             {"unique_id": i, "model": "gpt-4o", "output": "ok"} for i in ids[start : start + 500]
         ]
         assert api.post("/api/request-logs/bulk/", json={"logs": bulk}).status_code == 201
+    # Under load the subscriber may overrun its budget and leave an event for the worker to
+    # queue its evaluations from: wait until every such event is delivered.
+    assert eventually(lambda: _events_delivered(api), 60)
     queued: set[str] = set()
     page = 1
     while True:
         answer = api.get("/api/jobs/", params={"page": page, "page_size": 1000}).json()
-        queued |= {job["payload"]["log_unique_id"] for job in answer["results"]}
+        queued |= {
+            j["payload"]["log_unique_id"] for j in answer["results"] if j["kind"] == "evaluate"
+        }
         if not answer["next"]:
             break
         page += 1
@@ -622,3 +627,14 @@ def test_hostile_code_ends_as_error_scores_and_the_server_keeps_serving(
     errors = {s["evaluator_id"]: s["error"] for s in results if s["log_id"] == unique_id}
     for name, (_, reason) in HOSTILE.items():
         assert errors[made[name]] and reason in errors[made[name]], (name, errors[made[name]])
+
+
+def _events_delivered(api: httpx.Client) -> bool:
+    summary = jobs(api)["by_origin"]
+    waiting = [
+        o
+        for o in summary
+        if o["origin"].startswith("event:")
+        and (o["by_state"]["pending"] or o["by_state"]["running"])
+    ]
+    return not waiting
