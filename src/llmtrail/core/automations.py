@@ -12,11 +12,13 @@ from sqlalchemy import Connection, Engine, Row
 
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
-from llmtrail.errors import FieldError, Invalid, NotFound
+from llmtrail.core.named import Named
+from llmtrail.errors import FieldError, Invalid
 from llmtrail.store import evaluation as store
 from llmtrail.store.database import begin_write
 from llmtrail.store.tables import automations, conditions, evaluators
 
+AUTOMATIONS = Named(automations, "Automation")
 ONLINE_EVAL = "online_eval"
 FILE_MONITOR = "file_monitor"  # a Humanloop File's monitoring evaluators
 SAMPLE_SCALE = 2**64
@@ -114,33 +116,13 @@ def create(engine: Engine, principal: Principal, body: dict[str, Any]) -> Row:
                 updated_at=now,
             ),
         )
-        return _row(conn, org_id, row_id)
-
-
-def _row(conn: Connection, org_id: int, key: str) -> Row:
-    row = store.by_id_or_slug(conn, automations, org_id, key)
-    if row is None:
-        raise NotFound("Automation not found")
-    return row
-
-
-def get(engine: Engine, principal: Principal, key: str) -> Row:
-    with engine.connect() as conn:
-        return _row(conn, principal.org_id, key)
+        return AUTOMATIONS.find(conn, principal, row_id)
 
 
 def listed(
     engine: Engine, principal: Principal, page: int, page_size: int
 ) -> tuple[int, list[Row]]:
-    with engine.connect() as conn:
-        return store.page_of(
-            conn,
-            automations,
-            principal.org_id,
-            (page - 1) * page_size,
-            page_size,
-            equal={"automation_type": ONLINE_EVAL},
-        )
+    return AUTOMATIONS.page(engine, principal, page, page_size, automation_type=ONLINE_EVAL)
 
 
 def update(engine: Engine, principal: Principal, key: str, body: dict[str, Any]) -> Row:
@@ -149,7 +131,7 @@ def update(engine: Engine, principal: Principal, key: str, body: dict[str, Any])
     commit reads the automation afresh."""
     org_id = principal.org_id
     with begin_write(engine) as conn:
-        row = _row(conn, org_id, key)
+        row = AUTOMATIONS.find(conn, principal, key)
         values: dict[str, Any] = {}
         configuration = dict(row.configuration)
         if "configuration" in body:
@@ -177,14 +159,14 @@ def update(engine: Engine, principal: Principal, key: str, body: dict[str, Any])
                 )
             values["slug"] = slug
         store.update_row(conn, automations, org_id, row.id, **values, updated_at=utcnow())
-        return _row(conn, org_id, row.id)
+        return AUTOMATIONS.find(conn, principal, row.id)
 
 
 def delete(engine: Engine, principal: Principal, key: str) -> int:
     """Delete an automation and cancel the jobs it queued that no worker started; returns
     how many were cancelled."""
     with begin_write(engine) as conn:
-        row = _row(conn, principal.org_id, key)
+        row = AUTOMATIONS.find(conn, principal, key)
         cancelled = store.cancel_pending(conn, principal.org_id, origin(row.id), utcnow())
         store.delete_row(conn, automations, principal.org_id, row.id)
     return cancelled

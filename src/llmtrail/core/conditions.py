@@ -16,12 +16,14 @@ from sqlalchemy import Engine, Row
 from llmtrail.core.filters import parse_filters
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
-from llmtrail.errors import Conflict, FieldError, Invalid, NotFound
+from llmtrail.core.named import Named
+from llmtrail.errors import Conflict, FieldError, Invalid
 from llmtrail.store import evaluation as store
 from llmtrail.store.database import begin_write
 from llmtrail.store.predicates import Group
 from llmtrail.store.tables import conditions
 
+CONDITIONS = Named(conditions, "Condition")
 SINGLE_LOG = "single_log"
 # The word operators of a policy, as the filter language spells them.
 OPERATORS = {
@@ -140,42 +142,10 @@ def create(engine: Engine, principal: Principal, body: dict[str, Any]) -> Row:
         return store.by_id_or_slug(conn, conditions, principal.org_id, row_id)  # type: ignore[return-value]
 
 
-def get(engine: Engine, principal: Principal, key: str) -> Row:
-    with engine.connect() as conn:
-        row = store.by_id_or_slug(conn, conditions, principal.org_id, key)
-    if row is None:
-        raise NotFound("Condition not found")
-    return row
-
-
-def listed(
-    engine: Engine,
-    principal: Principal,
-    page: int,
-    page_size: int,
-    *,
-    search: str | None = None,
-    condition_type: str | None = None,
-) -> tuple[int, list[Row]]:
-    equal = {"condition_type": condition_type} if condition_type else {}
-    with engine.connect() as conn:
-        return store.page_of(
-            conn,
-            conditions,
-            principal.org_id,
-            (page - 1) * page_size,
-            page_size,
-            search=search,
-            equal=equal,
-        )
-
-
 def update(engine: Engine, principal: Principal, key: str, body: dict[str, Any]) -> Row:
     values = _checked(body, partial=True)
     with begin_write(engine) as conn:
-        row = store.by_id_or_slug(conn, conditions, principal.org_id, key)
-        if row is None:
-            raise NotFound("Condition not found")
+        row = CONDITIONS.find(conn, principal, key)
         slug = values.get("slug")
         if (
             slug
@@ -190,9 +160,7 @@ def update(engine: Engine, principal: Principal, key: str, body: dict[str, Any])
 def delete(engine: Engine, principal: Principal, key: str) -> None:
     """Delete a condition no automation uses (409 naming those that do)."""
     with begin_write(engine) as conn:
-        row = store.by_id_or_slug(conn, conditions, principal.org_id, key)
-        if row is None:
-            raise NotFound("Condition not found")
+        row = CONDITIONS.find(conn, principal, key)
         users = store.users_of_condition(conn, principal.org_id, row.id)
         if users:
             raise Conflict(f"the condition is used by automations: {', '.join(users)}")

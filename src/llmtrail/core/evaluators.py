@@ -23,13 +23,15 @@ from llmtrail.core import files
 from llmtrail.core.filters import parse_value_conditions
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
+from llmtrail.core.named import Named
 from llmtrail.core.scoring import VALUE_TYPES, ValueSpec, normalise_value_type
-from llmtrail.errors import Conflict, FieldError, Invalid, NotFound
+from llmtrail.errors import Conflict, FieldError, Invalid
 from llmtrail.store import evaluation as store
 from llmtrail.store.database import begin_write
 from llmtrail.store.predicates import Group
 from llmtrail.store.tables import automations, evaluators
 
+EVALUATORS = Named(evaluators, "Evaluator")
 KINDS = ("llm", "code", "rule", "human")
 # Humanloop's names: evaluator_type -> kind, return_type -> value type, and back.
 HUMANLOOP_KINDS = {"llm": "llm", "python": "code", "human": "human", "external": "human"}
@@ -314,38 +316,6 @@ def _uses_ideal(runnable: Definition) -> bool:
 # --- storage --------------------------------------------------------------------------------
 
 
-def get(engine: Engine, principal: Principal, key: str) -> Row:
-    """An evaluator by id or slug; 404 when missing or another organization's."""
-    with engine.connect() as conn:
-        row = store.by_id_or_slug(conn, evaluators, principal.org_id, key)
-    if row is None:
-        raise NotFound("Evaluator not found")
-    return row
-
-
-def listed(
-    engine: Engine,
-    principal: Principal,
-    page: int,
-    page_size: int,
-    *,
-    search: str | None = None,
-    kind: str | None = None,
-    value_type: str | None = None,
-) -> tuple[int, list[Row]]:
-    equal = {k: v for k, v in (("kind", kind), ("value_type", value_type)) if v}
-    with engine.connect() as conn:
-        return store.page_of(
-            conn,
-            evaluators,
-            principal.org_id,
-            (page - 1) * page_size,
-            page_size,
-            search=search,
-            equal=equal,
-        )
-
-
 def slug_for(name: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_.-").lower()
     return slug[:200] or "evaluator"
@@ -409,9 +379,7 @@ def update(engine: Engine, principal: Principal, key: str, changes: dict[str, An
     """Apply a partial update: definition objects merge, other fields replace. A change of
     definition adds a version to the evaluator's File."""
     with begin_write(engine) as conn:
-        row = store.by_id_or_slug(conn, evaluators, principal.org_id, key)
-        if row is None:
-            raise NotFound("Evaluator not found")
+        row = EVALUATORS.find(conn, principal, key)
         definition = dict(row.definition)
         for name in DEFINITION_FIELDS:
             if name not in changes:
@@ -448,9 +416,7 @@ def delete(engine: Engine, principal: Principal, key: str) -> None:
     """Delete an evaluator and its File. Its past scores stay (named as they were); the
     automations that ran it drop it, and its jobs not yet started are cancelled."""
     with begin_write(engine) as conn:
-        row = store.by_id_or_slug(conn, evaluators, principal.org_id, key)
-        if row is None:
-            raise NotFound("Evaluator not found")
+        row = EVALUATORS.find(conn, principal, key)
         now = utcnow()
         for automation in store.automations_using_evaluator(conn, principal.org_id, row.id):
             remaining = [e for e in automation.evaluator_ids if e != row.id]

@@ -101,7 +101,7 @@ def list_evaluators(
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> JSONBody:
-    total, rows = evaluators.listed(
+    total, rows = evaluators.EVALUATORS.page(
         backend.engine, who, page, page_size, search=search, kind=type, value_type=score_value_type
     )
     return paged(request, total, page, page_size, [shape.evaluator_object(r) for r in rows])
@@ -111,7 +111,9 @@ def list_evaluators(
 def get_evaluator(
     evaluator_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> JSONBody:
-    return JSONBody(shape.evaluator_object(evaluators.get(backend.engine, who, evaluator_id)))
+    return JSONBody(
+        shape.evaluator_object(evaluators.EVALUATORS.get(backend.engine, who, evaluator_id))
+    )
 
 
 @router.patch("/api/evaluators/{evaluator_id}/", responses=doc(dict, 400, 404, 409))
@@ -145,7 +147,7 @@ async def run_evaluator(
     """Run the evaluator on the given inputs now; the score is answered, not stored."""
     from llmtrail.worker.evaluate import run_definition  # the runners, only when one runs
 
-    row = await run_in_threadpool(evaluators.get, backend.engine, who, evaluator_id)
+    row = await run_in_threadpool(evaluators.EVALUATORS.get, backend.engine, who, evaluator_id)
     given = body.get("inputs")
     if not isinstance(given, dict):
         raise Invalid.at("inputs", "must be an object: {input, output, metadata, metrics, ...}")
@@ -288,7 +290,7 @@ def list_conditions(
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> JSONBody:
-    total, rows = conditions.listed(
+    total, rows = conditions.CONDITIONS.page(
         backend.engine, who, page, page_size, search=search, condition_type=condition_type
     )
     results = [shape.condition_object(r) for r in rows]
@@ -299,7 +301,9 @@ def list_conditions(
 def get_condition(
     condition_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> JSONBody:
-    return JSONBody(shape.condition_object(conditions.get(backend.engine, who, condition_id)))
+    return JSONBody(
+        shape.condition_object(conditions.CONDITIONS.get(backend.engine, who, condition_id))
+    )
 
 
 @router.patch("/automation/conditions/{condition_id}/", responses=doc(dict, 400, 404))
@@ -359,7 +363,7 @@ def list_automations(
 def get_automation(
     automation_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> JSONBody:
-    row = automations.get(backend.engine, who, automation_id)
+    row = automations.AUTOMATIONS.get(backend.engine, who, automation_id)
     return JSONBody(_automations(backend, who, [row])[0])
 
 
