@@ -102,7 +102,8 @@ def add_score(conn: Connection, row: dict[str, Any], *, replace: bool = False) -
         statement = statement.on_conflict_do_update(index_elements=key, set_=changed)
     else:
         statement = statement.on_conflict_do_nothing(index_elements=key)
-    return conn.execute(statement).rowcount == 1
+    # Not `rowcount`: psycopg under SQLAlchemy 2.1 reports -1 for every INSERT.
+    return conn.execute(statement.returning(scores.c.id)).first() is not None
 
 
 def scores_of(conn: Connection, org_id: int, log_ids: Sequence[int]) -> dict[int, list[Row]]:
