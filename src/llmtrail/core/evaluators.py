@@ -480,10 +480,12 @@ def upsert_spec(engine: Engine, principal: Principal, ref: files.FileRef) -> Row
 
 def ensure(conn: Connection, principal: Principal, version: Row) -> Row:
     """The evaluator of an evaluator File at `version`, made or brought up to its spec (an
-    evaluator File a Humanloop log created, or one upserted with a new spec)."""
+    evaluator File a Humanloop log created, or one upserted with a new spec). One made
+    through the Keywords AI dialect has no spec of its own: its versions hold `to_spec` of
+    it, which a version that it is already at must not overwrite (a rule is no human)."""
     spec = version.kernel or {}
     row = store.by_id_or_slug(conn, evaluators, principal.org_id, version.file_id)
-    if row is not None and row.definition.get("spec") == spec:
+    if row is not None and to_spec(row.kind, row.value_type, row.definition) == spec:
         return row
     kind, value_type, definition = from_spec(spec) if spec else ("human", "numerical", {})
     now = utcnow()
