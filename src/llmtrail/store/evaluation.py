@@ -12,6 +12,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     delete,
     func,
     or_,
@@ -20,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from llmtrail.store.driver import execute_many
 from llmtrail.store.tables import automations, conditions, evaluators, jobs, logs, scores
 
 # Objects an organization names by id or by slug.
@@ -119,6 +121,20 @@ def scores_of(conn: Connection, org_id: int, log_ids: Sequence[int]) -> dict[int
         for row in conn.execute(query):
             found.setdefault(row.log_id, []).append(row)
     return found
+
+
+# One statement for any number of judgments; the (org, evaluator, log) index finds each.
+_GIVEN_BY = delete(scores).where(
+    scores.c.org_id == bindparam("org"),
+    scores.c.evaluator_id == bindparam("evaluator"),
+    scores.c.source_log_id == bindparam("source"),
+)
+
+
+def delete_given_by(conn: Connection, org_id: int, given: Iterable[tuple[str, str]]) -> None:
+    """Delete the scores that these logs gave, as (evaluator id, log unique id) pairs."""
+    params = [{"org": org_id, "evaluator": e, "source": s} for e, s in given]
+    execute_many(conn, _GIVEN_BY, params)
 
 
 def score(conn: Connection, org_id: int, score_id: str) -> Row | None:

@@ -296,7 +296,8 @@ def revisions_of(conn: Connection, log_pk: int) -> list[Row]:
 
 
 def delete_many(conn: Connection, org_id: int, unique_ids: Sequence[str]) -> list[Row]:
-    """Delete logs; returns what the rollups and the metadata index need of each."""
+    """Delete logs; returns what the rollups, the metadata index and the scores they gave
+    need of each."""
     result = conn.execute(
         delete(logs)
         .where(logs.c.org_id == org_id, _one_of(conn, logs.c.unique_id, unique_ids))
@@ -305,6 +306,8 @@ def delete_many(conn: Connection, org_id: int, unique_ids: Sequence[str]) -> lis
             logs.c.unique_id,
             logs.c.org_id,
             logs.c.version_id,
+            logs.c.file_id,
+            logs.c.log_type,
             logs.c.metadata,
             *(logs.c[name] for name in rollups.DEPENDS_ON),
         )
