@@ -26,6 +26,7 @@ from llmtrail.core.keys import Principal
 from llmtrail.core.scoring import VALUE_TYPES, ValueSpec, normalise_value_type
 from llmtrail.errors import Conflict, FieldError, Invalid, NotFound
 from llmtrail.store import evaluation as store
+from llmtrail.store import files as file_store
 from llmtrail.store.database import begin_write
 from llmtrail.store.predicates import Group
 from llmtrail.store.tables import automations, evaluators
@@ -468,6 +469,29 @@ def delete(engine: Engine, principal: Principal, key: str) -> None:
         store.cancel_pending_evaluations(conn, principal.org_id, row.id, now)
         store.delete_row(conn, evaluators, principal.org_id, row.id)
         files.delete_in(conn, principal, row.id)
+
+
+@dataclass(frozen=True)
+class EvaluatorRef:
+    """How a request names an evaluator: by a version of its File, or by the File (at its
+    newest version); `loc` is the field that named it, for the refusal."""
+
+    loc: tuple[str | int, ...]
+    version_id: str | None = None
+    file_id: str | None = None
+
+
+def version_named(conn: Connection, principal: Principal, ref: EvaluatorRef) -> Row:
+    """The evaluator File version `ref` names; refused, naming `ref`, when there is none."""
+    org_id = principal.org_id
+    if ref.version_id is not None:
+        row = file_store.versions_by_id(conn, org_id, [ref.version_id]).get(ref.version_id)
+    else:
+        row = file_store.version(conn, org_id, ref.file_id, None) if ref.file_id else None
+    if row is None or row.type != files.FileType.EVALUATOR:
+        key = ref.version_id or ref.file_id
+        raise Invalid.at(ref.loc, f"no evaluator '{key}'", "not_found")
+    return row
 
 
 def upsert_spec(engine: Engine, principal: Principal, ref: files.FileRef) -> Row:

@@ -225,6 +225,17 @@ def automation_of_file(conn: Connection, org_id: int, file_id: str) -> Row | Non
     return conn.execute(query).first()
 
 
+def automations_of_files(conn: Connection, org_id: int, file_ids: Iterable[str]) -> dict[str, Row]:
+    """The automation that monitors each of these Files, of those that have one."""
+    wanted = list(dict.fromkeys(file_ids))
+    if not wanted:
+        return {}
+    query = select(automations).where(
+        automations.c.org_id == org_id, automations.c.file_id.in_(wanted)
+    )
+    return {row.file_id: row for row in conn.execute(query)}
+
+
 def of_file(file_id: str) -> ColumnElement[bool]:
     return logs.c.file_id == file_id
 
