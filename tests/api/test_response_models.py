@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +46,7 @@ SDK_PARSERS: dict[type[BaseModel], Callable[[Any], Any]] = {
             hl.ToolResponse,
             hl.FlowResponse,
             hl.EvaluatorResponse,
+            hl.PaginatedDataEvaluatorResponse,
             hl.CreatePromptLogResponse,
             hl.CreateAgentLogResponse,
             hl.CreateFlowLogResponse,
@@ -144,6 +146,11 @@ def test_keywords_answers(api: httpx.Client) -> None:
 
 PROMPT = {"model": "gpt-4o", "template": [{"role": "user", "content": "{{q}}"}], "top_p": 1}
 SPEC = {"arguments_type": "target_free", "return_type": "number", "evaluator_type": "human"}
+RULE = {
+    "type": "rule",
+    "score_value_type": "boolean",
+    "rule_config": {"rule": "contains", "value": "x"},
+}
 TOOL = {"function": {"name": "f", "description": "d", "parameters": {"properties": {"a": {}}}}}
 CALL = {
     "inputs": {"q": "?"},
@@ -179,6 +186,13 @@ def test_humanloop_log_answers(tenant: Tenant) -> None:
         log("prompt", hl.CreatePromptLogResponse, prompt=PROMPT, **CALL, **in_agent)
         judgment = {"spec": SPEC, "judgment": 0.5, "marked_completed": True}
         judged = log("evaluator", hl.CreateEvaluatorLogResponse, parent_id=prompt["id"], **judgment)
+        # A judgment no evaluator log gave (a score of the Keywords AI API), and a monitor.
+        rule = api.post("/api/evaluators/", json={"name": f"{base}-rule", **RULE}).json()
+        scored = {"evaluator_id": rule["id"], "boolean_value": True, "explanation": "seen"}
+        assert api.post(f"/api/logs/{prompt['id']}/scores/", json=scored).status_code == 201
+        monitor = {"activate": [{"evaluator_id": rule["id"], "environment_id": "production"}]}
+        monitored = api.post(f"/v5/prompts/{prompt['prompt_id']}/evaluators", json=monitor)
+        assert conforms(monitored, 200, hl.PromptResponse)["evaluators"]
         log("tool", Detail, 409, tool=TOOL, log_id=tool["id"])
         version = {"path": f"{base}/flow", "attributes": {"v": 1}, "version_name": "v1"}
         conforms(api.post("/v5/flows", json=version), 200, hl.FlowResponse)
@@ -187,7 +201,7 @@ def test_humanloop_log_answers(tenant: Tenant) -> None:
 
         metadata = {"metadata": {"m": 1}}
         updated = api.patch(f"/v5/prompts/{prompt['prompt_id']}/log/{prompt['id']}", json=metadata)
-        assert conforms(updated, 200, hl.PromptLogResponse)["evaluator_logs"]
+        assert len(conforms(updated, 200, hl.PromptLogResponse)["evaluator_logs"]) == 2
         updated = api.patch(f"/v5/tools/{tool['tool_id']}/log/{tool['id']}", json={"stdout": "s"})
         conforms(updated, 200, hl.ToolLogResponse)
         done = {"inputs": {"q": "?"}, "output": "done", "log_status": "complete"}
@@ -231,6 +245,21 @@ def test_humanloop_file_answers(tenant: Tenant, kind: str, kernel: dict, model: 
         conforms(found, 200, hl.FileResponse)
 
 
+def test_humanloop_evaluator_answers(tenant: Tenant) -> None:
+    base = uuid.uuid4().hex[:8]
+    with tenant.client("x-api-key") as api:
+        flow = api.post("/v5/flows", json={"path": f"{base}/flow", "attributes": {}}).json()
+        judge = api.post("/v5/evaluators", json={"path": f"e/{base}-judge", "spec": SPEC}).json()
+        activate = {"activate": [{"evaluator_version_id": judge["version_id"]}]}
+        monitored = api.post(f"/v5/flows/{flow['id']}/evaluators", json=activate)
+        assert conforms(monitored, 200, hl.FlowResponse)["evaluators"]
+        conforms(api.get(f"/v5/flows/{flow['id']}"), 200, hl.FlowResponse)
+        listed = api.get("/v5/evaluators", params={"name": base, "sort_by": "name"})
+        assert conforms(listed, 200, hl.PaginatedDataEvaluatorResponse)["total"] == 1
+        deleted = api.delete(f"/v5/evaluators/{judge['id']}")
+        assert deleted.status_code == 204 and not deleted.content
+
+
 ERRORS = [
     ("POST", f"{KW}/", {"cost": -1, "usage": {"prompt_tokens": -1}}, 400),
     ("POST", f"{KW}/create/", b'{"model": ', 400),
@@ -266,6 +295,10 @@ ERRORS = [
     ("GET", "/v5/evaluators/nope?version_id=evv_nope", None, 404),
     ("POST", "/v5/files/retrieve-by-path", {"path": "nope"}, 404),
     ("POST", "/v5/files/retrieve-by-path", {}, 422),
+    ("GET", "/v5/evaluators?sort_by=size", None, 422),
+    ("DELETE", "/v5/evaluators/nope", None, 404),
+    ("POST", "/v5/tools/tl_nope/evaluators", {}, 404),
+    ("POST", "/v5/prompts/pr_x/evaluators", {"activate": [{"evaluator": "e"}]}, 422),
 ]
 
 
@@ -292,6 +325,23 @@ ROUTES = [
     ("PATCH", f"{KW}/batch-update/"),
     *((method, f"{KW}/{{unique_id}}/") for method in ("GET", "PATCH", "DELETE")),
     ("GET", f"{KW}/{{unique_id}}/history/"),
+    *(("GET", f"/api/{tail}") for tail in ("jobs/", "jobs/summary/")),
+    ("POST", "/api/evaluators/{evaluator_id}/run/"),
+    *(
+        route
+        for prefix, name in (
+            ("/api/evaluators/", "evaluator"),
+            ("/api/logs/{log_id}/scores/", "score"),
+            ("/api/scores/", "score"),
+            ("/automation/automations/", "automation"),
+            ("/automation/conditions/", "condition"),
+        )
+        for route in (
+            ("GET", prefix),
+            ("POST", prefix),
+            *((method, f"{prefix}{{{name}_id}}/") for method in ("GET", "PATCH", "DELETE")),
+        )
+    ),
     *(("POST", f"/v5/{kind}s/log") for kind in ("prompt", "agent", "flow", "tool", "evaluator")),
     *(("POST", f"/v5/{kind}s") for kind in ("prompt", "agent", "flow", "tool", "evaluator")),
     *(("GET", f"/v5/{kind}s/{{id}}") for kind in ("prompt", "agent", "flow", "tool", "evaluator")),
@@ -301,17 +351,9 @@ ROUTES = [
     ("GET", "/v5/logs"),
     ("DELETE", "/v5/logs"),
     ("POST", "/v5/files/retrieve-by-path"),
-    # The evaluation surface (its answers are checked in tests/api/keywords/test_evaluation.py).
-    *(("POST", f"/api/{r}/") for r in ("evaluators", "scores", "logs/{log_id}/scores")),
-    *(("GET", f"/api/{r}/") for r in ("evaluators", "scores", "logs/{log_id}/scores", "jobs")),
-    ("GET", "/api/jobs/summary/"),
-    *((m, "/api/evaluators/{evaluator_id}/") for m in ("GET", "PATCH", "DELETE")),
-    ("POST", "/api/evaluators/{evaluator_id}/run/"),
-    *((m, "/api/scores/{score_id}/") for m in ("GET", "PATCH", "DELETE")),
-    *((m, "/api/logs/{log_id}/scores/{score_id}/") for m in ("GET", "PATCH", "DELETE")),
-    *((m, f"/automation/{r}/") for m in ("GET", "POST") for r in ("conditions", "automations")),
-    *((m, "/automation/conditions/{condition_id}/") for m in ("GET", "PATCH", "DELETE")),
-    *((m, "/automation/automations/{automation_id}/") for m in ("GET", "PATCH", "DELETE")),
+    ("GET", "/v5/evaluators"),
+    ("DELETE", "/v5/evaluators/{id}"),
+    *(("POST", f"/v5/{kind}s/{{id}}/evaluators") for kind in ("prompt", "agent", "flow", "tool")),
 ]
 
 
@@ -322,7 +364,7 @@ def test_every_route_answers_a_missing_key_with_401(server: Server) -> None:
     with httpx.Client(base_url=server.base_url) as anonymous:
         for method, path in ROUTES:
             conforms(
-                anonymous.request(method, path.replace("{", "").replace("}", "")),
+                anonymous.request(method, path.format_map(defaultdict(lambda: "x"))),
                 401,
                 Detail,
             )

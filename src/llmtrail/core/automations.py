@@ -6,10 +6,12 @@ completes the logs."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row
 
+from llmtrail.core.evaluators import EvaluatorRef, ensure, version_named
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.named import Named
@@ -230,8 +232,24 @@ def set_monitors(
     return current
 
 
-def monitors(engine: Engine, principal: Principal, file_ids: set[str]) -> dict[str, list[str]]:
-    """The monitoring evaluators of these Files, by File."""
+def monitor(
+    engine: Engine,
+    principal: Principal,
+    file_id: str,
+    activate: Sequence[EvaluatorRef],
+    deactivate: Sequence[EvaluatorRef],
+) -> list[str]:
+    """`set_monitors` with the evaluators named by a version or by their File: an activated
+    one is made if its File has none yet, and one that names no evaluator refuses the whole
+    change, saying which."""
+    with begin_write(engine) as conn:
+        on = [ensure(conn, principal, version_named(conn, principal, ref)).id for ref in activate]
+        off = [version_named(conn, principal, ref).file_id for ref in deactivate]
+        return set_monitors(conn, principal, file_id, on, off)
+
+
+def monitors(engine: Engine, principal: Principal, file_ids: Iterable[str]) -> dict[str, Row]:
+    """The automation that monitors each of these Files (its `evaluator_ids`, and when it
+    was made and last changed), of those that have one, read at once."""
     with engine.connect() as conn:
-        found = {f: store.automation_of_file(conn, principal.org_id, f) for f in file_ids}
-    return {f: list(row.evaluator_ids) for f, row in found.items() if row is not None}
+        return store.automations_of_files(conn, principal.org_id, file_ids)

@@ -1,4 +1,5 @@
-"""Deleting logs, with everything kept beside them: rollups, File counters, metadata index."""
+"""Deleting logs, with everything kept beside them: rollups, File counters, metadata index,
+and the scores that evaluator logs among them gave."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from dataclasses import dataclass
 from llmtrail.core import events
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
+from llmtrail.core.traces import EVALUATION_TYPE as JUDGMENT
 from llmtrail.errors import NotFound
-from llmtrail.store import files, metadata_index, rollups
+from llmtrail.store import evaluation, files, metadata_index, rollups
 from llmtrail.store import logs as store
 from llmtrail.store.writer import Writer, WriteTx, apply
 
@@ -34,6 +36,9 @@ class DeleteLogs:
         files.count_logs(tx.conn, (row.version_id for row in deleted), -1, utcnow())
         rollups.add(tx.conn, self.org_id, rollups.deltas(deleted, -1))
         metadata_index.remove(tx.conn, (row._mapping for row in deleted))
+        # An evaluator log's judgment goes with it (its File is its evaluator).
+        judgments = [(row.file_id, row.unique_id) for row in deleted if row.log_type == JUDGMENT]
+        evaluation.delete_given_by(tx.conn, self.org_id, judgments)
         ids = tuple(row.id for row in deleted)
         tx.publish(events.LogsDeleted(self.org_id, ids, tuple(row.unique_id for row in deleted)))
         return len(deleted)

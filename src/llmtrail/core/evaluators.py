@@ -27,6 +27,7 @@ from llmtrail.core.named import Named
 from llmtrail.core.scoring import VALUE_TYPES, ValueSpec, normalise_value_type
 from llmtrail.errors import Conflict, FieldError, Invalid
 from llmtrail.store import evaluation as store
+from llmtrail.store import files as file_store
 from llmtrail.store.database import begin_write
 from llmtrail.store.predicates import Group
 from llmtrail.store.tables import automations, evaluators
@@ -436,6 +437,29 @@ def delete(engine: Engine, principal: Principal, key: str) -> None:
         files.delete_in(conn, principal, row.id)
 
 
+@dataclass(frozen=True)
+class EvaluatorRef:
+    """How a request names an evaluator: by a version of its File, or by the File (at its
+    newest version); `loc` is the field that named it, for the refusal."""
+
+    loc: tuple[str | int, ...]
+    version_id: str | None = None
+    file_id: str | None = None
+
+
+def version_named(conn: Connection, principal: Principal, ref: EvaluatorRef) -> Row:
+    """The evaluator File version `ref` names; refused, naming `ref`, when there is none."""
+    org_id = principal.org_id
+    if ref.version_id is not None:
+        row = file_store.versions_by_id(conn, org_id, [ref.version_id]).get(ref.version_id)
+    else:
+        row = file_store.version(conn, org_id, ref.file_id, None) if ref.file_id else None
+    if row is None or row.type != files.FileType.EVALUATOR:
+        key = ref.version_id or ref.file_id
+        raise Invalid.at(ref.loc, f"no evaluator '{key}'", "not_found")
+    return row
+
+
 def upsert_spec(engine: Engine, principal: Principal, ref: files.FileRef) -> Row:
     """The Humanloop upsert: the File version for the spec, and the evaluator it describes."""
     with begin_write(engine) as conn:
@@ -446,10 +470,12 @@ def upsert_spec(engine: Engine, principal: Principal, ref: files.FileRef) -> Row
 
 def ensure(conn: Connection, principal: Principal, version: Row) -> Row:
     """The evaluator of an evaluator File at `version`, made or brought up to its spec (an
-    evaluator File a Humanloop log created, or one upserted with a new spec)."""
+    evaluator File a Humanloop log created, or one upserted with a new spec). One made
+    through the Keywords AI dialect has no spec of its own: its versions hold `to_spec` of
+    it, which a version that it is already at must not overwrite (a rule is no human)."""
     spec = version.kernel or {}
     row = store.by_id_or_slug(conn, evaluators, principal.org_id, version.file_id)
-    if row is not None and row.definition.get("spec") == spec:
+    if row is not None and to_spec(row.kind, row.value_type, row.definition) == spec:
         return row
     kind, value_type, definition = from_spec(spec) if spec else ("human", "numerical", {})
     now = utcnow()

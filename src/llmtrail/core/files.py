@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -243,14 +244,53 @@ def by_path(engine: Engine, principal: Principal, path: str) -> Row:
     return row
 
 
+def listed(
+    engine: Engine,
+    principal: Principal,
+    file_type: FileType,
+    page: int,
+    size: int,
+    *,
+    name: str | None = None,
+    sort_by: str = "created_at",
+    descending: bool = True,
+) -> tuple[int, list[Row]]:
+    """(total, one page) of the Files of a type, at their newest versions; `sort_by` is
+    one of `store.files.SORTS`."""
+    with engine.connect() as conn:
+        return store.page(
+            conn,
+            principal.org_id,
+            file_type.value,
+            (page - 1) * size,
+            size,
+            name=name,
+            sort_by=sort_by,
+            descending=descending,
+        )
+
+
+@dataclass(frozen=True)
+class Described:
+    """Versions as answers show them: by version id, those asked for and the newest of the
+    Files asked for (`newest`: File id -> that version's id); per File of any of them, its
+    logs over all versions and its last use."""
+
+    versions: dict[str, Row]
+    usage: dict[str, tuple[int, Any]]
+    newest: dict[str, str]
+
+
 def describe(
-    engine: Engine, principal: Principal, version_ids: set[str]
-) -> tuple[dict[str, Row], dict[str, tuple[int, Any]]]:
-    """The versions by id, and per File its log count over all versions and last use."""
+    engine: Engine, principal: Principal, version_ids: Iterable[str], newest_of: Iterable[str] = ()
+) -> Described:
+    """These versions, and the Files of `newest_of` at their newest, read at once."""
     with engine.connect() as conn:
         versions = store.versions_by_id(conn, principal.org_id, version_ids)
+        latest = store.newest_versions(conn, principal.org_id, newest_of)
+        versions |= {row.version_id: row for row in latest.values()}
         usage = store.total_logs(conn, {v.file_id for v in versions.values()})
-    return versions, usage
+    return Described(versions, usage, {f: row.version_id for f, row in latest.items()})
 
 
 def delete_in(conn: Connection, principal: Principal, file_id: str) -> None:

@@ -14,7 +14,7 @@ from llmtrail.core.logs import INCOMPLETE, LogData, finalize, to_row
 from llmtrail.core.traces import ParentLink
 from llmtrail.store import files, metadata_index, rollups
 from llmtrail.store.tables import logs
-from llmtrail.store.writer import Submission, Writer, WriteTx
+from llmtrail.store.writer import After, Submission, Writer, WriteTx
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,12 @@ class LogsStored:
     """What the transaction that stores new logs does after inserting them: the rollups, the
     File-version counters and the metadata index take them in, and the logs are published as
     created and, those not left incomplete, as completed, so follow-up work commits with the
-    logs or not at all. Plain data, as it crosses to the writer process."""
+    logs or not at all; `then`, if any, is what this kind of log also does there (an
+    evaluator log scores the log it judges). Plain data, as it crosses to the writer process."""
 
     org_id: int
     now: datetime
+    then: After | None = None
 
     def __call__(self, tx: WriteTx, submission: Submission) -> None:
         [(_, rows)] = submission.inserts
@@ -35,6 +37,8 @@ class LogsStored:
         tx.publish(events.LogsCreated(self.org_id, *_ids(rows)))
         done = [row for row in rows if row["log_status"] != INCOMPLETE]
         tx.publish(events.LogsCompleted(self.org_id, *_ids(done)))
+        if self.then is not None:
+            self.then(tx, submission)
 
 
 def _ids(rows: Sequence[dict[str, Any]]) -> tuple[tuple[int, ...], tuple[str, ...]]:
@@ -47,17 +51,20 @@ async def write_logs(
     batch: Sequence[LogData],
     parent: ParentLink | None = None,
     names: Mapping[str, str] | None = None,
+    then: After | None = None,
 ) -> list[dict[str, Any]]:
     """Store the logs atomically; returns their rows once the transaction holding them commits.
 
     Each starts its life by the same rules (`lifecycle.start`; `names` are the dialect's
     field names for its errors). In the transaction that stores them `parent` may still
-    refuse them (raising a domain error) or link them into its trace, and `LogsStored` runs.
+    refuse them (raising a domain error) or link them into its trace, and `LogsStored` runs,
+    then `then`.
     """
     now = utcnow()
     for log in batch:
         lifecycle.start(log, names, linked=parent is not None)
     rows = [to_row(finalize(log, now), principal, now) for log in batch]
-    submission = Submission([(logs, rows)], after=LogsStored(principal.org_id, now), prepare=parent)
+    stored = LogsStored(principal.org_id, now, then)
+    submission = Submission([(logs, rows)], after=stored, prepare=parent)
     await writer.write(submission)
     return rows

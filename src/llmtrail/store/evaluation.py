@@ -12,6 +12,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     delete,
     func,
     or_,
@@ -20,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from llmtrail.store.driver import execute_many, one_of
 from llmtrail.store.tables import automations, conditions, evaluators, jobs, logs, scores
 
 # Objects an organization names by id or by slug.
@@ -107,18 +109,36 @@ def add_score(conn: Connection, row: dict[str, Any], *, replace: bool = False) -
 
 
 def scores_of(conn: Connection, org_id: int, log_ids: Sequence[int]) -> dict[int, list[Row]]:
-    """The scores of these logs (by primary key), oldest first."""
+    """The scores of these logs (by primary key), oldest first: in one statement on
+    PostgreSQL, for a 20,000-span trace too; SQLite takes 500 bound values at a time."""
     found: dict[int, list[Row]] = {}
     ids = list(dict.fromkeys(log_ids))
-    for start in range(0, len(ids), 500):
+    step = max(len(ids), 1) if conn.dialect.name == "postgresql" else 500
+    for start in range(0, len(ids), step):
         query = (
             select(scores)
-            .where(scores.c.org_id == org_id, scores.c.log_id.in_(ids[start : start + 500]))
+            .where(
+                scores.c.org_id == org_id, one_of(conn, scores.c.log_id, ids[start : start + step])
+            )
             .order_by(scores.c.created_at, scores.c.id)
         )
         for row in conn.execute(query):
             found.setdefault(row.log_id, []).append(row)
     return found
+
+
+# One statement for any number of judgments; the (org, evaluator, log) index finds each.
+_GIVEN_BY = delete(scores).where(
+    scores.c.org_id == bindparam("org"),
+    scores.c.evaluator_id == bindparam("evaluator"),
+    scores.c.source_log_id == bindparam("source"),
+)
+
+
+def delete_given_by(conn: Connection, org_id: int, given: Iterable[tuple[str, str]]) -> None:
+    """Delete the scores that these logs gave, as (evaluator id, log unique id) pairs."""
+    params = [{"org": org_id, "evaluator": e, "source": s} for e, s in given]
+    execute_many(conn, _GIVEN_BY, params)
 
 
 def score(conn: Connection, org_id: int, score_id: str) -> Row | None:
@@ -246,6 +266,17 @@ def completed_since(
     if where is not None:
         clauses.append(where)
     return select(logs.c.id, logs.c.unique_id, logs.c.file_id).where(*clauses).order_by(logs.c.id)
+
+
+def automations_of_files(conn: Connection, org_id: int, file_ids: Iterable[str]) -> dict[str, Row]:
+    """The automation that monitors each of these Files, of those that have one."""
+    wanted = list(dict.fromkeys(file_ids))
+    if not wanted:
+        return {}
+    query = select(automations).where(
+        automations.c.org_id == org_id, automations.c.file_id.in_(wanted)
+    )
+    return {row.file_id: row for row in conn.execute(query)}
 
 
 def of_file(file_id: str) -> ColumnElement[bool]:

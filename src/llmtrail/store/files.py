@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, select, update
 
 from llmtrail.store.driver import execute_many
 from llmtrail.store.tables import file_versions, files
@@ -44,6 +44,52 @@ def version(conn: Connection, org_id: int, file_id: str, version_id: str | None)
         return conn.execute(query.where(file_versions.c.id == version_id)).first()
     query = query.order_by(file_versions.c.created_at.desc(), file_versions.c.id.desc())
     return conn.execute(query.limit(1)).first()
+
+
+# The newest version of the File of the row it is correlated with.
+_NEWEST = (
+    select(file_versions.c.id)
+    .where(file_versions.c.file_id == files.c.id)
+    .order_by(file_versions.c.created_at.desc(), file_versions.c.id.desc())
+    .limit(1)
+    .correlate(files)
+    .scalar_subquery()
+)
+SORTS = {"created_at": files.c.created_at, "updated_at": files.c.updated_at, "name": files.c.name}
+
+
+def newest_versions(conn: Connection, org_id: int, file_ids: Iterable[str]) -> dict[str, Row]:
+    """These Files at their newest versions, by File id."""
+    ids = list(set(file_ids))
+    if not ids:
+        return {}
+    query = _JOINED.where(
+        files.c.org_id == org_id, files.c.id.in_(ids), file_versions.c.id == _NEWEST
+    )
+    return {row.file_id: row for row in conn.execute(query)}
+
+
+def page(
+    conn: Connection,
+    org_id: int,
+    file_type: str,
+    offset: int,
+    limit: int,
+    *,
+    name: str | None,
+    sort_by: str,
+    descending: bool,
+) -> tuple[int, list[Row]]:
+    """(total, one page) of the Files of a type, each at its newest version; `name` is a
+    substring of their names, any case."""
+    where = and_(files.c.org_id == org_id, files.c.type == file_type)
+    if name:
+        where = and_(where, files.c.name.icontains(name, autoescape=True))
+    total = conn.scalar(select(func.count()).select_from(files).where(where)) or 0
+    key, tie = SORTS[sort_by], files.c.id
+    order = (key.desc(), tie.desc()) if descending else (key.asc(), tie.asc())
+    query = _JOINED.where(where, file_versions.c.id == _NEWEST).order_by(*order)
+    return total, conn.execute(query.offset(offset).limit(limit)).all()
 
 
 def version_by_hash(conn: Connection, file_id: str, kernel_hash: str) -> Row | None:

@@ -15,7 +15,6 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     and_,
-    any_,
     bindparam,
     cast,
     delete,
@@ -24,11 +23,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.dml import Update
 
 from llmtrail.store import rollups
-from llmtrail.store.driver import execute_many, fetch, insert_rows
+from llmtrail.store.driver import execute_many, fetch, insert_rows, one_of
 from llmtrail.store.evaluation import scored_by
 from llmtrail.store.filtering import compile_filter
 from llmtrail.store.predicates import Group
@@ -57,18 +55,6 @@ NEWEST = "-id"
 
 def org_scope(org_id: int, *clauses: ColumnElement[bool] | None) -> ColumnElement[bool]:
     return and_(logs.c.org_id == org_id, *(c for c in clauses if c is not None))
-
-
-def _one_of(conn: Connection, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL as one array parameter (`= ANY(...)`).
-
-    An expanded IN is a new statement text for every list length, with a placeholder per
-    value: psycopg parses each one afresh and never reuses a prepared statement for it, a
-    fifth of a 1,000-log batch-update. The array keeps one text for any list.
-    """
-    if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
-    return column.in_(list(values))
 
 
 def get_by_unique_id(conn: Connection, org_id: int, unique_id: str) -> Row | None:
@@ -129,7 +115,7 @@ def traces_rows(
     scope = (
         logs.c.trace_unique_id == ids[0]
         if len(ids) == 1
-        else _one_of(conn, logs.c.trace_unique_id, ids)
+        else one_of(conn, logs.c.trace_unique_id, ids)
     )
     query = select(*selected).where(logs.c.org_id == org_id, scope)
     return conn.execute(query.order_by(logs.c.id)).all()
@@ -140,7 +126,7 @@ def get_many(conn: Connection, org_id: int, unique_ids: Iterable[str]) -> dict[s
     found: dict[str, Row] = {}
     for start in range(0, len(ids), 500):  # stay under every driver's bound-parameter limit
         chunk = ids[start : start + 500]
-        query = select(logs).where(logs.c.org_id == org_id, _one_of(conn, logs.c.unique_id, chunk))
+        query = select(logs).where(logs.c.org_id == org_id, one_of(conn, logs.c.unique_id, chunk))
         found.update((row.unique_id, row) for row in conn.execute(query))
     return found
 
@@ -296,15 +282,18 @@ def revisions_of(conn: Connection, log_pk: int) -> list[Row]:
 
 
 def delete_many(conn: Connection, org_id: int, unique_ids: Sequence[str]) -> list[Row]:
-    """Delete logs; returns what the rollups and the metadata index need of each."""
+    """Delete logs; returns what the rollups, the metadata index and the scores they gave
+    need of each."""
     result = conn.execute(
         delete(logs)
-        .where(logs.c.org_id == org_id, _one_of(conn, logs.c.unique_id, unique_ids))
+        .where(logs.c.org_id == org_id, one_of(conn, logs.c.unique_id, unique_ids))
         .returning(
             logs.c.id,
             logs.c.unique_id,
             logs.c.org_id,
             logs.c.version_id,
+            logs.c.file_id,
+            logs.c.log_type,
             logs.c.metadata,
             *(logs.c[name] for name in rollups.DEPENDS_ON),
         )

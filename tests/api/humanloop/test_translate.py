@@ -21,6 +21,7 @@ from llmtrail.api.humanloop.translate import (
 )
 from llmtrail.core import lifecycle
 from llmtrail.core.files import FileType
+from llmtrail.core.judgments import Judgments
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import LogData, finalize, to_row
 from llmtrail.errors import Invalid
@@ -77,9 +78,11 @@ def stored_row(file_type: FileType, **fields: Any) -> dict[str, Any]:
 
 
 def response_for(file_type: FileType, row: dict[str, Any]) -> dict[str, Any]:
-    """The LogResponse for a stored row, its File version known."""
+    """The LogResponse for a stored row (given an id, as when stored), its File version known
+    and no judgments of it."""
     files = Files({f"{file_type.value}_version": version(file_type)}, {})  # type: ignore[dict-item]
-    return log_response(SimpleNamespace(_mapping=row), files)  # type: ignore[arg-type]
+    stored = SimpleNamespace(_mapping={"id": 1, **row})
+    return log_response(stored, files, Judgments({}, {}))  # type: ignore[arg-type]
 
 
 def response_of(file_type: FileType, **fields: Any) -> dict[str, Any]:

@@ -41,7 +41,9 @@ class _File(_Open):
     version_logs_count: int
     total_logs_count: int = Field(description="Over every version of the File.")
     environments: list[dict[str, Any]] = Field(description="Always empty: no deployments.")
-    evaluators: list[dict[str, Any]] = Field(description="Always empty: no monitoring.")
+    evaluators: list[MonitoringEvaluatorResponse] = Field(
+        description="The Evaluators that monitor it (`POST /v5/{type}s/{id}/evaluators`)."
+    )
     tags: list[str]
 
 
@@ -118,6 +120,33 @@ class EvaluatorResponse(_FileWithInputs):
     spec: dict[str, Any] = Field(description="As sent; empty for one a log made without.")
 
 
+class VersionIdResponse(BaseModel):
+    """A reference to one version of a File."""
+
+    type: Literal["version"]
+    version: EvaluatorResponse
+
+
+class MonitoringEvaluatorResponse(BaseModel):
+    """An Evaluator that monitors a File: one that runs by itself (an LLM judge, code, a
+    rule) judges each of the File's new complete Logs."""
+
+    version_reference: VersionIdResponse = Field(description="The Evaluator's newest version.")
+    version: EvaluatorResponse = Field(description="The same version.")
+    state: Literal["active"] = Field(description="Deactivated Evaluators are not listed.")
+    created_at: datetime = Field(description="When the File's monitoring was first set.")
+    updated_at: datetime = Field(description="When it last changed.")
+
+
+class PaginatedDataEvaluatorResponse(BaseModel):
+    """`GET /v5/evaluators`: one page; a page past the end has no records."""
+
+    records: list[EvaluatorResponse]
+    page: int
+    size: int
+    total: int = Field(description="Over all pages.")
+
+
 # `POST /v5/files/retrieve-by-path`: whichever File is at the path.
 FileResponse = Annotated[
     PromptResponse | ToolResponse | FlowResponse | AgentResponse | EvaluatorResponse,
@@ -156,9 +185,10 @@ class _Log(_Open):
     save: bool | None
     trace_flow_id: str | None
     trace_id: str | None
-    # Filled where a Log comes with its trace (get, update, `include_trace_children`, `parent`);
-    # empty in the other records of a `GET /v5/logs` page.
-    evaluator_logs: list[EvaluatorLogResponse]
+    evaluator_logs: list[EvaluatorLogResponse] = Field(
+        description="Its judgments: the Evaluator Logs that gave them, and as Evaluator Logs"
+        " the scores of automations and of the Keywords AI API (their ids the scores')."
+    )
     trace_children: list[LogResponse]
     output_message: Message | None
 
@@ -238,8 +268,16 @@ class PaginatedDataLogResponse(BaseModel):
     total: int = Field(description="Over all pages.")
 
 
-# The Log models nest each other: resolve their references now that all of them exist.
-for _model in (*LogResponse.__args__, PaginatedDataLogResponse):
+# The File and Log models nest each other: resolve their references now that all exist.
+for _model in (
+    PromptResponse,
+    AgentResponse,
+    ToolResponse,
+    FlowResponse,
+    EvaluatorResponse,
+    *LogResponse.__args__,
+    PaginatedDataLogResponse,
+):
     _model.model_rebuild()
 
 

@@ -7,13 +7,14 @@ violations are 422 in FastAPI's shape, which the SDK raises as UnprocessableEnti
 # No `from __future__ import annotations`: the per-File-type routes below are made by a
 # factory, and FastAPI must see their body models as real classes, not strings.
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Body, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
+from sqlalchemy import Engine
 
 from llmtrail.api.auth import SECURITY_SCHEMES, principal
 from llmtrail.api.backend import Backend, get_backend
@@ -26,8 +27,8 @@ from llmtrail.api.humanloop.translate import (
     Files,
     created,
     evaluator_parent_id,
-    file_object,
     log_response,
+    monitor_refs,
     split_fields,
     to_log_data,
     version_ids,
@@ -35,11 +36,12 @@ from llmtrail.api.humanloop.translate import (
 from llmtrail.api.responses import Detail, answers, failures
 from llmtrail.api.routing import JSONBody, collection_paused
 from llmtrail.api.surface import Surface
-from llmtrail.core import files, lifecycle, queries, traces
+from llmtrail.core import automations, evaluators, files, judgments, lifecycle, queries, traces
 from llmtrail.core.deletes import delete_logs
 from llmtrail.core.files import LOG_TYPES, FileRef, FileType
 from llmtrail.core.ids import to_utc_naive
 from llmtrail.core.ingest import write_logs
+from llmtrail.core.judgments import Judgments
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import NEEDS_IO
 from llmtrail.errors import Invalid
@@ -138,7 +140,10 @@ def _make_log_route(file_type: FileType) -> None:
         if parent_id:
             loc = "parent_id" if file_type is FileType.EVALUATOR else "trace_parent_id"
             parent = traces.ParentLink.under(who.org_id, parent_id, log.log_type, loc)
-        [row] = await write_logs(backend.writer, who, [log], parent, FIELDS)
+        judge = None
+        if isinstance(body, schemas.EvaluatorLogBody):  # a judgment: also the judged log's score
+            judge = judgments.Judge(who, body.parent_id, body.judgment)
+        [row] = await write_logs(backend.writer, who, [log], parent, FIELDS, judge)
         return created(file_type, row)
 
     surface.ingest(
@@ -229,9 +234,25 @@ for _file_type in UPDATES:
     _make_update_route(_file_type)
 
 
-def _files_of(backend: Backend, who: Principal, rows: list[Any]) -> Files:
-    versions, usage = files.describe(backend.engine, who, version_ids(rows))
-    return Files(versions, usage)
+def _files_of(
+    backend: Backend, who: Principal, rows: list[Any], evaluator_ids: Iterable[str] = ()
+) -> Files:
+    """The File objects of an answer, read once for it: the versions of its rows (logs or
+    File versions), their Files' monitoring evaluators, and these and `evaluator_ids` at
+    their newest versions."""
+    engine = backend.engine
+    monitors = automations.monitors(engine, who, {r.file_id for r in rows if r.file_id})
+    named = {*evaluator_ids, *(e for m in monitors.values() for e in m.evaluator_ids)}
+    found = files.describe(engine, who, version_ids(rows), newest_of=named)
+    return Files(found.versions, found.usage, found.newest, monitors)
+
+
+def _context(backend: Backend, who: Principal, rows: list[Any]) -> tuple[Files, Judgments]:
+    """What the logs of an answer nest, read once for all of them: their judgments, and the
+    Files of the logs, of the evaluator logs that judged them and of their evaluators."""
+    judged = judgments.of(backend.engine, who, rows)
+    sources = list(judged.sources.values())
+    return _files_of(backend, who, rows + sources, judged.evaluator_ids()), judged
 
 
 def _rows_of(nodes: list[traces.Node]) -> list[Any]:
@@ -239,14 +260,15 @@ def _rows_of(nodes: list[traces.Node]) -> list[Any]:
     return [r for node in nodes for n in node.walk() for r in (n.row, *n.evaluations)]
 
 
-def _nested(node: traces.Node, root: Any, files_: Files) -> dict[str, Any]:
+def _nested(node: traces.Node, root: Any, files_: Files, judged: Judgments) -> dict[str, Any]:
     """A log with its evaluations and its trace children, nested all the way down."""
-    return log_response(node.row, files_, node, trace_flow_id=traces.flow_of(root), children=True)
+    flow = traces.flow_of(root)
+    return log_response(node.row, files_, judged, node, trace_flow_id=flow, children=True)
 
 
 def _log_with_trace(backend: Backend, who: Principal, log_id: str) -> dict[str, Any]:
     node, root = traces.subtree(backend.engine, who, log_id, LOG_COLUMNS)
-    return _nested(node, root, _files_of(backend, who, _rows_of([node])))
+    return _nested(node, root, *_context(backend, who, _rows_of([node])))
 
 
 @router.get(
@@ -315,22 +337,17 @@ def _records(
     flows = traces.root_files(
         backend.engine, who, {r.trace_unique_id for r in rows if r.trace_unique_id}
     )
-    page_files = _files_of(backend, who, rows + _rows_of(subtrees))
+    context = _context(backend, who, rows + _rows_of(subtrees))
     records = []
     for row in rows:
         node = trees.node(row.unique_id) if row.unique_id in nested else None
         if node is not None:
-            records.append(_nested(node, trees.root_of(node), page_files))
+            records.append(_nested(node, trees.root_of(node), *context))
             continue
         judged_node = trees.node(judged[row.unique_id]) if row.unique_id in judged else None
-        parent = (
-            _nested(judged_node, trees.root_of(judged_node), page_files) if judged_node else None
-        )
-        records.append(
-            log_response(
-                row, page_files, trace_flow_id=flows.get(row.trace_unique_id), parent=parent
-            )
-        )
+        parent = _nested(judged_node, trees.root_of(judged_node), *context) if judged_node else None
+        flow = flows.get(row.trace_unique_id)
+        records.append(log_response(row, *context, trace_flow_id=flow, parent=parent))
     return records
 
 
@@ -349,13 +366,26 @@ async def delete_logs_by_id(
     return Response(status_code=204)
 
 
+def _file_responses(backend: Backend, who: Principal, versions: list[Any]) -> list[Any]:
+    """File responses, with their monitoring evaluators, read once for all of them."""
+    files_ = _files_of(backend, who, versions)
+    return [files_.of(version.version_id) for version in versions]
+
+
 def _file_response(backend: Backend, who: Principal, version: Any) -> dict[str, Any]:
-    _, usage = files.describe(backend.engine, who, {version.version_id})
-    return file_object(version, usage.get(version.file_id))
+    return _file_responses(backend, who, [version])[0]
+
+
+Upsert = Callable[[Engine, Principal, FileRef], Any]
 
 
 def _upsert(
-    backend: Backend, who: Principal, file_type: FileType, body: schemas.FileUpsert, kernel: dict
+    backend: Backend,
+    who: Principal,
+    file_type: FileType,
+    body: schemas.FileUpsert,
+    kernel: dict,
+    upsert: Upsert,
 ) -> dict[str, Any]:
     if not body.path and not body.id:
         raise Invalid.at("path", "a File `path` or `id` is required", "missing")
@@ -367,18 +397,21 @@ def _upsert(
         version_name=body.version_name,
         version_description=body.version_description,
     )
-    return _file_response(backend, who, files.upsert(backend.engine, who, ref))
+    return _file_response(backend, who, upsert(backend.engine, who, ref))
 
 
 def _make_file_routes(
-    file_type: FileType, body_model: type[schemas.FileUpsert], kernel: Callable
+    file_type: FileType,
+    body_model: type[schemas.FileUpsert],
+    kernel: Callable,
+    upsert_file: Upsert = files.upsert,
 ) -> None:
     def upsert(
         body: body_model,  # type: ignore[valid-type]
         who: Principal = Depends(principal),
         backend: Backend = Depends(get_backend),
     ) -> dict[str, Any]:
-        return _upsert(backend, who, file_type, body, kernel(body))
+        return _upsert(backend, who, file_type, body, kernel(body), upsert_file)
 
     def get(
         id: str,
@@ -423,7 +456,79 @@ _make_file_routes(FileType.PROMPT, schemas.FileUpsert, _model_required)
 _make_file_routes(FileType.AGENT, schemas.FileUpsert, _model_required)
 _make_file_routes(FileType.TOOL, schemas.FileUpsert, _top_level_kernel)
 _make_file_routes(FileType.FLOW, schemas.FlowUpsert, lambda body: {"attributes": body.attributes})
-_make_file_routes(FileType.EVALUATOR, schemas.EvaluatorUpsert, lambda body: body.spec)
+# An evaluator's upsert also makes (or brings up to the spec) the evaluator that runs it.
+_make_file_routes(
+    FileType.EVALUATOR, schemas.EvaluatorUpsert, lambda body: body.spec, evaluators.upsert_spec
+)
+
+
+@router.get(
+    "/evaluators",
+    summary="List the Evaluators",
+    responses=doc(answer.PaginatedDataEvaluatorResponse),
+)
+def list_evaluators(
+    page: int = Query(1, ge=1),
+    size: int = Query(10, ge=0, le=MAX_PAGE_SIZE),
+    name: str | None = Query(None, description="A substring of their names, in any case."),
+    sort_by: Literal["created_at", "updated_at", "name"] = "created_at",
+    order: Literal["asc", "desc"] = "desc",
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> dict[str, Any]:
+    total, versions = files.listed(
+        backend.engine,
+        who,
+        FileType.EVALUATOR,
+        page,
+        size,
+        name=name,
+        sort_by=sort_by,
+        descending=order == "desc",
+    )
+    records = _file_responses(backend, who, versions)
+    return {"records": records, "page": page, "size": size, "total": total}
+
+
+@router.delete(
+    "/evaluators/{id}",
+    status_code=204,
+    summary="Delete an Evaluator",
+    description="Its past judgments stay; the Files it monitored drop it.",
+    responses=doc(None, 404, status=204),
+)
+def delete_evaluator(
+    id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
+) -> Response:
+    evaluators.delete(backend.engine, who, id)
+    return Response(status_code=204)
+
+
+def _make_monitoring_route(file_type: FileType) -> None:
+    def update_monitoring(
+        id: str,
+        body: schemas.MonitoringChange,
+        who: Principal = Depends(principal),
+        backend: Backend = Depends(get_backend),
+    ) -> dict[str, Any]:
+        version = files.get(backend.engine, who, id, None, file_type)
+        activate, deactivate = monitor_refs(body)
+        automations.monitor(backend.engine, who, id, activate, deactivate)
+        return _file_response(backend, who, version)
+
+    router.add_api_route(
+        f"/{file_type.value}s/{{id}}/evaluators",
+        update_monitoring,
+        methods=["POST"],
+        name=f"update_{file_type.value}_monitoring",
+        summary=f"Activate and deactivate the monitoring Evaluators of a {file_type.value.title()}",
+        description="Each active Evaluator that runs by itself judges every new complete Log.",
+        responses=doc(FILES[file_type], 404),
+    )
+
+
+for _file_type in (FileType.PROMPT, FileType.TOOL, FileType.FLOW, FileType.AGENT):
+    _make_monitoring_route(_file_type)
 
 
 @router.post(

@@ -152,5 +152,28 @@ class EvaluatorUpsert(FileUpsert):
     spec: dict[str, Any]
 
 
+class MonitoringVersion(_Open):
+    """An Evaluator named by one of its versions."""
+
+    evaluator_version_id: str
+
+
+class MonitoringEnvironment(_Open):
+    """An Evaluator named by its File, at its newest version (there are no deployments)."""
+
+    evaluator_id: str
+    environment_id: str | None = None
+
+
+MonitoringItem = MonitoringVersion | MonitoringEnvironment
+
+
+class MonitoringChange(_Open):
+    """`POST /{prompts|tools|flows|agents}/{id}/evaluators`."""
+
+    activate: list[MonitoringItem] | None = None
+    deactivate: list[MonitoringItem] | None = None
+
+
 class PathBody(BaseModel):
     path: str = Field(min_length=1)

@@ -8,7 +8,7 @@ with every field the SDK requires (contract §4.1, §4.4).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,11 +16,20 @@ import orjson
 from pydantic import BaseModel
 from sqlalchemy import Row
 
-from llmtrail.api.humanloop.schemas import EvaluatorLogBody, LogBody
+from llmtrail.api.humanloop.schemas import (
+    EvaluatorLogBody,
+    LogBody,
+    MonitoringChange,
+    MonitoringItem,
+    MonitoringVersion,
+)
 from llmtrail.api.wire import json_text
+from llmtrail.core import scores
+from llmtrail.core.evaluators import EvaluatorRef
 from llmtrail.core.files import FILE_TYPE_OF_LOG, LOG_TYPES, FileType
 from llmtrail.core.ids import iso, new_id, to_utc_naive
-from llmtrail.core.logs import LogData
+from llmtrail.core.judgments import Judgments
+from llmtrail.core.logs import COMPLETE, LogData
 from llmtrail.core.traces import Node
 
 # Humanloop field -> `logs` column.
@@ -132,8 +141,13 @@ def template_inputs(template: Any) -> list[dict[str, str]]:
     return [{"name": n} for n in dict.fromkeys(_TEMPLATE_VAR.findall(text or ""))]
 
 
-def file_object(version: Row, usage: tuple[int, datetime | None] | None) -> dict[str, Any]:
-    """The File response (FlowResponse, PromptResponse, ...) at `version`."""
+def file_object(
+    version: Row,
+    usage: tuple[int, datetime | None] | None,
+    evaluators: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The File response (FlowResponse, PromptResponse, ...) at `version`, with its
+    monitoring `evaluators` (MonitoringEvaluatorResponse)."""
     total, last_used = usage or (version.version_logs_count, version.last_used_at)
     kernel = dict(version.kernel or {})
     out: dict[str, Any] = {}
@@ -155,7 +169,7 @@ def file_object(version: Row, usage: tuple[int, datetime | None] | None) -> dict
         version_logs_count=version.version_logs_count,
         total_logs_count=total,
         environments=[],
-        evaluators=[],
+        evaluators=evaluators or [],
         tags=[],
     )
     if kind is FileType.FLOW:
@@ -176,11 +190,22 @@ def file_object(version: Row, usage: tuple[int, datetime | None] | None) -> dict
 
 
 class Files:
-    """The nested File objects of many logs, fetched once per page or trace."""
+    """The File objects of an answer (its logs' Files, the evaluators that judged them, their
+    monitoring evaluators), fetched once per answer: `versions` by id, `usage` per File,
+    `newest` File id -> its newest version's id, `monitors` File id -> the automation that
+    monitors it."""
 
-    def __init__(self, versions: dict[str, Row], usage: dict[str, tuple[int, Any]]) -> None:
+    def __init__(
+        self,
+        versions: dict[str, Row],
+        usage: dict[str, tuple[int, Any]],
+        newest: dict[str, str] | None = None,
+        monitors: dict[str, Row] | None = None,
+    ) -> None:
         self._versions = versions
         self._usage = usage
+        self._newest = newest or {}
+        self._monitors = monitors or {}
         self._objects: dict[str, dict[str, Any]] = {}
 
     def of(self, version_id: str | None) -> dict[str, Any] | None:
@@ -188,12 +213,39 @@ class Files:
             return None
         if version_id not in self._objects:
             version = self._versions[version_id]
-            self._objects[version_id] = file_object(version, self._usage.get(version.file_id))
+            # Evaluators are never monitored, so these objects never nest one another.
+            monitoring = (
+                self._monitoring(version.file_id) if version.type != FileType.EVALUATOR else []
+            )
+            usage = self._usage.get(version.file_id)
+            self._objects[version_id] = file_object(version, usage, monitoring)
         return self._objects[version_id]
+
+    def newest(self, file_id: str) -> dict[str, Any] | None:
+        """The File at its newest version; None when it is gone (a deleted evaluator)."""
+        return self.of(self._newest.get(file_id))
+
+    def _monitoring(self, file_id: str) -> list[dict[str, Any]]:
+        """MonitoringEvaluatorResponse of each evaluator that monitors the File."""
+        automation = self._monitors.get(file_id)
+        if automation is None:
+            return []
+        times = {"created_at": iso(automation.created_at), "updated_at": iso(automation.updated_at)}
+        return [
+            {
+                "version_reference": {"type": "version", "version": evaluator},
+                "version": evaluator,
+                "state": "active",
+                **times,
+            }
+            for evaluator in map(self.newest, automation.evaluator_ids)
+            if evaluator is not None
+        ]
 
 
 # The columns `log_response` reads, so that a trace is fetched with these alone.
 LOG_COLUMNS = (
+    "id",
     "unique_id",
     "log_type",
     "log_status",
@@ -223,13 +275,15 @@ LOG_COLUMNS = (
 def log_response(
     row: Row,
     files: Files,
+    judgments: Judgments,
     node: Node | None = None,
     *,
     trace_flow_id: str | None = None,
     children: bool = False,
     parent: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A stored log as the SDK's LogResponse union member for its File type."""
+    """A stored log as the SDK's LogResponse union member for its File type, with its
+    judgments (`evaluator_logs`)."""
     r = row._mapping
     extra = r["extra"] or {}
     kind = FILE_TYPE_OF_LOG.get(r["log_type"], FileType.PROMPT)
@@ -237,7 +291,7 @@ def log_response(
     out.update(
         id=r["unique_id"],
         log_id=r["unique_id"],
-        evaluator_logs=[],
+        evaluator_logs=evaluator_logs(r, files, judgments),
         start_time=iso(r["start_time"]),
         end_time=iso(r["end_time"]),
         output=json_text(r["output"]),
@@ -286,7 +340,7 @@ def log_response(
     if file is not None:
         out[kind.value] = file
     if node is not None:
-        _with_trace(out, kind, node, files, trace_flow_id, children)
+        _with_trace(out, kind, node, files, judgments, trace_flow_id, children)
     return out
 
 
@@ -295,14 +349,14 @@ def _with_trace(
     kind: FileType,
     node: Node,
     files: Files,
+    judgments: Judgments,
     trace_flow_id: str | None,
     children: bool,
 ) -> None:
-    """Evaluations, nested children and, for Flow and Agent logs, the totals over the trace."""
-    out["evaluator_logs"] = [log_response(e, files) for e in node.evaluations]
+    """Nested children and, for Flow and Agent logs, the totals over the trace."""
     if children:
         out["trace_children"] = [
-            log_response(c.row, files, c, trace_flow_id=trace_flow_id, children=True)
+            log_response(c.row, files, judgments, c, trace_flow_id=trace_flow_id, children=True)
             for c in node.children
         ]
     if kind in (FileType.FLOW, FileType.AGENT) and node.children:
@@ -317,6 +371,88 @@ def _with_trace(
             output_cost=totals["completion_cost"],
             cost=totals["cost"],
         )
+
+
+def evaluator_logs(
+    log: Mapping[str, Any], files: Files, judgments: Judgments
+) -> list[dict[str, Any]]:
+    """A log's judgments: one an evaluator log gave as that log, any other (an automation's,
+    a score of the Keywords AI API) as an evaluator log made of the score. A judgment whose
+    evaluator was deleted is left out, as an evaluator log must name its evaluator's File."""
+    out = []
+    for score in judgments.scores.get(log["id"], ()):
+        evaluator = files.newest(score.evaluator_id)
+        if evaluator is None:
+            continue
+        source = judgments.source_of(score)
+        if source is None:
+            out.append(score_log(score, log, evaluator))
+            continue
+        answer = log_response(source, files, judgments)
+        answer["error"] = answer["error"] or score.error  # say why a judgment was refused
+        out.append(answer)
+    return out
+
+
+# What a score has no value for, as an evaluator log.
+_NOT_IN_A_SCORE = (
+    "start_time",
+    "end_time",
+    "stdout",
+    "provider_request",
+    "provider_response",
+    "inputs",
+    "metadata",
+    "source_datapoint_id",
+    "trace_parent_id",
+    "batches",
+    "user",
+    "environment",
+    "trace_flow_id",
+    "output_message",
+    "parent",
+    "marked_completed",
+)
+
+
+def score_log(score: Row, log: Mapping[str, Any], evaluator: dict[str, Any]) -> dict[str, Any]:
+    """A score that no evaluator log gave, as the EvaluatorLogResponse of its evaluator
+    (at its newest version) on `log`: the score's id, value, explanation and error."""
+    value = scores.value_of(score)
+    out: dict[str, Any] = dict.fromkeys(_NOT_IN_A_SCORE)
+    out.update(
+        id=score.id,
+        log_id=score.id,
+        evaluator_logs=[],
+        trace_children=[],
+        output=score.explanation,
+        created_at=iso(score.created_at),
+        error=score.error,
+        provider_latency=score.latency,
+        source=score.source,
+        log_status=COMPLETE,
+        trace_status=COMPLETE,
+        save=True,
+        trace_id=log["trace_unique_id"],
+        parent_id=log["unique_id"],
+        judgment=json_text(value) if score.value_type == "json" else value,
+        evaluator=evaluator,
+    )
+    return out
+
+
+def monitor_refs(body: MonitoringChange) -> tuple[list[EvaluatorRef], list[EvaluatorRef]]:
+    """The evaluators to activate and to deactivate, each with the field that named it."""
+
+    def refs(name: str, items: list[MonitoringItem] | None) -> list[EvaluatorRef]:
+        return [
+            EvaluatorRef((name, i, "evaluator_version_id"), version_id=item.evaluator_version_id)
+            if isinstance(item, MonitoringVersion)
+            else EvaluatorRef((name, i, "evaluator_id"), file_id=item.evaluator_id)
+            for i, item in enumerate(items or ())
+        ]
+
+    return refs("activate", body.activate), refs("deactivate", body.deactivate)
 
 
 def version_ids(rows: Iterable[Row]) -> set[str]:
