@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row
 
-from llmtrail.core import files
+from llmtrail.core import files, rules
 from llmtrail.core.filters import parse_value_conditions
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
@@ -194,29 +194,7 @@ def check(kind: str, value_type: str, definition: dict[str, Any]) -> Definition:
     if errors:
         raise Invalid(errors)
     runnable = _definition(kind, value_type, definition)  # passing_conditions are parsed here
-    if runnable.kind == "llm":
-        if not isinstance(runnable.llm.get("model"), str) or not runnable.llm["model"]:  # type: ignore[union-attr]
-            errors.append(
-                FieldError(("llm_config", "model"), "an LLM evaluator needs a model", "missing")
-            )
-        if not isinstance(runnable.llm.get("template"), str) or not runnable.llm["template"]:  # type: ignore[union-attr]
-            errors.append(
-                FieldError(
-                    ("llm_config", "evaluator_definition"),
-                    "an LLM evaluator needs a prompt template ({{input}}, {{output}}, ...)",
-                    "missing",
-                )
-            )
-    if runnable.kind == "code" and not (runnable.code and "def main" in runnable.code):
-        errors.append(
-            FieldError(
-                ("code_config", "eval_code_snippet"),
-                "a code evaluator needs Python that defines main(eval_inputs)",
-                "missing",
-            )
-        )
-    if runnable.kind == "rule":
-        errors.extend(_rule_errors(runnable.rule))
+    errors.extend(_missing(runnable))
     low, high = runnable.values.bounds()
     if low is not None and high is not None and low > high:
         errors.append(FieldError(("score_config", "min_score"), "must not exceed max_score"))
@@ -229,9 +207,32 @@ def check(kind: str, value_type: str, definition: dict[str, Any]) -> Definition:
     return runnable
 
 
-def _rule_errors(rule: dict[str, Any] | None) -> list[FieldError]:
-    from llmtrail.core import rules  # the rule registry, only when a rule is described
+def _missing(runnable: Definition) -> list[FieldError]:
+    """What the evaluator's kind needs and its definition lacks."""
+    if runnable.kind == "llm":
+        llm = runnable.llm or {}
+        needs = (
+            (("llm_config", "model"), "an LLM evaluator needs a model", llm.get("model")),
+            (
+                ("llm_config", "evaluator_definition"),
+                "an LLM evaluator needs a prompt template ({{input}}, {{output}}, ...)",
+                llm.get("template"),
+            ),
+        )
+        return [FieldError(loc, msg, "missing") for loc, msg, given in needs if not _text(given)]
+    if runnable.kind == "code" and "def main" not in (runnable.code or ""):
+        message = "a code evaluator needs Python that defines main(eval_inputs)"
+        return [FieldError(("code_config", "eval_code_snippet"), message, "missing")]
+    if runnable.kind == "rule":
+        return _rule_errors(runnable.rule)
+    return []
 
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _rule_errors(rule: dict[str, Any] | None) -> list[FieldError]:
     if not isinstance(rule, dict):
         return [FieldError(("rule_config",), "a rule evaluator needs rule_config", "missing")]
     try:
