@@ -1,7 +1,8 @@
 """Kinds of background work and how to queue them.
 
 A kind names two steps: `run`, outside any transaction, for what is slow (a call to an LLM),
-and `commit`, inside the transaction that marks the job done, for what it writes. A worker
+and `commit`, inside the transaction that marks the job done, for what it writes. `run` takes
+the jobs of a worker's batch together, so that what they read is read once. A worker
 that lost its lease commits nothing, so what a job writes is written once. Modules that
 define kinds register them when imported (`llmtrail.plugins.JOB_KINDS` lists them).
 """
@@ -31,7 +32,7 @@ class Cancelled(Exception):
 class JobKind:
     name: str
     commit: Callable[[Connection, Row, Any], None]
-    run: Callable[[Engine, Row], Any] | None = None
+    run: Callable[[Engine, list[Row]], list[Any]] | None = None
 
 
 _kinds: dict[str, JobKind] = {}
@@ -40,10 +41,11 @@ _kinds: dict[str, JobKind] = {}
 def register(
     name: str,
     commit: Callable[[Connection, Row, Any], None],
-    run: Callable[[Engine, Row], Any] | None = None,
+    run: Callable[[Engine, list[Row]], list[Any]] | None = None,
 ) -> None:
-    """Make `name` runnable: `run(engine, job)` (optional; it may read) computes an outcome,
-    `commit(conn, job, outcome)` writes it in the transaction that finishes the job."""
+    """Make `name` runnable: `run(engine, jobs)` (optional; it may read) computes each job's
+    outcome, in order (an exception instance for a job that failed), and `commit(conn, job,
+    outcome)` writes one in the transaction that finishes its job."""
     _kinds[name] = JobKind(name, commit, run)
 
 

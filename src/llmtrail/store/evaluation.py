@@ -108,6 +108,21 @@ def add_score(conn: Connection, row: dict[str, Any], *, replace: bool = False) -
     return conn.execute(statement.returning(scores.c.id)).first() is not None
 
 
+_SCORE_COLUMNS = tuple(c.name for c in scores.c)
+_INSERT_SCORES = {
+    dialect: insert(scores)
+    .values({name: bindparam(name) for name in _SCORE_COLUMNS})
+    .on_conflict_do_nothing(index_elements=["org_id", "evaluator_id", "log_id"])
+    for dialect, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+
+
+def insert_scores(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Store scores, skipping those whose evaluator already scored the log: one statement
+    for a worker's batch, compiled once."""
+    execute_many(conn, _INSERT_SCORES[conn.dialect.name], rows)
+
+
 def scores_of(conn: Connection, org_id: int, log_ids: Sequence[int]) -> dict[int, list[Row]]:
     """The scores of these logs (by primary key), oldest first: in one statement on
     PostgreSQL, for a 20,000-span trace too; SQLite takes 500 bound values at a time."""

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from llmtrail.store.driver import execute_many
+from llmtrail.store.driver import execute_many, fetch
 from llmtrail.store.tables import jobs
 
 PENDING, RUNNING, DONE, DEAD, CANCELLED = "pending", "running", "done", "dead", "cancelled"
@@ -81,14 +81,28 @@ def _leased(job_id: int, owner: str) -> Any:
     return and_(jobs.c.id == job_id, jobs.c.state == RUNNING, jobs.c.lease_owner == owner)
 
 
+# Built once and run through the driver: a worker finishes every job it runs.
+_FINISH = (
+    update(jobs)
+    .where(
+        jobs.c.id == bindparam("job_id"),
+        jobs.c.state == bindparam("running"),
+        jobs.c.lease_owner == bindparam("owner"),
+    )
+    .values(
+        state=bindparam("done"),
+        lease_owner=bindparam("nobody"),
+        lease_until=bindparam("never"),
+        updated_at=bindparam("now"),
+    )
+    .returning(jobs.c.id)
+)
+_DONE = {"running": RUNNING, "done": DONE, "nobody": None, "never": None}
+
+
 def finish(conn: Connection, job_id: int, owner: str, now: datetime) -> bool:
     """Mark a leased job done; False when `owner` no longer holds its lease."""
-    result = conn.execute(
-        update(jobs)
-        .where(_leased(job_id, owner))
-        .values(state=DONE, lease_owner=None, lease_until=None, updated_at=now)
-    )
-    return result.rowcount == 1
+    return bool(fetch(conn, _FINISH, {"job_id": job_id, "owner": owner, "now": now, **_DONE}))
 
 
 def cancel(conn: Connection, job_id: int, owner: str, now: datetime) -> bool:

@@ -47,6 +47,13 @@ def retry_delay(attempts: int) -> float:
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
+def _by_kind(claimed: tuple[Row, ...]) -> dict[str, list[Row]]:
+    grouped: dict[str, list[Row]] = {}
+    for job in claimed:
+        grouped.setdefault(job.kind, []).append(job)
+    return grouped
+
+
 class JobEngine:
     def __init__(
         self,
@@ -106,14 +113,19 @@ class JobEngine:
         one fsync) for the batch, each job in a savepoint of its own, so that one whose
         commit fails is retried alone and the others still count."""
         outcomes: list[tuple[Row, Any]] = []
-        for job in claimed:
+        for name, batch in _by_kind(claimed).items():
             if self._stopping.is_set():
                 break  # the rest is handed back by `stop`
+            kind = jobs.kind(name)
             try:
-                kind = jobs.kind(job.kind)
-                outcomes.append((job, kind.run(self.engine, job) if kind.run else None))
-            except Exception as exc:
-                self._ended(job, exc)
+                results = kind.run(self.engine, batch) if kind.run else [None] * len(batch)
+            except Exception as exc:  # the batch as a whole could not run
+                results = [exc] * len(batch)
+            for job, result in zip(batch, results, strict=True):
+                if isinstance(result, Exception):
+                    self._ended(job, result)
+                else:
+                    outcomes.append((job, result))
         if not outcomes:
             return
         failed: list[tuple[Row, Exception]] = []

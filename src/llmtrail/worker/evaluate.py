@@ -10,6 +10,7 @@ its result, an error score that says why.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -98,30 +99,68 @@ def inputs_of(log: Row | dict[str, Any]) -> EvalInputs:
     )
 
 
-def _run(engine: Engine, job: Row) -> tuple[Row, Row, Outcome] | None:
-    """The evaluator's outcome on the job's log; None when either is gone by now. A job of
-    an automation deleted since (while it ran, or waited for a retry) is cancelled."""
-    payload = job.payload
-    with engine.connect() as conn:
+def _run(engine: Engine, batch: list[Row]) -> list[Any]:
+    """Each job's evaluator outcome on its log, what they read read once for the batch;
+    None for a job whose evaluator or log is gone by now, `Cancelled` for one whose
+    automation was deleted since it was queued (it ran, or waited for a retry, meanwhile)."""
+    found = _read(engine, batch)
+    results: list[Any] = []
+    for job in batch:
+        payload = job.payload
         automation_id = payload.get("automation_id")
-        if (
-            automation_id
-            and store.by_id_or_slug(conn, automations, job.org_id, automation_id) is None
-        ):
-            raise jobs.Cancelled(automation_id)
-        evaluator = store.by_id_or_slug(conn, evaluators_table, job.org_id, payload["evaluator_id"])
-        log = log_store.get_by_unique_id(conn, job.org_id, payload["log_unique_id"])
-    if evaluator is None or log is None or log.id != payload["log_id"]:
-        return None
-    return evaluator, log, run_definition(evaluators.definition_of(evaluator), inputs_of(log))
+        evaluator = found.evaluators.get((job.org_id, payload["evaluator_id"]))
+        log = found.logs.get((job.org_id, payload["log_unique_id"]))
+        if automation_id and (job.org_id, automation_id) not in found.automations:
+            results.append(jobs.Cancelled(automation_id))
+        elif evaluator is None or log is None or log.id != payload["log_id"]:
+            results.append(None)
+        else:
+            try:
+                outcome = run_definition(evaluators.definition_of(evaluator), inputs_of(log))
+                results.append((evaluator, log, outcome))
+            except Exception as exc:  # Transient, or a fault: retried with backoff
+                results.append(exc)
+    return results
+
+
+@dataclass
+class _Found:
+    """What a batch of jobs names, by (organization, id)."""
+
+    evaluators: dict[tuple[int, str], Row] = field(default_factory=dict)
+    automations: set[tuple[int, str]] = field(default_factory=set)
+    logs: dict[tuple[int, str], Row] = field(default_factory=dict)
+
+
+def _read(engine: Engine, batch: list[Row]) -> _Found:
+    """The batch's evaluators, automations and logs, a query each per organization."""
+    found = _Found()
+    by_org: dict[int, list[dict[str, Any]]] = {}
+    for job in batch:
+        by_org.setdefault(job.org_id, []).append(job.payload)
+    with engine.connect() as conn:
+        for org_id, payloads in by_org.items():
+            named = store.many_by_id(
+                conn, evaluators_table, org_id, (p["evaluator_id"] for p in payloads)
+            )
+            found.evaluators |= {(org_id, key): row for key, row in named.items()}
+            wanted = (p["automation_id"] for p in payloads if p.get("automation_id"))
+            found.automations |= {
+                (org_id, key) for key in store.many_by_id(conn, automations, org_id, wanted)
+            }
+            stored = log_store.get_many(conn, org_id, (p["log_unique_id"] for p in payloads))
+            found.logs |= {(org_id, key): row for key, row in stored.items()}
+    return found
 
 
 def _commit(conn: Connection, job: Row, outcome: tuple[Row, Row, Outcome] | None) -> None:
+    """The score, unless the evaluator scored the log already (this job ran before, on a
+    worker thought dead)."""
     if outcome is None:
         return
     evaluator, log, result = outcome
     source = f"automation:{job.payload.get('automation_id')}"
-    store.add_score(conn, scores.new_row(job.org_id, log, evaluator, result, source=source))
+    store.insert_scores(conn, [scores.new_row(job.org_id, log, evaluator, result, source=source)])
 
 
 jobs.register(EVALUATE, commit=_commit, run=_run)
