@@ -85,15 +85,16 @@ def create_evaluator(
     missing = [n for n in ("name", "type", "score_value_type") if not body.get(n)]
     if missing:
         raise Invalid.at(missing[0], "This field is required.", "missing")
+    given = evaluators.named(body)
     row = evaluators.create(
         backend.engine,
         who,
-        name=str(body["name"]),
+        name=given["name"],
         kind=str(body["type"]),
         value_type=str(body["score_value_type"]),
         definition=_definition_changes(body),
-        slug=body.get("evaluator_slug"),
-        description=body.get("description") or "",
+        slug=given.get("evaluator_slug"),
+        description=given.get("description", ""),
     )
     return JSONBody(shape.evaluator_object(row), status_code=201)
 
