@@ -108,6 +108,15 @@ def jobs(api: httpx.Client) -> dict:
     return api.get("/api/jobs/summary/").json()
 
 
+def unfinished_events(api: httpx.Client) -> list[dict]:
+    """The origins of event redeliveries still to run."""
+    return [
+        o
+        for o in jobs(api)["by_origin"]
+        if o["origin"].startswith("event:") and o["by_state"]["pending"] + o["by_state"]["running"]
+    ]
+
+
 # --- seed 003 -------------------------------------------------------------------------------
 
 
@@ -625,11 +634,16 @@ def test_sampling_selects_the_rate_and_always_the_same_logs(api: httpx.Client) -
             {"unique_id": i, "model": "gpt-4o", "output": "ok"} for i in ids[start : start + 500]
         ]
         assert api.post("/api/request-logs/bulk/", json={"logs": bulk}).status_code == 201
+    # A batch its subscriber could not take within its budget (a loaded machine) is queued as
+    # an `event` job, whose redelivery queues the evaluations a moment later.
+    assert eventually(lambda: not unfinished_events(api)), unfinished_events(api)
     queued: set[str] = set()
     page = 1
     while True:
         answer = api.get("/api/jobs/", params={"page": page, "page_size": 1000}).json()
-        queued |= {job["payload"]["log_unique_id"] for job in answer["results"]}
+        queued |= {
+            j["payload"]["log_unique_id"] for j in answer["results"] if j["kind"] == "evaluate"
+        }
         if not answer["next"]:
             break
         page += 1
