@@ -200,8 +200,10 @@ class Tenant:
         return httpx.Client(base_url=self.base_url, headers=header, timeout=30)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tenant_factory(server: Server, engine: Engine):  # type: ignore[no-untyped-def]
+    """A new organization with a key at each call (each test's own, or a module's)."""
+
     def make(environment: str = "prod") -> Tenant:
         org = f"org-{uuid.uuid4().hex[:10]}"
         _, key = create_key(engine, org=org, environment=environment)

@@ -9,10 +9,13 @@ telemetry the client added itself. The SDKs' own types must parse the main answe
 from __future__ import annotations
 
 import functools
+import json
+import re
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +30,7 @@ from llmtrail.api.keywords import responses as kw
 from llmtrail.api.responses import Detail
 from llmtrail.config import DEFAULT_MAX_BODY_BYTES
 from tests.conftest import Server, Tenant
+from tests.fakes.openai_server import FakeOpenAI, completion, error
 
 KW = "/api/request-logs"
 # Fields no model declares: the only keys an answer may hold beyond its model's.
@@ -81,7 +85,7 @@ def undeclared(value: Any) -> set[str]:
     if not isinstance(value, BaseModel):
         return set()
     # The extra keys of a 400 are its content: the names of the fields at fault.
-    found = set() if isinstance(value, kw.FieldErrors) else set(value.model_extra or {})
+    found = set() if isinstance(value, kw.FieldKeyed) else set(value.model_extra or {})
     for name in type(value).model_fields:
         found |= undeclared(getattr(value, name))
     return found
@@ -302,20 +306,277 @@ ERRORS = [
 ]
 
 
+def send(api: httpx.Client, method: str, path: str, body: Any) -> httpx.Response:
+    """`body` as JSON, or as it is when it is bytes."""
+    raw = body if isinstance(body, bytes) else None
+    return api.request(
+        method,
+        path,
+        content=raw,
+        json=None if raw else body,
+        headers={"Content-Type": "application/json"},
+    )
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status"), ERRORS, ids=[f"{m} {p} {s}" for m, p, _, s in ERRORS]
 )
 def test_error_answers(tenant: Tenant, method: str, path: str, body: Any, status: int) -> None:
-    raw = body if isinstance(body, bytes) else None
     with tenant.client("x-api-key" if path.startswith("/v5") else "bearer") as api:
-        response = api.request(
-            method,
-            path,
-            content=raw,
-            json=None if raw else body,
-            headers={"Content-Type": "application/json"},
-        )
+        response = send(api, method, path, body)
     conforms(response, status, ERROR_MODELS.get(status, Detail))
+
+
+# --- the evaluation surface -----------------------------------------------------------------
+
+EV, CONDITIONS, AUTOMATIONS = (
+    "/api/evaluators/",
+    "/automation/conditions/",
+    "/automation/automations/",
+)
+RATING = {
+    "type": "human",
+    "score_value_type": "numerical",
+    "description": "1 to 5",
+    "score_config": {"min_score": 1, "max_score": 5},
+    "passing_conditions": {"primary_score": {"operator": "gte", "value": 3}},
+}
+RULE = {
+    "type": "rule",
+    "score_value_type": "boolean",
+    "rule_config": {"rule": "contains", "value": "refund"},
+}
+POLICY = {"rules": [{"field": "status_code", "operator": "equals", "value": 200}]}
+
+
+def condition_body(tag: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "name": "Successful",
+        "condition_slug": f"ok_{tag}",
+        "condition_type": "single_log",
+        "condition_policy": {**POLICY, "connector": "and"},
+        **changes,
+    }
+
+
+def automation_body(tag: str, condition: str, evaluator: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "automation_slug": f"auto_{tag}",
+        "name": "Refunds",
+        "automation_type": "online_eval",
+        "condition": condition,
+        "evaluator_ids": [evaluator],
+        "configuration": {"sampling_rate": 1},
+        "is_enabled": True,
+        **changes,
+    }
+
+
+def evaluation(api: httpx.Client) -> dict[str, str]:
+    """What the evaluation routes answer about, each creation's answer checked: a rating (a
+    human's, 1 to 5) and the score it gave a log, a rule that an automation runs on that log
+    over a condition, and an LLM judge whose prompt names `marker`. Their ids, by the names of
+    the routes' path parameters."""
+    tag = uuid.uuid4().hex
+    marker = f"judge-{tag}"
+
+    def made(path: str, body: dict[str, Any], model: type) -> dict[str, Any]:
+        return conforms(api.post(path, json=body), 201, model)
+
+    rating = made(EV, {"name": f"Rating {tag}", **RATING}, kw.Evaluator)
+    rule = made(EV, {"name": f"Refund {tag}", **RULE}, kw.Evaluator)
+    llm = {"model": "gpt-4o-mini", "evaluator_definition": f"{marker} {{{{output}}}}"}
+    judge = {"name": f"Judge {tag}", **RATING, "type": "llm", "llm_config": llm}
+    condition = made(CONDITIONS, condition_body(tag), kw.Condition)
+    automation = made(AUTOMATIONS, automation_body(tag, condition["id"], rule["id"]), kw.Automation)
+    log = made(f"{KW}/", keywords_log(), kw.CreatedLog)["unique_id"]
+    score = {"evaluator_slug": rating["evaluator_slug"], "numerical_value": 4, "explanation": "ok"}
+    return {
+        "evaluator_id": rating["id"],
+        "evaluator_slug": rating["evaluator_slug"],
+        "rule": rule["id"],
+        "judge": made(EV, judge, kw.Evaluator)["id"],
+        "marker": marker,
+        "condition_id": condition["id"],
+        "automation_id": automation["id"],
+        "log_id": log,
+        "score_id": made(f"/api/logs/{log}/scores/", score, kw.Score)["id"],
+    }
+
+
+def test_evaluation_answers(api: httpx.Client, llm_provider: FakeOpenAI) -> None:
+    ids = evaluation(api)
+    evaluator, log, score = (f"{EV}{ids['evaluator_id']}/", ids["log_id"], ids["score_id"])
+    llm_provider.script_for(ids["marker"], completion('{"score": 4, "explanation": "fine"}'))
+    inputs = {"inputs": {"input": "where is my money?", "output": "a refund, sure"}}
+    for key, said in (
+        ("judge", "prompt_tokens"),
+        ("rule", "explanation"),
+        ("evaluator_id", "error"),
+    ):
+        ran = conforms(api.post(f"{EV}{ids[key]}/run/", json=inputs), 200, kw.RunResult)
+        assert ran[said] is not None, ran
+    listed = conforms(api.get(EV, params={"page_size": 1}), 200, kw.EvaluatorList)
+    assert listed["next"] and listed["previous"] is None
+    conforms(api.get(evaluator), 200, kw.Evaluator)
+    changed = {"score_config": {"max_score": 10}, "categorical_choices": ["a", {"name": "b"}]}
+    conforms(api.patch(evaluator, json=changed), 200, kw.Evaluator)
+
+    tone = {"name": f"Tone {ids['marker']}", "type": "human", "score_value_type": "single_select"}
+    tone = conforms(api.post(EV, json={**tone, "categorical_choices": ["kind"]}), 201, kw.Evaluator)
+    chosen = {"log_id": log, "evaluator_id": tone["id"], "categorical_value": "kind"}
+    conforms(api.post("/api/scores/", json=chosen), 201, kw.Score)
+    for scores in ("/api/scores/", f"/api/logs/{log}/scores/"):
+        conforms(api.get(scores, params={"evaluator_id": tone["id"]}), 200, kw.ScoreList)
+        conforms(api.get(f"{scores}{score}/"), 200, kw.Score)
+        conforms(api.patch(f"{scores}{score}/", json={"explanation": None}), 200, kw.Score)
+    condition = f"{CONDITIONS}{ids['condition_id']}/"
+    conforms(api.get(CONDITIONS, params={"search": "Succ"}), 200, kw.ConditionList)
+    conforms(api.get(condition), 200, kw.Condition)
+    conforms(api.patch(condition, json={"description": "HTTP 200"}), 200, kw.Condition)
+    automation = f"{AUTOMATIONS}{ids['automation_id']}/"
+    conforms(api.get(AUTOMATIONS), 200, kw.AutomationList)
+    conforms(api.get(automation), 200, kw.Automation)
+    rate = {"configuration": {"sampling_rate": 0.2}, "is_enabled": False}
+    conforms(api.patch(automation, json=rate), 200, kw.Automation)
+    assert conforms(api.get("/api/jobs/"), 200, kw.JobList)["results"], "the rule's job"
+    conforms(api.get("/api/jobs/summary/"), 200, kw.JobsSummary)
+    for gone in (f"/api/logs/{log}/scores/{score}/", automation, condition, evaluator):
+        deleted = api.delete(gone)
+        assert deleted.status_code == 204 and not deleted.content, gone
+
+
+NOPE = "nope"
+# Each error each evaluation route answers, by a request about `evaluation()`'s objects.
+EVALUATION_ERRORS = [
+    ("POST", EV, {"name": "x"}, 400, kw.BareFieldErrors),
+    ("POST", EV, b'{"name": ', 400, kw.BareFieldErrors),
+    ("POST", EV, {"name": "x", **RATING, "evaluator_slug": "{evaluator_slug}"}, 409, Detail),
+    ("GET", f"{EV}?page=0", None, 400, kw.BareFieldErrors),
+    ("GET", f"{EV}{NOPE}/", None, 404, Detail),
+    ("PATCH", f"{EV}{{evaluator_id}}/", {"score_value_type": "x"}, 400, kw.BareFieldErrors),
+    ("PATCH", f"{EV}{NOPE}/", {}, 404, Detail),
+    ("PATCH", f"{EV}{{rule}}/", {"evaluator_slug": "{evaluator_slug}"}, 409, Detail),
+    ("DELETE", f"{EV}{NOPE}/", None, 404, Detail),
+    ("POST", f"{EV}{{rule}}/run/", {"inputs": 1}, 400, kw.BareFieldErrors),
+    ("POST", f"{EV}{NOPE}/run/", {"inputs": {}}, 404, Detail),
+    ("POST", f"{EV}{{judge}}/run/", {"inputs": {}}, 503, Detail),  # its provider fails
+    *(
+        case
+        for scores, log_id in (
+            ("/api/scores/", {"log_id": "{log_id}"}),
+            ("/api/logs/{log_id}/scores/", {}),
+        )
+        for case in (
+            ("POST", scores, {**log_id, "numerical_value": 4}, 400, kw.BareFieldErrors),
+            (
+                "POST",
+                scores,
+                {**log_id, "evaluator_id": "{evaluator_id}", "numerical_value": 4},
+                409,
+                kw.ScoreConflict,
+            ),
+            ("GET", f"{scores}?page_size=0", None, 400, kw.BareFieldErrors),
+            ("GET", f"{scores}{NOPE}/", None, 404, Detail),
+            ("PATCH", f"{scores}{{score_id}}/", {"numerical_value": 9}, 400, kw.BareFieldErrors),
+            ("PATCH", f"{scores}{NOPE}/", {}, 404, Detail),
+            ("DELETE", f"{scores}{NOPE}/", None, 404, Detail),
+        )
+    ),
+    ("POST", "/api/scores/", {"log_id": NOPE, "evaluator_id": "{evaluator_id}"}, 404, Detail),
+    ("POST", f"/api/logs/{NOPE}/scores/", {"evaluator_id": "{evaluator_id}"}, 404, Detail),
+    ("GET", f"/api/logs/{NOPE}/scores/", None, 404, Detail),
+    ("POST", CONDITIONS, {}, 400, kw.BareFieldErrors),
+    (
+        "POST",
+        CONDITIONS,
+        condition_body(NOPE, condition_type="aggregation"),
+        422,
+        kw.BareFieldErrors,
+    ),
+    ("GET", f"{CONDITIONS}?page=0", None, 400, kw.BareFieldErrors),
+    ("GET", f"{CONDITIONS}{NOPE}/", None, 404, Detail),
+    ("PATCH", f"{CONDITIONS}{{condition_id}}/", {"name": ""}, 400, kw.BareFieldErrors),
+    ("PATCH", f"{CONDITIONS}{NOPE}/", {}, 404, Detail),
+    (
+        "PATCH",
+        f"{CONDITIONS}{{condition_id}}/",
+        {"condition_type": "aggregation"},
+        422,
+        kw.BareFieldErrors,
+    ),
+    ("DELETE", f"{CONDITIONS}{NOPE}/", None, 404, Detail),
+    ("DELETE", f"{CONDITIONS}{{condition_id}}/", None, 409, Detail),  # its automation uses it
+    ("POST", AUTOMATIONS, {}, 400, kw.BareFieldErrors),
+    ("POST", AUTOMATIONS, automation_body(NOPE, NOPE, "{rule}"), 404, kw.BareFieldErrors),
+    ("GET", f"{AUTOMATIONS}?page=x", None, 400, kw.BareFieldErrors),
+    ("GET", f"{AUTOMATIONS}{NOPE}/", None, 404, Detail),
+    (
+        "PATCH",
+        f"{AUTOMATIONS}{{automation_id}}/",
+        {"configuration": {"sampling_rate": 2}},
+        400,
+        kw.BareFieldErrors,
+    ),
+    ("PATCH", f"{AUTOMATIONS}{NOPE}/", {}, 404, Detail),
+    ("PATCH", f"{AUTOMATIONS}{{automation_id}}/", {"condition": NOPE}, 404, kw.BareFieldErrors),
+    ("DELETE", f"{AUTOMATIONS}{NOPE}/", None, 404, Detail),
+    ("GET", "/api/jobs/?state=x", None, 400, kw.BareFieldErrors),
+]
+
+
+def filled(value: Any, ids: dict[str, str]) -> Any:
+    """`value` with the scenario's ids in its `{name}` placeholders."""
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {k: filled(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [filled(v, ids) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def evaluated(tenant_factory, llm_provider: FakeOpenAI) -> Iterator[tuple[httpx.Client, dict]]:  # type: ignore[no-untyped-def]
+    """One `evaluation()` per backend for the error answers, which change nothing; its judge's
+    provider is down."""
+    with tenant_factory().client() as api:
+        ids = evaluation(api)
+        llm_provider.script_for(ids["marker"], error(500, "down"))
+        yield api, ids
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "model"),
+    EVALUATION_ERRORS,
+    ids=[f"{m} {p} {s}" for m, p, _, s, _ in EVALUATION_ERRORS],
+)
+def test_evaluation_error_answers(
+    evaluated: tuple[httpx.Client, dict],
+    method: str,
+    path: str,
+    body: Any,
+    status: int,
+    model: type,
+) -> None:
+    api, ids = evaluated
+    conforms(send(api, method, filled(path, ids), filled(body, ids)), status, model)
+
+
+def test_the_evaluation_routes_document_exactly_the_errors_they_answer() -> None:
+    spec = json.loads((Path(__file__).parents[2] / "docs" / "openapi.json").read_text())
+    for template, operations in spec["paths"].items():
+        pattern = re.compile(re.sub(r"\{\w+\}", "[^/]+", template))
+        for method, operation in operations.items():
+            if operation["tags"] != ["Keywords AI: evaluation"]:
+                continue
+            documented = {int(s) for s in operation["responses"]} - {200, 201, 204, 401, 413}
+            answered = {
+                status
+                for m, path, _, status, _ in EVALUATION_ERRORS
+                if m == method.upper() and pattern.fullmatch(path.split("?")[0])
+            }
+            assert documented == answered, f"{method.upper()} {template}"
 
 
 # Every operation of both dialects, as /openapi.json lists it.

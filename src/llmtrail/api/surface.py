@@ -102,7 +102,8 @@ class Surface:
 
     def document(self, spec: dict[str, Any]) -> None:
         """List the surface's security schemes on each of its operations (either one), and
-        drop FastAPI's 422 where the surface answers bad input otherwise."""
+        drop FastAPI's 422 where the surface answers bad input otherwise (a 422 the route
+        declares itself stays)."""
         if self.security:
             schemes = spec.setdefault("components", {}).setdefault("securitySchemes", {})
             schemes.update(self.security)
@@ -114,5 +115,5 @@ class Surface:
                 operation = spec["paths"][route.path_format][method.lower()]
                 if security:
                     operation["security"] = security
-                if self.validation_status != 422:
+                if self.validation_status != 422 and 422 not in route.responses:
                     operation["responses"].pop("422", None)

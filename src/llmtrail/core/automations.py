@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row
 
 from llmtrail.core.evaluators import EvaluatorRef, ensure, version_named
+from llmtrail.core.fields import text
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.named import Named
@@ -69,6 +70,30 @@ def _evaluator_ids(conn: Connection, org_id: int, given: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _named(body: dict[str, Any]) -> dict[str, str]:
+    """The columns of the `name` and `automation_slug` a body gives, as text, not blank."""
+    errors: list[FieldError] = []
+    given = {
+        column: text(body, name, blank=False, errors=errors)
+        for name, column in (("name", "name"), ("automation_slug", "slug"))
+    }
+    if errors:
+        raise Invalid(errors)
+    return {column: value for column, value in given.items() if value is not None}
+
+
+def _configuration(body: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(body["configuration"], dict):
+        raise Invalid.at("configuration", "must be an object")
+    return body["configuration"]
+
+
+def _enabled(body: dict[str, Any]) -> bool:
+    if not isinstance(body["is_enabled"], bool):  # not bool(): "false" would enable it
+        raise Invalid.at("is_enabled", "Must be a valid boolean.")
+    return body["is_enabled"]
+
+
 def _condition(conn: Connection, org_id: int, key: Any) -> Row:
     row = store.by_id_or_slug(conn, conditions, org_id, str(key)) if key else None
     if row is None:
@@ -88,13 +113,15 @@ def create(engine: Engine, principal: Principal, body: dict[str, Any]) -> Row:
         raise Invalid(errors)
     if body["automation_type"] != ONLINE_EVAL:
         raise Invalid.at("automation_type", f"must be '{ONLINE_EVAL}'")
+    named = _named(body)
+    is_enabled = _enabled(body) if "is_enabled" in body else False
     org_id = principal.org_id
     with begin_write(engine) as conn:
         evaluator_ids = _evaluator_ids(conn, org_id, body.get("evaluator_ids"))
-        configuration = {**body["configuration"], "evaluator_ids": evaluator_ids}
+        configuration = {**_configuration(body), "evaluator_ids": evaluator_ids}
         _sampling_rate(configuration)
         condition = _condition(conn, org_id, body["condition"])
-        if store.by_id_or_slug(conn, automations, org_id, body["automation_slug"]) is not None:
+        if store.by_id_or_slug(conn, automations, org_id, named["slug"]) is not None:
             raise Invalid.at(
                 "automation_slug", "automation with this automation slug already exists."
             )
@@ -106,14 +133,13 @@ def create(engine: Engine, principal: Principal, body: dict[str, Any]) -> Row:
             dict(
                 id=row_id,
                 org_id=org_id,
-                slug=body["automation_slug"],
-                name=body["name"],
+                **named,
                 automation_type=ONLINE_EVAL,
                 condition_id=condition.id,
                 file_id=None,
                 evaluator_ids=evaluator_ids,
                 configuration=configuration,
-                is_enabled=bool(body.get("is_enabled", False)),
+                is_enabled=is_enabled,
                 created_at=now,
                 updated_at=now,
             ),
@@ -132,28 +158,25 @@ def update(engine: Engine, principal: Principal, key: str, body: dict[str, Any])
     replaces the list; the create rules apply. Disabling stops new jobs at once: the next
     commit reads the automation afresh."""
     org_id = principal.org_id
+    named = _named(body)
     with begin_write(engine) as conn:
         row = AUTOMATIONS.find(conn, principal, key)
         values: dict[str, Any] = {}
         configuration = dict(row.configuration)
         if "configuration" in body:
-            if not isinstance(body["configuration"], dict):
-                raise Invalid.at("configuration", "must be an object")
-            configuration |= body["configuration"]
+            configuration |= _configuration(body)
         if "evaluator_ids" in body:
             values["evaluator_ids"] = _evaluator_ids(conn, org_id, body["evaluator_ids"])
             configuration["evaluator_ids"] = values["evaluator_ids"]
         _sampling_rate(configuration)
         values["configuration"] = configuration
         if "is_enabled" in body:
-            if not isinstance(body["is_enabled"], bool):
-                raise Invalid.at("is_enabled", "Must be a valid boolean.")
-            values["is_enabled"] = body["is_enabled"]
-        if body.get("name") is not None:
-            values["name"] = body["name"]
+            values["is_enabled"] = _enabled(body)
+        if "name" in named:
+            values["name"] = named["name"]
         if body.get("condition") is not None:
             values["condition_id"] = _condition(conn, org_id, body["condition"]).id
-        slug = body.get("automation_slug")
+        slug = named.get("slug")
         if slug is not None and slug != row.slug:
             if store.by_id_or_slug(conn, automations, org_id, slug) is not None:
                 raise Invalid.at(

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Row
 
+from llmtrail.core.fields import text
 from llmtrail.core.filters import parse_filters
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
@@ -97,7 +98,7 @@ def _checked(body: dict[str, Any], partial: bool) -> dict[str, Any]:
             else:
                 values[column] = value
     if "description" in body:
-        values["description"] = body.get("description") or ""
+        values["description"] = text(body, "description", errors=errors) or ""
     if body.get("condition_type") is not None or not partial:
         kind = body.get("condition_type")
         if kind is None:

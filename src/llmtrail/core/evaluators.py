@@ -14,12 +14,14 @@ either dialect adds a version whose kernel is the evaluator as Humanloop spells 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row
 
 from llmtrail.core import files, rules
+from llmtrail.core.fields import text
 from llmtrail.core.filters import parse_value_conditions
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
@@ -177,6 +179,22 @@ def _compare(condition: Any, value: Any) -> bool:
 
 
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
+SLUG_RULE = "letters, digits, '_', '.' and '-' only, 1 to 255"
+
+
+def named(body: Mapping[str, Any]) -> dict[str, str]:
+    """The `name`, `evaluator_slug` and `description` a create or update body gives (those it
+    gives), as text: a name not blank, a slug as SLUG allows."""
+    errors: list[FieldError] = []
+    given = {
+        name: text(body, name, blank=name == "description", errors=errors)
+        for name in ("name", "evaluator_slug", "description")
+    }
+    if given["evaluator_slug"] is not None and not SLUG.match(given["evaluator_slug"]):
+        errors.append(FieldError(("evaluator_slug",), SLUG_RULE))
+    if errors:
+        raise Invalid(errors)
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def check(kind: str, value_type: str, definition: dict[str, Any]) -> Definition:
@@ -191,6 +209,19 @@ def check(kind: str, value_type: str, definition: dict[str, Any]) -> Definition:
     for name in CONFIG_OBJECTS:
         if definition.get(name) is not None and not isinstance(definition[name], dict):
             errors.append(FieldError((name,), "must be an object", "type_error"))
+    choices = definition.get("categorical_choices")
+    if choices is not None and not (
+        isinstance(choices, list) and all(isinstance(c, str | dict) for c in choices)
+    ):
+        errors.append(
+            FieldError(
+                ("categorical_choices",),
+                "must be a list of choices, each a name or an object {name | value | label}",
+                "type_error",
+            )
+        )
+    if not isinstance(definition.get("eval_class") or "", str):  # answered as it is kept
+        errors.append(FieldError(("eval_class",), "Not a valid string.", "type_error"))
     if errors:
         raise Invalid(errors)
     runnable = _definition(kind, value_type, definition)  # passing_conditions are parsed here
@@ -338,7 +369,7 @@ def create(
     value_type = normalise_value_type(value_type)
     check(kind, value_type, definition)
     if slug is not None and not SLUG.match(slug):
-        raise Invalid.at("evaluator_slug", "letters, digits, '_', '.' and '-' only, 1 to 255")
+        raise Invalid.at("evaluator_slug", SLUG_RULE)
     with begin_write(engine) as conn:
         slug = slug or _free_slug(conn, principal.org_id, slug_for(name))
         if store.by_id_or_slug(conn, evaluators, principal.org_id, slug) is not None:
@@ -380,6 +411,7 @@ def _free_slug(conn: Connection, org_id: int, base: str) -> str:
 def update(engine: Engine, principal: Principal, key: str, changes: dict[str, Any]) -> Row:
     """Apply a partial update: definition objects merge, other fields replace. A change of
     definition adds a version to the evaluator's File."""
+    given = named(changes)
     with begin_write(engine) as conn:
         row = EVALUATORS.find(conn, principal, key)
         definition = dict(row.definition)
@@ -397,15 +429,12 @@ def update(engine: Engine, principal: Principal, key: str, changes: dict[str, An
         values: dict[str, Any] = dict(
             kind=kind, value_type=value_type, definition=definition, updated_at=utcnow()
         )
-        for field_name, column in (("name", "name"), ("description", "description")):
-            if changes.get(field_name) is not None:
-                values[column] = changes[field_name]
-        if changes.get("evaluator_slug") and changes["evaluator_slug"] != row.slug:
-            if store.by_id_or_slug(conn, evaluators, principal.org_id, changes["evaluator_slug"]):
-                raise Conflict(
-                    f"an evaluator with evaluator_slug '{changes['evaluator_slug']}' already exists"
-                )
-            values["slug"] = changes["evaluator_slug"]
+        values |= {name: given[name] for name in ("name", "description") if name in given}
+        slug = given.get("evaluator_slug")
+        if slug and slug != row.slug:
+            if store.by_id_or_slug(conn, evaluators, principal.org_id, slug):
+                raise Conflict(f"an evaluator with evaluator_slug '{slug}' already exists")
+            values["slug"] = slug
         store.update_row(conn, evaluators, principal.org_id, row.id, **values)
         spec = to_spec(kind, value_type, definition)
         files.upsert_in(

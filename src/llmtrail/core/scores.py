@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row
 
 from llmtrail.core import evaluators
+from llmtrail.core.fields import text
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.scoring import InvalidScore, Outcome
@@ -128,12 +129,13 @@ def create(
     evaluator_key = body.get("evaluator_id") or body.get("evaluator_slug")
     if not isinstance(evaluator_key, str) or not evaluator_key:
         raise Invalid.at("evaluator_id", "an evaluator_id or evaluator_slug is required", "missing")
+    explanation = text(body, "explanation")
     with begin_write(engine) as conn:
         log = _log(conn, principal, log_key)
         evaluator = store.by_id_or_slug(conn, evaluators_table, principal.org_id, evaluator_key)
         if evaluator is None:
             raise Invalid.at("evaluator_id", f"no evaluator '{evaluator_key}'", "not_found")
-        outcome = Outcome(value=given_value(evaluator, body), explanation=body.get("explanation"))
+        outcome = Outcome(value=given_value(evaluator, body), explanation=explanation)
         row = new_row(principal.org_id, log, evaluator, outcome, source=source)
         if not store.add_score(conn, row):
             raise Conflict(DUPLICATE)
@@ -196,6 +198,7 @@ def update(
                 for k in unknown
             ]
         )
+    explanation = text(changes, "explanation")
     with begin_write(engine) as conn:
         row = store.score(conn, principal.org_id, score_id)
         if row is None or (log_key is not None and row.log_unique_id != log_key):
@@ -214,7 +217,7 @@ def update(
             values["is_passed"] = evaluators.definition_of(evaluator).is_passed(value)
             values["error"] = None
         if "explanation" in changes:
-            values["explanation"] = changes["explanation"]
+            values["explanation"] = explanation
         store.update_score(conn, principal.org_id, score_id, **values)
         return store.score(conn, principal.org_id, score_id)  # type: ignore[return-value]
 

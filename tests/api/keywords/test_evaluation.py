@@ -108,6 +108,15 @@ def jobs(api: httpx.Client) -> dict:
     return api.get("/api/jobs/summary/").json()
 
 
+def unfinished_events(api: httpx.Client) -> list[dict]:
+    """The origins of event redeliveries still to run."""
+    return [
+        o
+        for o in jobs(api)["by_origin"]
+        if o["origin"].startswith("event:") and o["by_state"]["pending"] + o["by_state"]["running"]
+    ]
+
+
 # --- seed 003 -------------------------------------------------------------------------------
 
 
@@ -407,6 +416,58 @@ def test_a_bad_evaluator_definition_is_refused_naming_the_field(api: httpx.Clien
     assert api.get("/api/evaluators/").json()["count"] == 0, "nothing half-written"
 
 
+def test_a_field_of_the_wrong_type_is_refused_naming_it(api: httpx.Client) -> None:
+    """A 400 naming the field, never a 500 nor the value kept as it came (a `"false"` that
+    would enable an automation, choices that are not a list); nothing is written."""
+    rule, cond = rule_evaluator(api), condition(api)
+    made = automation(api, cond, [rule["id"]])
+    human = {"name": "Rating", "type": "human", "score_value_type": "numerical"}
+    rating = api.post("/api/evaluators/", json=human).json()
+    given = {"log_id": log(api), "evaluator_id": rating["id"], "numerical_value": 1}
+    score = api.post("/api/scores/", json=given).json()
+    new_condition = {
+        "name": "C",
+        "condition_slug": "c",
+        "condition_type": "single_log",
+        "condition_policy": {"rules": []},
+    }
+    new_automation = {
+        "automation_slug": "a",
+        "name": "A",
+        "automation_type": "online_eval",
+        "condition": cond["id"],
+        "evaluator_ids": [rule["id"]],
+        "configuration": {"sampling_rate": 1.0},
+    }
+    evaluators, one = "/api/evaluators/", f"/api/evaluators/{rating['id']}/"
+    automations = "/automation/automations/"
+    for method, path, body, field in [
+        ("POST", evaluators, {**human, "description": {}}, "description"),
+        ("POST", evaluators, {**human, "evaluator_slug": [1]}, "evaluator_slug"),
+        ("POST", evaluators, {**human, "categorical_choices": 5}, "categorical_choices"),
+        ("POST", evaluators, {**human, "categorical_choices": "ab"}, "categorical_choices"),
+        ("POST", evaluators, {**human, "eval_class": ["x"]}, "eval_class"),
+        ("PATCH", one, {"name": {"a": 1}}, "name"),
+        ("PATCH", one, {"name": ""}, "name"),
+        ("PATCH", one, {"description": [1]}, "description"),
+        ("PATCH", one, {"evaluator_slug": "bad slug!"}, "evaluator_slug"),
+        ("POST", "/api/scores/", {**given, "explanation": {}}, "explanation"),
+        ("PATCH", f"/api/scores/{score['id']}/", {"explanation": []}, "explanation"),
+        ("POST", "/automation/conditions/", {**new_condition, "description": {}}, "description"),
+        ("POST", automations, {**new_automation, "configuration": [1]}, "configuration"),
+        ("POST", automations, {**new_automation, "name": {}}, "name"),
+        ("POST", automations, {**new_automation, "is_enabled": "false"}, "is_enabled"),
+        ("PATCH", f"{automations}{made['id']}/", {"name": {}}, "name"),
+        ("PATCH", f"{automations}{made['id']}/", {"automation_slug": [1]}, "automation_slug"),
+    ]:
+        answer = api.request(method, path, json=body)
+        assert (answer.status_code, list(answer.json())) == (400, [field]), (body, answer.text)
+    assert api.get(evaluators).json()["count"] == 2
+    assert api.get("/automation/conditions/").json()["count"] == 1
+    assert api.get(f"{automations}{made['id']}/").json() == made
+    assert api.get(f"/api/scores/{score['id']}/").json() == score
+
+
 # --- online evaluation ----------------------------------------------------------------------
 
 
@@ -573,9 +634,9 @@ def test_sampling_selects_the_rate_and_always_the_same_logs(api: httpx.Client) -
             {"unique_id": i, "model": "gpt-4o", "output": "ok"} for i in ids[start : start + 500]
         ]
         assert api.post("/api/request-logs/bulk/", json={"logs": bulk}).status_code == 201
-    # Under load the subscriber may overrun its budget and leave an event for the worker to
-    # queue its evaluations from: wait until every such event is delivered.
-    assert eventually(lambda: _events_delivered(api), 60)
+    # A batch its subscriber could not take within its budget (a loaded machine) is queued as
+    # an `event` job, whose redelivery queues the evaluations a moment later.
+    assert eventually(lambda: not unfinished_events(api)), unfinished_events(api)
     queued: set[str] = set()
     page = 1
     while True:
@@ -627,14 +688,3 @@ def test_hostile_code_ends_as_error_scores_and_the_server_keeps_serving(
     errors = {s["evaluator_id"]: s["error"] for s in results if s["log_id"] == unique_id}
     for name, (_, reason) in HOSTILE.items():
         assert errors[made[name]] and reason in errors[made[name]], (name, errors[made[name]])
-
-
-def _events_delivered(api: httpx.Client) -> bool:
-    summary = jobs(api)["by_origin"]
-    waiting = [
-        o
-        for o in summary
-        if o["origin"].startswith("event:")
-        and (o["by_state"]["pending"] or o["by_state"]["running"])
-    ]
-    return not waiting

@@ -8,6 +8,7 @@ served at `/api/automations/` and `/api/conditions/` (`api.paths` rewrites those
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Body, Depends, Query, Request, Response
@@ -16,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from llmtrail.api.auth import SECURITY_SCHEMES, principal
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.keywords import evaluation_shapes as shape
+from llmtrail.api.keywords import responses as kw
 from llmtrail.api.keywords.errors import KeywordsErrors
-from llmtrail.api.keywords.responses import FieldErrors
 from llmtrail.api.responses import Detail, answers, failures
 from llmtrail.api.routing import JSONBody
 from llmtrail.api.surface import Surface
@@ -26,7 +27,10 @@ from llmtrail.core.keys import Principal
 from llmtrail.core.scoring import EvalInputs, Transient
 from llmtrail.errors import Conflict, Invalid, Unavailable
 
-ERRORS = {400: FieldErrors, 401: Detail, 404: Detail, 409: Detail, 413: Detail, 503: Detail}
+ERRORS = {
+    **dict.fromkeys((401, 404, 409, 413, 503), Detail),
+    **dict.fromkeys((400, 422), kw.BareFieldErrors),
+}
 surface = Surface(
     "Keywords AI: evaluation",
     errors=KeywordsErrors(detail=False),
@@ -40,8 +44,12 @@ Page = Query(1, ge=1, description="Page number, from 1.")
 PageSize = Query(20, ge=1, le=1000, description="Items per page.")
 
 
-def doc(model: object = dict, *codes: int, status: int = 200) -> dict:
-    return answers(status, model, ERRORS, *codes)
+def doc(
+    model: object, *codes: int, status: int = 200, errors: Mapping[int, Any] | None = None
+) -> dict:
+    """`responses=`: the success `model`, and the errors of `codes` (`errors`: those whose
+    body is not the surface's usual one for its status)."""
+    return answers(status, model, {**ERRORS, **(errors or {})}, *codes)
 
 
 def paged(
@@ -68,7 +76,7 @@ def _definition_changes(body: dict[str, Any]) -> dict[str, Any]:
     return {k: body[k] for k in evaluators.DEFINITION_FIELDS if k in body}
 
 
-@router.post("/api/evaluators/", status_code=201, responses=doc(dict, 400, 409, status=201))
+@router.post("/api/evaluators/", status_code=201, responses=doc(kw.Evaluator, 400, 409, status=201))
 def create_evaluator(
     body: dict[str, Any] = Body(...),
     who: Principal = Depends(principal),
@@ -77,20 +85,21 @@ def create_evaluator(
     missing = [n for n in ("name", "type", "score_value_type") if not body.get(n)]
     if missing:
         raise Invalid.at(missing[0], "This field is required.", "missing")
+    given = evaluators.named(body)
     row = evaluators.create(
         backend.engine,
         who,
-        name=str(body["name"]),
+        name=given["name"],
         kind=str(body["type"]),
         value_type=str(body["score_value_type"]),
         definition=_definition_changes(body),
-        slug=body.get("evaluator_slug"),
-        description=body.get("description") or "",
+        slug=given.get("evaluator_slug"),
+        description=given.get("description", ""),
     )
     return JSONBody(shape.evaluator_object(row), status_code=201)
 
 
-@router.get("/api/evaluators/", responses=doc(dict, 400))
+@router.get("/api/evaluators/", responses=doc(kw.EvaluatorList, 400))
 def list_evaluators(
     request: Request,
     page: int = Page,
@@ -107,7 +116,7 @@ def list_evaluators(
     return paged(request, total, page, page_size, [shape.evaluator_object(r) for r in rows])
 
 
-@router.get("/api/evaluators/{evaluator_id}/", responses=doc(dict, 404))
+@router.get("/api/evaluators/{evaluator_id}/", responses=doc(kw.Evaluator, 404))
 def get_evaluator(
     evaluator_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> JSONBody:
@@ -116,7 +125,7 @@ def get_evaluator(
     )
 
 
-@router.patch("/api/evaluators/{evaluator_id}/", responses=doc(dict, 400, 404, 409))
+@router.patch("/api/evaluators/{evaluator_id}/", responses=doc(kw.Evaluator, 400, 404, 409))
 def update_evaluator(
     evaluator_id: str,
     body: dict[str, Any] = Body(...),
@@ -137,7 +146,7 @@ def delete_evaluator(
     return Response(status_code=204)
 
 
-@router.post("/api/evaluators/{evaluator_id}/run/", responses=doc(dict, 400, 404, 503))
+@router.post("/api/evaluators/{evaluator_id}/run/", responses=doc(kw.RunResult, 400, 404, 503))
 async def run_evaluator(
     evaluator_id: str,
     body: dict[str, Any] = Body(...),
@@ -244,12 +253,13 @@ def _score_routes(prefix: str, in_log: bool) -> None:
     where = "a log's" if in_log else "any log's"
     one = f"{prefix}{{score_id}}/"
     name = "log_scores" if in_log else "scores"
-    for path, endpoint, method, status, codes, summary in (
-        (prefix, create, "POST", 201, (400, 404, 409), f"Score {where} log"),
-        (prefix, listed, "GET", 200, (400, 404), f"List {where} scores"),
-        (one, get, "GET", 200, (404,), "Get a score"),
-        (one, patch, "PATCH", 200, (400, 404), "Correct a score"),
-        (one, delete, "DELETE", 204, (404,), "Delete a score"),
+    no_log = (404,) if in_log else ()  # the log of the path: only there can it be missing
+    for path, endpoint, method, status, model, codes, summary in (
+        (prefix, create, "POST", 201, kw.Score, (400, 404, 409), f"Score {where} log"),
+        (prefix, listed, "GET", 200, kw.ScoreList, (400, *no_log), f"List {where} scores"),
+        (one, get, "GET", 200, kw.Score, (404,), "Get a score"),
+        (one, patch, "PATCH", 200, kw.Score, (400, 404), "Correct a score"),
+        (one, delete, "DELETE", 204, None, (404,), "Delete a score"),
     ):
         router.add_api_route(
             path,
@@ -258,7 +268,7 @@ def _score_routes(prefix: str, in_log: bool) -> None:
             status_code=status,
             name=f"{method.lower()}_{name}_{endpoint.__name__}",
             summary=summary,
-            responses=doc(dict if status != 204 else None, *codes, status=status),
+            responses=doc(model, *codes, status=status, errors={409: kw.ScoreConflict}),
         )
 
 
@@ -269,7 +279,9 @@ _score_routes("/api/scores/", in_log=False)
 # --- conditions ---------------------------------------------------------------------------
 
 
-@router.post("/automation/conditions/", status_code=201, responses=doc(dict, 400, status=201))
+@router.post(
+    "/automation/conditions/", status_code=201, responses=doc(kw.Condition, 400, 422, status=201)
+)
 def create_condition(
     body: dict[str, Any] = Body(...),
     who: Principal = Depends(principal),
@@ -280,7 +292,7 @@ def create_condition(
     )
 
 
-@router.get("/automation/conditions/", responses=doc(dict, 400))
+@router.get("/automation/conditions/", responses=doc(kw.ConditionList, 400))
 def list_conditions(
     request: Request,
     page: int = Page,
@@ -297,7 +309,7 @@ def list_conditions(
     return paged(request, total, page, page_size, results, filters_data={})
 
 
-@router.get("/automation/conditions/{condition_id}/", responses=doc(dict, 404))
+@router.get("/automation/conditions/{condition_id}/", responses=doc(kw.Condition, 404))
 def get_condition(
     condition_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> JSONBody:
@@ -306,7 +318,7 @@ def get_condition(
     )
 
 
-@router.patch("/automation/conditions/{condition_id}/", responses=doc(dict, 400, 404))
+@router.patch("/automation/conditions/{condition_id}/", responses=doc(kw.Condition, 400, 404, 422))
 def update_condition(
     condition_id: str,
     body: dict[str, Any] = Body(...),
@@ -337,7 +349,11 @@ def _automations(backend: Backend, who: Principal, rows: list[Any]) -> list[dict
     return [shape.automation_object(row, named, used) for row in rows]
 
 
-@router.post("/automation/automations/", status_code=201, responses=doc(dict, 400, 404, status=201))
+@router.post(
+    "/automation/automations/",
+    status_code=201,
+    responses=doc(kw.Automation, 400, 404, status=201, errors={404: kw.BareFieldErrors}),
+)
 def create_automation(
     body: dict[str, Any] = Body(...),
     who: Principal = Depends(principal),
@@ -347,7 +363,7 @@ def create_automation(
     return JSONBody(_automations(backend, who, [row])[0], status_code=201)
 
 
-@router.get("/automation/automations/", responses=doc(dict, 400))
+@router.get("/automation/automations/", responses=doc(kw.AutomationList, 400))
 def list_automations(
     request: Request,
     page: int = Page,
@@ -359,7 +375,7 @@ def list_automations(
     return paged(request, total, page, page_size, _automations(backend, who, rows))
 
 
-@router.get("/automation/automations/{automation_id}/", responses=doc(dict, 404))
+@router.get("/automation/automations/{automation_id}/", responses=doc(kw.Automation, 404))
 def get_automation(
     automation_id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> JSONBody:
@@ -370,7 +386,7 @@ def get_automation(
 @router.patch(
     "/automation/automations/{automation_id}/",
     summary="Update Automation (seed 003)",
-    responses=doc(dict, 400, 404),
+    responses=doc(kw.Automation, 400, 404, errors={404: kw.AutomationNotFound}),
 )
 def update_automation(
     automation_id: str,
@@ -397,7 +413,7 @@ def delete_automation(
 # --- jobs ---------------------------------------------------------------------------------
 
 
-@router.get("/api/jobs/summary/", responses=doc(dict))
+@router.get("/api/jobs/summary/", responses=doc(kw.JobsSummary))
 def jobs_overview(
     who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
 ) -> JSONBody:
@@ -405,7 +421,7 @@ def jobs_overview(
     return JSONBody(jobs.summary(backend.engine, who))
 
 
-@router.get("/api/jobs/", responses=doc(dict, 400))
+@router.get("/api/jobs/", responses=doc(kw.JobList, 400))
 def list_jobs(
     request: Request,
     page: int = Page,

@@ -1,5 +1,6 @@
-"""Answer bodies of the Keywords AI dialect (contract §1), as `translate` and the routes build
-them: for the OpenAPI document and `response_model=`.
+"""Answer bodies of the Keywords AI dialect: the request logs (contract §1), as `translate` and
+the routes build them, and the evaluation surface (§2, §3.1, §3.2, seed 003), as
+`evaluation_shapes` does; for the OpenAPI document and `response_model=`.
 
 A field the server always sends has no default; one it sends only sometimes defaults to None.
 401, 404 and 413 answer `api.responses.Detail`.
@@ -8,12 +9,14 @@ A field the server always sends has no default; one it sends only sometimes defa
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
 from typing_extensions import TypeAliasType
 
 from llmtrail.api.humanloop.schemas import Status
+from llmtrail.api.responses import Detail
+from llmtrail.core import conditions, evaluators, jobs, scoring
 
 Environment = Literal["prod", "test"]
 # DRF-style messages: a list per field, nested objects for nested fields (`logs` → `0` → ...).
@@ -128,13 +131,27 @@ class BulkResult(BaseModel):
     errors: list[BulkError]
 
 
-class LogList(BaseModel):
-    """`GET` and `POST /api/request-logs/list/`: one page, `count` over all pages."""
+class Closed(BaseModel):
+    """An answer with exactly these keys: one the server sends that no field declares fails
+    validation (and shows in the OpenAPI document as `additionalProperties: false`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+Item = TypeVar("Item")
+
+
+class Page(Closed, Generic[Item]):
+    """DRF's page of a list route: `count` over all pages, links that keep the query."""
 
     count: int
     next: str | None = Field(description="The next page's URL, null on the last page.")
-    previous: str | None
-    results: list[LogObject]
+    previous: str | None = Field(description="The previous page's URL, null on the first.")
+    results: list[Item]
+
+
+class LogList(Page[LogObject]):
+    """`GET` and `POST /api/request-logs/list/`."""
 
 
 class Summary(BaseModel):
@@ -179,15 +196,27 @@ class History(BaseModel):
     results: list[Revision]
 
 
-class FieldErrors(BaseModel):
-    """400 of every route that takes input: `detail` names each field and rule, and each
-    field's messages sit under its name (DRF style). A body that is not JSON has only `detail`.
-    """
+class FieldKeyed(BaseModel):
+    """Broken rules DRF style: each field's messages sit under its name (`non_field_errors`
+    for the body as a whole, `query` for the query string's)."""
 
     model_config = ConfigDict(extra="allow")
     __pydantic_extra__: dict[str, FieldMessages] = Field(init=False)
 
+
+class FieldErrors(FieldKeyed):
+    """400 of the request-log routes that take input, where `detail` also names each field and
+    rule. A body that is not JSON has only `detail`."""
+
     detail: str
+
+
+class BareFieldErrors(FieldKeyed):
+    """The field-keyed errors of the evaluation routes, exactly the contract's bodies: every
+    400, the 404 of an automation's unknown `condition`, the 422 of a condition's
+    `condition_type`."""
+
+    detail: str | None = Field(None, description="Only, and alone, when the body is not JSON.")
 
 
 class ImmutableField(BaseModel):
@@ -195,3 +224,233 @@ class ImmutableField(BaseModel):
 
     error: Literal["Cannot update immutable field"]
     detail: str
+
+
+# --- the evaluation surface ----------------------------------------------------------------
+
+Kind = Literal[evaluators.KINDS]
+ValueType = Literal[scoring.VALUE_TYPES]
+
+
+class Timestamped(Closed):
+    """The two moments every stored object answers."""
+
+    created_at: datetime
+    updated_at: datetime
+
+
+class EvaluatorDetail(Closed):
+    """An evaluator as an automation's `evaluator_details` name it (seed 003)."""
+
+    id: str
+    name: str
+    evaluator_slug: str
+    eval_class: str = Field(description="`keywordsai_custom_evaluator` for a custom one.")
+
+
+class Evaluator(EvaluatorDetail, Timestamped):
+    """An evaluator (§3.1): 201 of `POST /api/evaluators/`, `GET` and `PATCH
+    /api/evaluators/{evaluator_id}/`, and each result of the list. The definition objects are
+    answered as they were sent (merged by each PATCH), `{}` when never sent."""
+
+    slug: str = Field(description="`evaluator_slug` again: the name the keywordsai SDK reads.")
+    type: Kind
+    score_value_type: ValueType
+    eval_class: str = Field(description="Empty for a custom evaluator.")
+    description: str
+    categorical_choices: list[str | dict[str, Any]] = Field(
+        description="Choice names, or objects naming one (`name`, `value` or `label`)."
+    )
+    passing_conditions: dict[str, Any] = Field(
+        description="Filters on the score's value: `{primary_score: {operator, value}}`."
+    )
+    configurations: dict[str, Any] = Field(description="The legacy LLM definition.")
+    score_config: dict[str, Any]
+    llm_config: dict[str, Any]
+    code_config: dict[str, Any]
+    rule_config: dict[str, Any]
+    custom_required_fields: list[str] = Field(description="Always empty.")
+    starred: bool = Field(description="Always false.")
+    tags: list[str] = Field(description="Always empty.")
+    organization: int
+    created_by: None = Field(description="Always null: llmtrail knows keys, not users.")
+    updated_by: None = Field(description="Always null.")
+
+
+class EvaluatorList(Page[Evaluator]):
+    """`GET /api/evaluators/`."""
+
+
+class ScoreValue(Closed):
+    """A value of an evaluator's type, in the field its type keeps (the others null), and what
+    it means: an evaluator run's, or a stored score's."""
+
+    evaluator_id: str
+    evaluator_slug: str
+    score_value_type: ValueType
+    numerical_value: float | None = Field(description="numerical and percentage.")
+    string_value: str | None = Field(description="text.")
+    boolean_value: bool | None
+    categorical_value: list[str] | None = Field(description="single_select (one) and multi_select.")
+    json_value: JsonValue = Field(description="json: any JSON value.")
+    is_passed: bool | None = Field(
+        description="Whether the value meets `passing_conditions`; null without them, or on error."
+    )
+    explanation: str | None
+    error: str | None = Field(description="Why there is no value: the evaluator failed.")
+    cost: float | None = Field(description="What an LLM judge's own call cost, in USD.")
+
+
+class RunResult(ScoreValue):
+    """`POST /api/evaluators/{evaluator_id}/run/`: the evaluator's verdict, not stored."""
+
+    score: JsonValue = Field(description="The value itself, null on error.")
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    latency: float | None = Field(description="Seconds the judge or the code took.")
+
+
+class Score(ScoreValue, Timestamped):
+    """A stored score (§3.2): 201 of `POST /api/scores/` and `/api/logs/{log_id}/scores/`,
+    `GET` and `PATCH` of one, and each result of their lists."""
+
+    id: str
+    type: ValueType = Field(description="`score_value_type` again.")
+    environment: Environment = Field(description="The log's.")
+    evaluator_name: str
+    log_id: str = Field(description="The log's unique_id.")
+    dataset_id: None = Field(description="Always null: no datasets yet.")
+    source: str = Field(description="Who wrote it: `api`, or `automation:<id>`.")
+
+
+class ScoreList(Page[Score]):
+    """`GET /api/scores/` and `/api/logs/{log_id}/scores/`, newest first."""
+
+
+class ScoreConflict(Closed):
+    """409 of a second score by one evaluator on one log (§3.2)."""
+
+    error: str
+
+
+Operator = Literal[tuple(conditions.OPERATORS)]
+
+
+class PolicyRule(BaseModel):
+    """One rule of a condition's policy, as it was sent."""
+
+    model_config = ConfigDict(extra="allow")
+
+    field: str = Field(description="A log field, or `metadata.<key>`.")
+    operator: Operator
+    value: JsonValue
+
+
+class ConditionPolicy(BaseModel):
+    """Which logs a condition selects (§5.3), as it was sent."""
+
+    model_config = ConfigDict(extra="allow")
+
+    rules: list[PolicyRule]
+    connector: str = Field("AND", description="AND or OR, in any case; AND when not sent.")
+
+
+class ConditionSummary(Closed):
+    """A condition as an automation's `condition` names it (seed 003)."""
+
+    id: str
+    condition_slug: str
+    name: str
+    condition_type: Literal["single_log"]
+
+
+class Condition(ConditionSummary, Timestamped):
+    """A condition (§2.4): 201 of `POST /automation/conditions/`, `GET` and `PATCH` of one,
+    and each result of the list."""
+
+    description: str
+    condition_policy: ConditionPolicy
+    unique_organization_id: str
+
+
+class ConditionList(Page[Condition]):
+    """`GET /automation/conditions/` (§2.5)."""
+
+    filters_data: dict[str, Any] = Field(description="Always empty.")
+
+
+class AutomationConfiguration(BaseModel):
+    """An automation's configuration: as sent and merged by each PATCH, with `evaluator_ids`
+    echoed."""
+
+    model_config = ConfigDict(extra="allow")
+
+    evaluator_ids: list[str]
+    sampling_rate: float = Field(ge=0, le=1, description="The share of matching logs evaluated.")
+
+
+class Automation(Timestamped):
+    """An automation as seed 003 answers it: 201 of `POST /automation/automations/`, `GET` and
+    `PATCH` of one, and each result of the list."""
+
+    id: str
+    automation_slug: str
+    name: str
+    automation_type: Literal["online_eval", "file_monitor"] = Field(
+        description="`file_monitor`: a Humanloop File's monitoring, reached by id only."
+    )
+    condition: ConditionSummary | None = Field(description="Null for a `file_monitor`.")
+    evaluator_ids: list[str]
+    evaluator_details: list[EvaluatorDetail] = Field(description="One per evaluator, in order.")
+    is_enabled: bool
+    configuration: AutomationConfiguration
+
+
+# 404 of `PATCH /automation/automations/{id}/`: the automation (`detail`), or the `condition`
+# it is given (field-keyed).
+AutomationNotFound = TypeAliasType("AutomationNotFound", Detail | BareFieldErrors)
+
+
+class AutomationList(Page[Automation]):
+    """`GET /automation/automations/` (online evaluations only), newest first."""
+
+
+class Job(Timestamped):
+    """A background job: each result of `GET /api/jobs/`."""
+
+    id: int
+    kind: str = Field(description="`evaluate`, or another registered kind.")
+    origin: str | None = Field(description="What queued it: `automation:<id>`, ...")
+    state: Literal[jobs.STATES]
+    attempts: int
+    max_attempts: int
+    payload: dict[str, Any]
+    last_error: str | None
+    run_after: datetime
+
+
+class JobList(Page[Job]):
+    """`GET /api/jobs/`, oldest due first."""
+
+
+StateCounts = create_model(
+    "StateCounts",
+    __base__=Closed,
+    __doc__="How many jobs are in each state.",
+    **dict.fromkeys(jobs.STATES, (int, ...)),
+)
+
+
+class OriginSummary(Closed):
+    """The jobs of one origin, by state, in `JobsSummary`."""
+
+    origin: str = Field(description="Empty for jobs no automation or other origin queued.")
+    by_state: StateCounts  # type: ignore[valid-type]
+
+
+class JobsSummary(Closed):
+    """`GET /api/jobs/summary/`: the organization's jobs by state, overall and by origin."""
+
+    total: int
+    by_state: StateCounts  # type: ignore[valid-type]
+    by_origin: list[OriginSummary]
