@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import httpx
 import orjson
-from sqlalchemy import text
+from sqlalchemy import Float, String, cast, literal, select, text
 
 from bench import data, load
 from bench.evaluation import evaluation
@@ -26,6 +26,7 @@ from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal, authenticate
 from llmtrail.store import metadata_index, rollups
 from llmtrail.store.database import make_engine
+from llmtrail.store.tables import logs, scores
 
 BULK = 500
 LATENCY_RATE = 1000
@@ -164,17 +165,57 @@ def fill(srv: Server, key: str, size: int) -> None:
         driver.close()
     # Rows written past the write path: recount and index them, as a migration does for a
     # store it meets; then gather PostgreSQL's statistics, as autovacuum or the writer would.
+    rating = _rating(srv, key)
     engine = make_engine(srv.database_url)
     try:
         with engine.begin() as conn:
             rollups.rebuild(conn)
             metadata_index.rebuild(conn)
+            _score_some(conn, principal.org_id, rating)
         if engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                for table in ("logs", "log_metadata", "log_rollups"):
+                for table in ("logs", "log_metadata", "log_rollups", "scores"):
                     conn.execute(text(f"VACUUM (ANALYZE) {table}"))
     finally:
         engine.dispose()
+
+
+RATED_ONE_IN = 20  # logs the rating scores, of the store the reads run against
+
+
+def _rating(srv: Server, key: str) -> str:
+    """A human evaluator (its scores are written straight into the store); its id."""
+    answer = httpx.post(
+        f"{srv.base_url}/api/evaluators/",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"name": "bench rating", "type": "human", "score_value_type": "numerical"},
+    )
+    answer.raise_for_status()
+    return answer.json()["id"]
+
+
+def _score_some(conn: Any, org_id: int, evaluator_id: str) -> None:
+    """One log in RATED_ONE_IN gets a rating from 1 to 5, as people would have given it."""
+    value = (logs.c.id % 5 + 1).cast(Float)
+    columns = {
+        "id": literal("sc_") + cast(logs.c.id, String),
+        "org_id": logs.c.org_id,
+        "log_id": logs.c.id,
+        "log_unique_id": logs.c.unique_id,
+        "evaluator_id": literal(evaluator_id),
+        "evaluator_slug": literal("bench_rating"),
+        "evaluator_name": literal("bench rating"),
+        "value_type": literal("numerical"),
+        "numerical_value": value,
+        "source": literal("bench"),
+        "environment": logs.c.environment,
+        "created_at": logs.c.timestamp,
+        "updated_at": logs.c.timestamp,
+    }
+    chosen = select(*(c.label(n) for n, c in columns.items())).where(
+        logs.c.org_id == org_id, logs.c.id % RATED_ONE_IN == 0
+    )
+    conn.execute(scores.insert().from_select(list(columns), chosen))
 
 
 def big_trace(srv: Server, key: str) -> str:
@@ -220,6 +261,10 @@ def reads(srv: Server, args: argparse.Namespace, out: dict) -> None:
         "list_by_metadata": (
             week,
             {"filters": {"metadata__tenant": {"operator": "", "value": "tenant-7"}}},
+        ),
+        "list_by_score": (
+            week,
+            {"filters": {"scores__bench_rating": {"operator": "gte", "value": [5]}}},
         ),
         "list_time_window": (hour, {}),
         # No window given: the API's default, the last hour.
