@@ -52,19 +52,23 @@ async def write_logs(
     parent: ParentLink | None = None,
     names: Mapping[str, str] | None = None,
     then: After | None = None,
+    *,
+    spans: bool = False,
 ) -> list[dict[str, Any]]:
     """Store the logs atomically; returns their rows once the transaction holding them commits.
 
     Each starts its life by the same rules (`lifecycle.start`; `names` are the dialect's
     field names for its errors). In the transaction that stores them `parent` may still
     refuse them (raising a domain error) or link them into its trace, and `LogsStored` runs,
-    then `then`.
+    then `then`. `spans` says they are exported spans: ended calls, and delivered at least
+    once, so a log whose id is stored already is skipped (and not followed up), not refused.
     """
     now = utcnow()
     for log in batch:
-        lifecycle.start(log, names, linked=parent is not None)
+        lifecycle.start(log, names, linked=parent is not None, ended=spans)
     rows = [to_row(finalize(log, now), principal, now) for log in batch]
     stored = LogsStored(principal.org_id, now, then)
-    submission = Submission([(logs, rows)], after=stored, prepare=parent)
+    unique = ("org_id", "unique_id") if spans else ()
+    submission = Submission([(logs, rows)], after=stored, prepare=parent, skip_existing=unique)
     await writer.write(submission)
     return rows
