@@ -60,13 +60,14 @@ async def write_logs(
     Each starts its life by the same rules (`lifecycle.start`; `names` are the dialect's
     field names for its errors). In the transaction that stores them `parent` may still
     refuse them (raising a domain error) or link them into its trace, and `LogsStored` runs,
-    then `then`. `spans` says they are exported spans: ended calls, and delivered at least
-    once, so a log whose id is stored already is skipped (and not followed up), not refused.
+    then `then`. `spans` says they are exported spans: ended calls, delivered at least once
+    (a log whose id is stored already is skipped, and not followed up, not refused), whose
+    agents and workflows repeat the usage of their children (not priced again).
     """
     now = utcnow()
     for log in batch:
         lifecycle.start(log, names, linked=parent is not None, ended=spans)
-    rows = [to_row(finalize(log, now), principal, now) for log in batch]
+    rows = [to_row(finalize(log, now, price_aggregates=not spans), principal, now) for log in batch]
     stored = LogsStored(principal.org_id, now, then)
     unique = ("org_id", "unique_id") if spans else ()
     submission = Submission([(logs, rows)], after=stored, prepare=parent, skip_existing=unique)

@@ -194,7 +194,9 @@ def insert_new_rows(
     binder = _insert_new(table, tuple(rows[0]), unique, conn.dialect)
     _run(conn, binder.sql, [binder(row) for row in rows], many=True)
     drawn = (
-        one_of(conn, key, ids) if conn.dialect.name == "postgresql" else key.between(ids[0], ids[-1])
+        one_of(conn, key, ids)
+        if conn.dialect.name == "postgresql"
+        else key.between(ids[0], ids[-1])
     )
     stored = {found for (found,) in conn.execute(select(key).where(drawn))}
     inserted = []
