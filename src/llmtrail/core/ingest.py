@@ -13,6 +13,7 @@ from llmtrail.core.keys import Principal
 from llmtrail.core.logs import INCOMPLETE, LogData, finalize, to_row
 from llmtrail.core.traces import ParentLink
 from llmtrail.store import files, metadata_index, rollups
+from llmtrail.store import logs as store_logs
 from llmtrail.store.tables import logs
 from llmtrail.store.writer import After, Submission, Writer, WriteTx
 
@@ -73,3 +74,22 @@ async def write_logs(
     submission = Submission([(logs, rows)], after=stored, prepare=parent, skip_existing=unique)
     await writer.write(submission)
     return rows
+
+
+@dataclass(frozen=True)
+class FillEmpty:
+    """Set columns of stored logs that have no value yet, in the writer's transaction: what
+    arrives after a log (GenAI events exported apart from their span) completes it without
+    overwriting anything. Returns how many logs changed."""
+
+    org_id: int
+    values: Mapping[str, Mapping[str, Any]]  # log id -> columns
+
+    def __call__(self, tx: WriteTx) -> int:
+        changes = []
+        for unique_id, row in store_logs.get_many(tx.conn, self.org_id, self.values).items():
+            empty = {k: v for k, v in self.values[unique_id].items() if getattr(row, k) is None}
+            if empty:
+                changes.append((row.id, empty))
+        store_logs.update_many(tx.conn, changes)
+        return len(changes)
