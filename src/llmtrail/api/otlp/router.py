@@ -45,13 +45,19 @@ Handle = Callable[[Backend, Principal, Any], Awaitable[Message | dict[str, Any]]
 
 
 async def _export(
-    request: Request, backend: Backend, who: Principal, message: type[Message], handle: Handle
+    request: Request,
+    backend: Backend,
+    who: Principal,
+    message: type[Message],
+    handle: Handle,
+    untyped: str | None = None,
 ) -> Response:
-    """Read, decode and handle an export; its answer (or refusal) in the request's encoding."""
+    """Read, decode and handle an export; its answer (or refusal) in the request's encoding
+    (`untyped`: the encoding of a body sent without a Content-Type, if the route knows it)."""
     errors = OtlpErrors().for_request(request)
     limit = backend.settings.otlp_max_body_bytes
     try:
-        encoding = wire.encoding_of(request.headers.get("content-type"))
+        encoding = wire.encoding_of(request.headers.get("content-type") or untyped)
         body = await wire.read(request.stream(), request.headers.get("content-encoding"), limit)
         answer = await handle(backend, who, wire.parse(message, body, encoding))
     except wire.Refused as exc:
@@ -117,7 +123,8 @@ async def humanloop_import(
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> Response:
-    return await _export(request, backend, who, ExportTraceServiceRequest, _humanloop)
+    # The SDK sends its JSON without a Content-Type.
+    return await _export(request, backend, who, ExportTraceServiceRequest, _humanloop, wire.JSON)
 
 
 async def _humanloop(backend: Backend, who: Principal, request: Any) -> dict[str, Any]:
