@@ -38,6 +38,9 @@ def main() -> None:
         "--overload-only", action="store_true", help="run only the overload scenario (quick)"
     )
     parser.add_argument(
+        "--otlp-only", action="store_true", help="run only the bulk and OTLP ingest (quick)"
+    )
+    parser.add_argument(
         "--overload-clients",
         type=int,
         default=128,
@@ -62,10 +65,12 @@ def main() -> None:
     started = time.monotonic()
     # `--only` and `--overload-only` add to the figures already written, so the backends and
     # the scenarios can be run apart.
-    partial = args.only or args.overload_only
+    partial = args.only or args.overload_only or args.otlp_only
     previous = orjson.loads(args.out.read_bytes()) if partial and args.out.exists() else {}
     results: dict[str, dict[str, float]] = previous.get("results", {})
-    run = scenarios.run_overload if args.overload_only else scenarios.run_all
+    run = scenarios.run_all
+    if args.overload_only or args.otlp_only:
+        run = scenarios.run_overload if args.overload_only else scenarios.run_otlp
     for backend in backends:
         srv, pg_name = server.start(backend, args.pg_url)
         try:

@@ -55,8 +55,8 @@ def _send(
     return response.status, response.read()
 
 
-def _headers(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+def _headers(key: str, content_type: str = "application/json") -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", "Content-Type": content_type}
 
 
 # Set before forking, so children share the bodies without pickling them.
@@ -64,9 +64,9 @@ _PLAN: list[list[Request]] = []
 
 
 def _closed_client(args: tuple) -> tuple[list[float], int, str | None]:
-    host, port, key, index, start_at = args
+    host, port, key, index, start_at, content_type = args
     conn = _connection(host, port)
-    headers = _headers(key)
+    headers = _headers(key, content_type)
     latencies, errors, first_error = [], 0, None
     time.sleep(max(0.0, start_at - time.time()))
     for request in _PLAN[index]:
@@ -80,7 +80,13 @@ def _closed_client(args: tuple) -> tuple[list[float], int, str | None]:
     return latencies, errors, first_error
 
 
-def closed_loop(host: str, port: int, key: str, plans: list[list[Request]]) -> LoadResult:
+def closed_loop(
+    host: str,
+    port: int,
+    key: str,
+    plans: list[list[Request]],
+    content_type: str = "application/json",
+) -> LoadResult:
     """One process per plan, each sending its requests one after another."""
     global _PLAN
     _PLAN = plans
@@ -88,15 +94,16 @@ def closed_loop(host: str, port: int, key: str, plans: list[list[Request]]) -> L
     start_at = time.time() + 0.5
     with context.Pool(len(plans)) as pool:
         results = pool.map(
-            _closed_client, [(host, port, key, i, start_at) for i in range(len(plans))]
+            _closed_client,
+            [(host, port, key, i, start_at, content_type) for i in range(len(plans))],
         )
-    return _merge(results, start_at)
+    return merge(results, start_at)
 
 
 def _open_client(args: tuple) -> tuple[list[float], int, str | None]:
     """Send each request at its scheduled moment; latency counts from that moment, so a slow
     server is charged for the queue it causes (no coordinated omission)."""
-    host, port, key, index, start_at, interval, threads = args
+    host, port, key, index, start_at, interval, threads, content_type = args
     plan = _PLAN[index]
     latencies: list[float] = []
     errors: list[str] = []
@@ -104,7 +111,7 @@ def _open_client(args: tuple) -> tuple[list[float], int, str | None]:
 
     def worker(offset: int) -> None:
         conn = _connection(host, port)
-        headers = _headers(key)
+        headers = _headers(key, content_type)
         for n in range(offset, len(plan), threads):
             due = start_at + n * interval
             time.sleep(max(0.0, due - time.time()))
@@ -125,7 +132,13 @@ def _open_client(args: tuple) -> tuple[list[float], int, str | None]:
 
 
 def open_loop(
-    host: str, port: int, key: str, plans: list[list[Request]], rate: float, threads: int = 8
+    host: str,
+    port: int,
+    key: str,
+    plans: list[list[Request]],
+    rate: float,
+    threads: int = 8,
+    content_type: str = "application/json",
 ) -> LoadResult:
     """Offer `rate` requests per second in total, spread evenly over the plans' processes."""
     global _PLAN
@@ -133,10 +146,13 @@ def open_loop(
     context = multiprocessing.get_context("fork")
     interval = len(plans) / rate
     start_at = time.time() + 0.5
-    args = [(host, port, key, i, start_at + i / rate, interval, threads) for i in range(len(plans))]
+    args = [
+        (host, port, key, i, start_at + i / rate, interval, threads, content_type)
+        for i in range(len(plans))
+    ]
     with context.Pool(len(plans)) as pool:
         results = pool.map(_open_client, args)
-    return _merge(results, start_at)
+    return merge(results, start_at)
 
 
 @dataclass
@@ -195,7 +211,7 @@ def flood(
     )
 
 
-def _merge(results: list[tuple[list[float], int, str | None]], started: float) -> LoadResult:
+def merge(results: list[tuple[list[float], int, str | None]], started: float) -> LoadResult:
     latencies = [value for result in results for value in result[0]]
     errors = sum(result[1] for result in results)
     first = next((result[2] for result in results if result[2]), None)

@@ -18,6 +18,8 @@ TARGETS: dict[str, tuple[float, str]] = {
     "rss_peak_ingest_mb": (400, "max"),
     "bulk_ingest_evaluated_vs_plain": (0.8, "min"),
     "commit_to_score_p95_ms": (1000, "max"),
+    "otlp_http_vs_bulk": (0.8, "min"),
+    "otlp_grpc_vs_bulk": (0.8, "min"),
 }
 
 

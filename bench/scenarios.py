@@ -19,6 +19,7 @@ from sqlalchemy import Float, String, cast, literal, select, text
 from bench import data, load
 from bench.evaluation import evaluation
 from bench.load import Request, percentile
+from bench.otlp import otlp_ingest
 from bench.raw import Driver, rows_for, spread
 from bench.server import Server
 from llmtrail.config import load_settings
@@ -79,8 +80,15 @@ def _until_queryable(srv: Server, key: str, expected: int, began: float) -> floa
     return time.time() - began
 
 
-def _ingest(srv: Server, key: str, requests: list[Request], clients: int, logs: int) -> dict:
-    result = load.closed_loop(srv.host, srv.port, key, _split(requests, clients))
+def _ingest(
+    srv: Server,
+    key: str,
+    requests: list[Request],
+    clients: int,
+    logs: int,
+    content_type: str = "application/json",
+) -> dict:
+    result = load.closed_loop(srv.host, srv.port, key, _split(requests, clients), content_type)
     if result.errors:
         raise RuntimeError(f"{result.errors} requests failed, first: {result.first_error}")
     seconds = _until_queryable(srv, key, logs, result.started)
@@ -357,15 +365,34 @@ def _bulk(srv: Server, args: argparse.Namespace) -> Callable[[str, list[dict]], 
     return ingest
 
 
+def _otlp(srv: Server, args: argparse.Namespace, out: dict) -> None:
+    def ingest(key: str, requests: list[Request], logs: int, content_type: str) -> dict:
+        return _ingest(srv, key, requests, args.clients, logs, content_type)
+
+    def queryable(key: str, expected: int, began: float) -> float:
+        return _until_queryable(srv, key, expected, began)
+
+    otlp_ingest(srv, args, out, ingest, queryable)
+
+
 def run_all(srv: Server, args: argparse.Namespace) -> dict[str, float]:
     out = _at_rest(srv)
     _timed(srv, "bulk ingest", lambda: raw_baseline(srv, bulk_ingest(srv, args, out), out))
+    _timed(srv, "OTLP ingest", lambda: _otlp(srv, args, out))
     _timed(srv, "evaluation", lambda: evaluation(srv, args, out, _bulk(srv, args)))
     _timed(srv, "humanloop ingest", lambda: humanloop_ingest(srv, args, out))
     _timed(srv, "latency at 1,000 logs/s", lambda: latency_at_rate(srv, args, out))
     out["rss_peak_ingest_mb"] = round(srv.memory_mb()[1])
     _timed(srv, f"reads at {args.size:,} logs", lambda: reads(srv, args, out))
     _timed(srv, "overload", lambda: overload(srv, args, out))
+    return out
+
+
+def run_otlp(srv: Server, args: argparse.Namespace) -> dict[str, float]:
+    """The bulk ingest and the OTLP scenario alone, on a fresh server (`--otlp-only`)."""
+    out = _at_rest(srv)
+    _timed(srv, "bulk ingest", lambda: bulk_ingest(srv, args, out))
+    _timed(srv, "OTLP ingest", lambda: _otlp(srv, args, out))
     return out
 
 

@@ -56,6 +56,7 @@ class Server:
     env: dict[str, str]
     process: subprocess.Popen
     data_dir: Path
+    grpc_port: int = 0
 
     @property
     def base_url(self) -> str:
@@ -110,7 +111,13 @@ class Server:
 def start(backend: str, pg_url: str) -> tuple[Server, str | None]:
     data_dir = Path(tempfile.mkdtemp(prefix=f"llmtrail-bench-{backend}-"))
     database_url, pg_name = fresh_database(backend, data_dir, pg_url)
-    env = {**os.environ, "LLMTRAIL_DATA_DIR": str(data_dir), "LLMTRAIL_DATABASE_URL": database_url}
+    grpc_port = free_port()
+    env = {
+        **os.environ,
+        "LLMTRAIL_DATA_DIR": str(data_dir),
+        "LLMTRAIL_DATABASE_URL": database_url,
+        "LLMTRAIL_OTLP_GRPC_PORT": str(grpc_port),
+    }
     port = free_port()
     log = (data_dir / "server.log").open("ab")
     process = subprocess.Popen(
@@ -119,7 +126,7 @@ def start(backend: str, pg_url: str) -> tuple[Server, str | None]:
         stdout=log,
         stderr=log,
     )
-    server = Server(backend, database_url, "127.0.0.1", port, env, process, data_dir)
+    server = Server(backend, database_url, "127.0.0.1", port, env, process, data_dir, grpc_port)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

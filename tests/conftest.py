@@ -114,15 +114,22 @@ class Server:
     database_url: str
     data_dir: Path
     process: subprocess.Popen
+    grpc_port: int = 0  # its OTLP/gRPC receiver's; 0 when off
+
+    @property
+    def log(self) -> str:
+        return (self.data_dir / "server.log").read_text()
 
 
 def start_server(database_url: str, data_dir: Path, **env: str) -> Server:
-    """Run `llmtrail serve` as users do, and wait until it answers."""
+    """Run `llmtrail serve` as users do, and wait until it answers. Its OTLP/gRPC receiver
+    listens on a free port of its own (servers of other tests must not share 4317)."""
     port = free_port()
     environ = {
         **os.environ,
         "LLMTRAIL_DATA_DIR": str(data_dir),
         "LLMTRAIL_DATABASE_URL": database_url,
+        "LLMTRAIL_OTLP_GRPC_PORT": str(free_port()),
         **env,
     }
     cli = Path(sys.executable).with_name("llmtrail")
@@ -141,7 +148,8 @@ def start_server(database_url: str, data_dir: Path, **env: str) -> Server:
             raise RuntimeError(f"llmtrail serve exited: {log.read_text()}")
         try:
             if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return Server(base_url, database_url, data_dir, process)
+                grpc_port = int(environ["LLMTRAIL_OTLP_GRPC_PORT"])
+                return Server(base_url, database_url, data_dir, process, grpc_port)
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()

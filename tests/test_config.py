@@ -26,8 +26,15 @@ def test_a_postgresql_url_gets_its_driver_named() -> None:
         ("LLMTRAIL_MAX_BODY_BYTES", "1.5", "LLMTRAIL_MAX_BODY_BYTES must be an integer"),
         ("LLMTRAIL_KEY_CACHE_SECONDS", "soon", "LLMTRAIL_KEY_CACHE_SECONDS must be a number"),
         ("LLMTRAIL_JOB_CONCURRENCY", "-1", "LLMTRAIL_JOB_CONCURRENCY must be at least 0"),
+        ("LLMTRAIL_OTLP_GRPC_PORT", "70000", "LLMTRAIL_OTLP_GRPC_PORT must be a port"),
+        ("LLMTRAIL_OTLP_GRPC_PORT", "grpc", "LLMTRAIL_OTLP_GRPC_PORT must be an integer"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings({name: value})
+
+
+def test_the_otlp_grpc_port_defaults_to_4317_and_0_turns_it_off() -> None:
+    assert load_settings({}).otlp_grpc_port == 4317
+    assert load_settings({"LLMTRAIL_OTLP_GRPC_PORT": "0"}).otlp_grpc_port == 0

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TypeVar
 
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+DEFAULT_OTLP_MAX_BODY_BYTES = 64 * 1024 * 1024  # OTLP's recommended limit, after decompression
+DEFAULT_OTLP_GRPC_PORT = 4317
 DEFAULT_WRITER_QUEUE_ROWS = 50_000
 DEFAULT_WRITER_QUEUE_BYTES = 64 * 1024 * 1024
 DEFAULT_WRITER_WAIT_SECONDS = 5.0
@@ -53,6 +55,11 @@ class Settings:
     # What a code evaluator may use: seconds of wall time, megabytes of memory.
     code_timeout_seconds: float = 5.0
     code_memory_mb: int = 256
+    # OTLP: the largest export body (also once decompressed), and the OTLP/gRPC port (0: off).
+    otlp_max_body_bytes: int = DEFAULT_OTLP_MAX_BODY_BYTES
+    otlp_grpc_port: int = DEFAULT_OTLP_GRPC_PORT
+    # Where it listens: `serve --host` sets it for the server processes it starts.
+    otlp_grpc_host: str = "127.0.0.1"
 
     @property
     def is_sqlite(self) -> bool:
@@ -109,4 +116,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         llm_timeout_seconds=_number(env, "LLMTRAIL_LLM_TIMEOUT_SECONDS", 60.0, float, 0.1),
         code_timeout_seconds=_number(env, "LLMTRAIL_CODE_TIMEOUT_SECONDS", 5.0, float, 0.1),
         code_memory_mb=_number(env, "LLMTRAIL_CODE_MEMORY_MB", 256, int, 32),
+        otlp_max_body_bytes=_number(
+            env, "LLMTRAIL_OTLP_MAX_BODY_BYTES", DEFAULT_OTLP_MAX_BODY_BYTES, int, 1
+        ),
+        otlp_grpc_port=_port(env, "LLMTRAIL_OTLP_GRPC_PORT", DEFAULT_OTLP_GRPC_PORT),
+        otlp_grpc_host=env.get("LLMTRAIL_OTLP_GRPC_HOST") or "127.0.0.1",
     )
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    """A TCP port, or 0 for none."""
+    port = _number(env, name, default, int, 0)
+    if port > 65535:
+        raise ConfigError(f"{name} must be a port (1-65535) or 0 for off, got {env[name]!r}")
+    return port

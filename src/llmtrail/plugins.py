@@ -16,6 +16,7 @@ SURFACES: tuple[str, ...] = (
     "llmtrail.api.keywords.router",
     "llmtrail.api.keywords.evaluation",
     "llmtrail.api.humanloop.router",
+    "llmtrail.api.otlp.router",
 )
 SUBSCRIBERS: tuple[str, ...] = ("llmtrail.core.monitoring",)
 JOB_KINDS: tuple[str, ...] = ("llmtrail.core.events", "llmtrail.worker.evaluate")

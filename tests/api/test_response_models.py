@@ -27,6 +27,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from llmtrail.api.humanloop import responses as hl
 from llmtrail.api.keywords import responses as kw
+from llmtrail.api.otlp import responses as otlp
 from llmtrail.api.responses import Detail
 from llmtrail.config import DEFAULT_MAX_BODY_BYTES
 from tests.conftest import Server, Tenant
@@ -618,10 +619,19 @@ ROUTES = [
 ]
 
 
+# The OTLP surface's: their refusals are `google.rpc.Status` bodies.
+OTLP_ROUTES = [
+    *(("POST", path) for path in ("/v1/traces", "/api/v1/traces", "/api/v1/traces/ingest")),
+    ("POST", "/v1/logs"),
+    ("POST", "/v1/metrics"),
+    ("POST", "/v5/import/otel/v1/traces"),
+]
+
+
 def test_every_route_answers_a_missing_key_with_401(server: Server) -> None:
     spec = httpx.get(f"{server.base_url}/openapi.json").json()
     listed = {(m.upper(), path) for path, item in spec["paths"].items() for m in item}
-    assert listed == set(ROUTES), "a route without its answers checked here"
+    assert listed == set(ROUTES) | set(OTLP_ROUTES), "a route without its answers checked here"
     with httpx.Client(base_url=server.base_url) as anonymous:
         for method, path in ROUTES:
             conforms(
@@ -629,6 +639,8 @@ def test_every_route_answers_a_missing_key_with_401(server: Server) -> None:
                 401,
                 Detail,
             )
+        for method, path in OTLP_ROUTES:
+            conforms(anonymous.request(method, path), 401, otlp.Status)
 
 
 @pytest.mark.parametrize("path", [f"{KW}/", "/v5/prompts/log"])

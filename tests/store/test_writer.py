@@ -139,3 +139,49 @@ def test_the_writer_copies_its_log_into_the_database_file(
             "SELECT count(*) FROM logs WHERE org_id = ?", (org_id,)
         ).fetchone()
     assert in_file >= 5_000
+
+
+class _Seen:
+    """An after-hook that records the unique ids of the rows it is handed."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    def __call__(self, _tx: object, submission: Submission) -> None:
+        self.ids += [r["unique_id"] for _, rows in submission.inserts for r in rows]
+
+
+@pytest.mark.parametrize("size", [1, 100], ids=["few", "many"])
+def test_skip_existing_writes_only_new_rows_and_follows_up_only_those(
+    engine: Engine, org_id: int, size: int
+) -> None:
+    stored = [uuid.uuid4().hex for _ in range(size)]
+    writer = GroupCommitWriter(engine)
+    try:
+        writer.submit(Submission([(logs, [row(org_id, u) for u in stored])])).result(10)
+        fresh = [uuid.uuid4().hex for _ in range(size)]
+        # Old rows, new ones, and a new one twice (in two submissions of one batch).
+        twice = uuid.uuid4().hex
+        seen = [_Seen() for _ in range(3)]
+        mixed = [row(org_id, u) for u in [*stored, *fresh, twice]]
+        subs = [
+            Submission([(logs, mixed)], after=seen[0], skip_existing=("org_id", "unique_id")),
+            Submission(
+                [(logs, [row(org_id, twice)])], after=seen[1], skip_existing=("org_id", "unique_id")
+            ),
+            Submission(
+                [(logs, [row(org_id, stored[0])])],
+                after=seen[2],
+                skip_existing=("org_id", "unique_id"),
+            ),
+        ]
+        for sub in subs:
+            writer.submit(sub)
+        for sub in subs:
+            sub.future.result(10)
+    finally:
+        writer.close()
+    assert count(engine, org_id) == 2 * size + 1
+    assert sorted(seen[0].ids) == sorted([*fresh, twice])
+    assert seen[1].ids == [] and seen[2].ids == [], "no follow-up for rows already stored"
+    assert all("id" in r for r in subs[0].inserts[0][1])

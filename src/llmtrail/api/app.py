@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -37,14 +37,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         writer = WriterProcess(settings.database_url, plugins.WRITER_SETUP, Admission(bound))
         await writer.start()
-        app.state.backend = Backend(
+        app.state.backend = backend = Backend(
             settings=settings,
             engine=engine,
             writer=writer,
             keys=KeyCache(settings.key_cache_seconds),
         )
         try:
-            yield
+            async with AsyncExitStack() as services:
+                for surface in mounted:
+                    if surface.service is not None:
+                        await services.enter_async_context(surface.service(backend))
+                yield
         finally:
             await writer.close()
             engine.dispose()
@@ -69,7 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for surface in mounted:
         for middleware in surface.middleware:
             app.add_middleware(middleware)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    exempt = frozenset(path for s in mounted if s.reads_bodies for path in s.paths)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, exempt=exempt)
     return app
 
 

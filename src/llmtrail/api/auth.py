@@ -1,10 +1,12 @@
-"""API-key authentication, shared by both dialects.
+"""API-key authentication, shared by every surface (and the OTLP/gRPC receiver).
 
 Keywords AI clients send `Authorization: Bearer KEY`, Humanloop clients `X-API-KEY: KEY`;
 either header works on every route.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
@@ -45,15 +47,24 @@ async def principal(request: Request) -> Principal:
     document (`Surface.document`) instead of as dependencies of their own.
     """
     headers = request.headers
-    key = headers.get("x-api-key") or _bearer(headers.get("authorization"))
+    found = await verify(request.app.state.backend, key_of(headers))
+    request.state.principal = found
+    return found
+
+
+def key_of(headers: Mapping[str, str]) -> str | None:
+    """The key of a request's headers (or a gRPC call's metadata, lower-case names too)."""
+    return headers.get("x-api-key") or _bearer(headers.get("authorization"))
+
+
+async def verify(backend: Backend, key: str | None) -> Principal:
+    """Whose key it is; Unauthorized when there is none, or it is invalid or revoked."""
     if not key:
         raise Unauthorized(MISSING)
-    backend: Backend = request.app.state.backend
     found = backend.keys.get(key)
     if found is None:
         found = await run_in_threadpool(authenticate, backend.engine, key)
         if found is None:
             raise Unauthorized(INVALID)
         backend.keys.put(key, found)
-    request.state.principal = found
     return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from fastapi import Response
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from llmtrail.api.routing import JSONBody
@@ -38,6 +38,22 @@ class ErrorShape(Protocol):
     def request_invalid(self, errors: list[dict[str, Any]]) -> Response:
         """A request FastAPI could not parse or validate (pydantic's error dicts)."""
 
+    def refused(self, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+        """Any other refusal (401, 404, 409, 503, ...): one sentence."""
+
+    def for_request(self, request: Request) -> ErrorShape:
+        """The shape of this request's answers (OTLP answers in the request's encoding)."""
+
+
+class DetailShape:
+    """`{"detail": message}` for every refusal but a broken rule: both dialects' shape."""
+
+    def refused(self, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+        return detail(status, message, headers)
+
+    def for_request(self, request: Request) -> ErrorShape:
+        return self  # type: ignore[return-value]
+
 
 def detail(status: int, message: str, headers: dict[str, str] | None = None) -> JSONBody:
     """`{"detail": message}`: the body both dialects give every error but a broken rule."""
@@ -51,24 +67,23 @@ def render(shape: ErrorShape, exc: Exception) -> Response | None:
     if isinstance(exc, Invalid):
         return shape.invalid(exc.errors, exc.status)
     if isinstance(exc, Overloaded):
-        return overloaded(exc)
+        return shape.refused(503, overloaded(exc), {"Retry-After": str(exc.retry_after)})
     if isinstance(exc, Unavailable):
         seconds = max(1, round(exc.retry_after or 1))
-        return detail(503, exc.message, {"Retry-After": str(seconds)})
+        return shape.refused(503, exc.message, {"Retry-After": str(seconds)})
     for kind, status in STATUS.items():
         if isinstance(exc, kind):
-            return detail(status, exc.message)
+            return shape.refused(status, exc.message)
     return None
 
 
-def overloaded(exc: Overloaded) -> JSONBody:
-    """503 with `Retry-After`: the writer's queue stayed full for the whole wait."""
+def overloaded(exc: Overloaded) -> str:
+    """Why a write was refused with 503 and `Retry-After`: the writer's queue stayed full."""
     seconds = exc.retry_after
-    message = (
+    return (
         "The server is overloaded: more logs are waiting to be written than it holds. "
         f"Nothing was stored; retry in {seconds} second{'s' if seconds != 1 else ''}."
     )
-    return detail(503, message, {"Retry-After": str(seconds)})
 
 
 def from_pydantic(errors: list[dict[str, Any]]) -> list[FieldError]:

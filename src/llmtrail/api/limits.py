@@ -1,4 +1,7 @@
-"""Refuse oversize bodies with 413 before they are read into memory (pure ASGI, no overhead)."""
+"""Refuse oversize bodies with 413 before they are read into memory (pure ASGI, no overhead).
+
+Paths in `exempt` read their bodies under a limit of their own and answer 413 in their own
+shape (the OTLP receiver: 64 MiB, in the request's encoding)."""
 
 from __future__ import annotations
 
@@ -8,12 +11,13 @@ import orjson
 
 
 class BodySizeLimit:
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: Any, max_bytes: int, exempt: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.exempt = exempt
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:

@@ -14,6 +14,8 @@ from typing import Any
 
 # Keywords AI resources the SDK addresses without `/api`.
 KEYWORDS_RESOURCES = ("/request-logs", "/evaluators")
+# Paths under `/api` of another surface: OTLP exporters post there, as they are.
+OTHER_SURFACES = ("/api/v1/traces",)
 # Other spellings of a resource's prefix -> the documented one.
 ALIASES = {
     "/api/automations": "/automation/automations",
@@ -29,7 +31,7 @@ def documented_form(path: str) -> str:
     for alias, documented in ALIASES.items():
         if path == alias or path.startswith(alias + "/"):
             path = documented + path[len(alias) :]
-    if not path.startswith(("/api/", "/automation/")):
+    if not path.startswith(("/api/", "/automation/")) or path.startswith(OTHER_SURFACES):
         return path
     return path if path.endswith("/") else path + "/"
 

@@ -10,11 +10,13 @@ the surface's shape, so no error handler has to guess a request's dialect from i
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 
+from llmtrail.api.backend import Backend
 from llmtrail.api.direct import DirectRoute
 from llmtrail.api.errors import ErrorShape, render
 from llmtrail.api.routing import OrjsonRoute
@@ -42,7 +44,7 @@ class _Answering(APIRoute):
             try:
                 return await handler(request)
             except Exception as exc:
-                response = render(shape, exc)
+                response = render(shape.for_request(request), exc)
                 if response is None:
                     raise
                 return response
@@ -62,12 +64,19 @@ class Surface:
         middleware: Sequence[type] = (),
         responses: dict[int | str, dict[str, Any]] | None = None,
         validation_status: int = 422,
+        reads_bodies: bool = False,
+        service: Callable[[Backend], AbstractAsyncContextManager[None]] | None = None,
     ) -> None:
         """`auth` is a dependency every route of the surface runs (None: open routes);
         `security` the OpenAPI schemes it accepts, any one of them; `responses` the error
         answers every route may give; `validation_status` the status its shape gives a
-        request that does not validate (FastAPI documents 422 for every route with input)."""
+        request that does not validate (FastAPI documents 422 for every route with input);
+        `reads_bodies` that its routes read their bodies under a limit of their own, and
+        answer 413 in their shape, instead of the server's `BodySizeLimit`; `service` what
+        else it serves while the server runs, on its event loop (the OTLP/gRPC receiver)."""
         self.name = name
+        self.reads_bodies = reads_bodies
+        self.service = service
         self.security = security or {}
         self.validation_status = validation_status
         self.middleware = tuple(middleware)
@@ -99,6 +108,10 @@ class Surface:
 
     def mount(self, app: FastAPI) -> None:
         app.include_router(self.router)
+
+    @property
+    def paths(self) -> set[str]:
+        return {route.path for route in self.router.routes if isinstance(route, APIRoute)}
 
     def document(self, spec: dict[str, Any]) -> None:
         """List the surface's security schemes on each of its operations (either one), and

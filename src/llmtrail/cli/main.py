@@ -4,6 +4,7 @@ environment variables."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from enum import StrEnum
 
@@ -66,6 +67,10 @@ def serve(
     err.print(
         f"llmtrail on http://{host}:{port} (database: {settings.database_url.split('@')[-1]})"
     )
+    # The OTLP/gRPC receiver each server process starts listens where HTTP does.
+    os.environ.setdefault("LLMTRAIL_OTLP_GRPC_HOST", host)
+    if settings.otlp_grpc_port:
+        err.print(f"OTLP/gRPC on {host}:{settings.otlp_grpc_port}")
     jobs = worker_process.spawn(settings.job_concurrency) if settings.job_concurrency else None
     try:
         uvicorn.run(

@@ -13,6 +13,7 @@ from llmtrail.core.keys import Principal
 from llmtrail.core.logs import INCOMPLETE, LogData, finalize, to_row
 from llmtrail.core.traces import ParentLink
 from llmtrail.store import files, metadata_index, rollups
+from llmtrail.store import logs as store_logs
 from llmtrail.store.tables import logs
 from llmtrail.store.writer import After, Submission, Writer, WriteTx
 
@@ -52,19 +53,43 @@ async def write_logs(
     parent: ParentLink | None = None,
     names: Mapping[str, str] | None = None,
     then: After | None = None,
+    *,
+    spans: bool = False,
 ) -> list[dict[str, Any]]:
     """Store the logs atomically; returns their rows once the transaction holding them commits.
 
     Each starts its life by the same rules (`lifecycle.start`; `names` are the dialect's
     field names for its errors). In the transaction that stores them `parent` may still
     refuse them (raising a domain error) or link them into its trace, and `LogsStored` runs,
-    then `then`.
+    then `then`. `spans` says they are exported spans: ended calls, delivered at least once
+    (a log whose id is stored already is skipped, and not followed up, not refused), whose
+    agents and workflows repeat the usage of their children (not priced again).
     """
     now = utcnow()
     for log in batch:
-        lifecycle.start(log, names, linked=parent is not None)
-    rows = [to_row(finalize(log, now), principal, now) for log in batch]
+        lifecycle.start(log, names, linked=parent is not None, ended=spans)
+    rows = [to_row(finalize(log, now, price_aggregates=not spans), principal, now) for log in batch]
     stored = LogsStored(principal.org_id, now, then)
-    submission = Submission([(logs, rows)], after=stored, prepare=parent)
+    unique = ("org_id", "unique_id") if spans else ()
+    submission = Submission([(logs, rows)], after=stored, prepare=parent, skip_existing=unique)
     await writer.write(submission)
     return rows
+
+
+@dataclass(frozen=True)
+class FillEmpty:
+    """Set columns of stored logs that have no value yet, in the writer's transaction: what
+    arrives after a log (GenAI events exported apart from their span) completes it without
+    overwriting anything. Returns how many logs changed."""
+
+    org_id: int
+    values: Mapping[str, Mapping[str, Any]]  # log id -> columns
+
+    def __call__(self, tx: WriteTx) -> int:
+        changes = []
+        for unique_id, row in store_logs.get_many(tx.conn, self.org_id, self.values).items():
+            empty = {k: v for k, v in self.values[unique_id].items() if getattr(row, k) is None}
+            if empty:
+                changes.append((row.id, empty))
+        store_logs.update_many(tx.conn, changes)
+        return len(changes)

@@ -51,12 +51,20 @@ def completion_errors(
     return errors
 
 
-def start(log: LogData, names: Mapping[str, str] | None = None, *, linked: bool = False) -> None:
+def start(
+    log: LogData,
+    names: Mapping[str, str] | None = None,
+    *,
+    linked: bool = False,
+    ended: bool = False,
+) -> None:
     """Apply the rules of a new log, in place: its id, its status, its place in a trace.
 
     `linked` says the writer will hang it under a parent (`traces.ParentLink`); a log
     that is not linked and names no parent roots a trace of its own. Refuses a status that
-    is not one, and a Flow or Agent log sent complete without its inputs or an output.
+    is not one, and a Flow or Agent log sent complete without its inputs or an output,
+    unless `ended`: the call is over and nothing will complete it later (an exported span),
+    so it is stored complete with what it shows.
     """
     log.unique_id = log.unique_id or new_id()
     status_field = (names or {}).get("log_status", "log_status")
@@ -64,9 +72,9 @@ def start(log: LogData, names: Mapping[str, str] | None = None, *, linked: bool 
         raise Invalid.at(status_field, "must be 'complete' or 'incomplete'", "enum")
     if log.log_type in NEEDS_IO:
         missing = completion_errors({c: getattr(log, c) for c in ("input", *OUTPUTS)}, names)
-        if log.log_status == COMPLETE and missing:
+        if log.log_status == COMPLETE and missing and not ended:
             raise Invalid(missing)
-        log.log_status = log.log_status or (INCOMPLETE if missing else COMPLETE)
+        log.log_status = log.log_status or (INCOMPLETE if missing and not ended else COMPLETE)
     if not linked and log.trace_unique_id is None and log.span_parent_id is None:
         log.trace_unique_id = log.unique_id
     log.span_unique_id = log.span_unique_id or log.unique_id

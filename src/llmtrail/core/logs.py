@@ -23,6 +23,9 @@ INCOMPLETE, COMPLETE = "incomplete", "complete"
 # Log types that run a trace of their own (Flows and Agents): they must show what went in and
 # what came out before they complete.
 NEEDS_IO = ("workflow", "agent")
+# Records of steps made of model calls: the usage an exported agent or workflow span reports
+# repeats its children's, which are priced themselves (contract §5.5).
+AGGREGATES = ("workflow", "agent", "task")
 # Other spellings of a call's status, as clients send them.
 STATUS_ALIASES = {"error": "failed"}
 SPAN_NAME_MAX = 255
@@ -89,8 +92,11 @@ class LogData:
 LOG_FIELDS = tuple(f.name for f in fields(LogData))
 
 
-def finalize(log: LogData, now: datetime | None = None) -> LogData:
-    """Fill what can be derived: id, times, token totals, throughput, status and cost."""
+def finalize(
+    log: LogData, now: datetime | None = None, *, price_aggregates: bool = True
+) -> LogData:
+    """Fill what can be derived: id, times, token totals, throughput, status and cost (of
+    `AGGREGATES` logs too unless `price_aggregates` is False: a cost they were sent stays)."""
     now = now or utcnow()
     log.unique_id = log.unique_id or new_id()
     if log.timestamp is None:
@@ -114,7 +120,8 @@ def finalize(log: LogData, now: datetime | None = None) -> LogData:
     log.status = STATUS_ALIASES.get(log.status, log.status)
     if log.span_name and len(log.span_name) > SPAN_NAME_MAX:
         log.span_name = log.span_name[:SPAN_NAME_MAX]
-    _price(log)
+    if price_aggregates or log.log_type not in AGGREGATES:
+        _price(log)
     return log
 
 

@@ -18,8 +18,8 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, ColumnElement, Connection, DateTime, Table, any_, bindparam
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import JSON, ColumnElement, Connection, DateTime, Table, any_, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ClauseElement
@@ -102,7 +102,7 @@ def _insert(table: Table, columns: tuple[str, ...], dialect: Dialect, returning:
 
 
 def _run(
-    conn: Connection, sql: str, params: list[Any], many: bool, returning: bool = False
+    conn: Connection, sql: str, params: list[Any], many: bool = False, returning: bool = False
 ) -> list[tuple]:
     cursor = conn.connection.driver_connection.cursor()
     try:
@@ -157,6 +157,55 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         ids = list(range(last - len(rows) + 1, last + 1))
     for row, new_id in zip(rows, ids, strict=True):
         row[key.name] = new_id
+
+
+@cache
+def _insert_new(
+    table: Table, columns: tuple[str, ...], unique: tuple[str, ...], dialect: Dialect
+) -> _Binder:
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table).on_conflict_do_nothing(index_elements=[table.c[c] for c in unique])
+    compiled = statement.compile(dialect=_positional(dialect), column_keys=list(columns))
+    names = compiled.positiontup or []
+    return _Binder.of(str(compiled), names, [table.c[c].type for c in names], dialect)
+
+
+def insert_new_rows(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], unique: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Insert the rows whose `unique` columns match no stored row (nor an earlier row of
+    theirs); returns those, each with its new id, and leaves the others without one.
+
+    `INSERT ... ON CONFLICT (unique) DO NOTHING` on both databases (COPY cannot skip a row).
+    The ids are drawn before the insert (PostgreSQL's sequence; on SQLite past the largest,
+    under the transaction's write lock), so one query on them tells which rows went in.
+    """
+    if not rows:
+        return []
+    key = table.autoincrement_column
+    assert key is not None
+    if conn.dialect.name == "postgresql":
+        ids = [new_id for (new_id,) in _next_ids(conn, table, len(rows))]
+    else:
+        [(last,)] = _run(conn, f'SELECT coalesce(max("{key.name}"), 0) FROM "{table.name}"', [()])
+        ids = list(range(last + 1, last + 1 + len(rows)))
+    for row, new_id in zip(rows, ids, strict=True):
+        row[key.name] = new_id
+    binder = _insert_new(table, tuple(rows[0]), unique, conn.dialect)
+    _run(conn, binder.sql, [binder(row) for row in rows], many=True)
+    drawn = (
+        one_of(conn, key, ids)
+        if conn.dialect.name == "postgresql"
+        else key.between(ids[0], ids[-1])
+    )
+    stored = {found for (found,) in conn.execute(select(key).where(drawn))}
+    inserted = []
+    for row in rows:
+        if row[key.name] in stored:
+            inserted.append(row)
+        else:
+            del row[key.name]
+    return inserted
 
 
 def _next_ids(conn: Connection, table: Table, count: int) -> list[tuple]:

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from llmtrail.errors import Conflict, DomainError
 from llmtrail.store.checkpoints import Checkpoints
-from llmtrail.store.driver import insert_rows
+from llmtrail.store.driver import insert_new_rows, insert_rows
 from llmtrail.store.statistics import Analyzer
 from llmtrail.store.tables import metadata_obj
 
@@ -88,10 +88,15 @@ class Submission:
     after: After | None = None
     prepare: Prepare | None = None
     work: Work | None = None
+    # Unique columns on which a row that matches a stored one is skipped, not refused (a
+    # re-delivered span): `inserts` then keeps only the rows written, and `after` sees those.
+    skip_existing: tuple[str, ...] = ()
     # The values `prepare` set on the rows, once it has run, and what `work` returned.
     prepared: dict[str, Any] | None = None
     result: Any = None
     future: Future[None] = field(default_factory=Future)
+    # With `skip_existing`, the rows offered, back in `inserts` if the transaction fails.
+    offered: list[tuple[Table, Sequence[dict]]] | None = None
 
     @property
     def size(self) -> int:
@@ -105,8 +110,23 @@ class Submission:
             for row in rows:
                 row.update(values)
 
+    def keep_written(self) -> None:
+        """Only the rows that went in (those `insert_new_rows` gave an id); tables left with
+        none are dropped, so a submission made only of rows already stored has no inserts."""
+        self.offered = self.inserts
+        kept = []
+        for table, rows in self.inserts:
+            key = table.autoincrement_column
+            assert key is not None
+            if written := [row for row in rows if key.name in row]:
+                kept.append((table, written))
+        self.inserts = kept
+
     def rolled_back(self) -> None:
-        """Forget the ids a transaction that failed gave the rows."""
+        """Forget the ids a transaction that failed gave the rows (and offer again those it
+        found stored: the rows it had written before them are gone too)."""
+        if self.offered is not None:
+            self.inserts, self.offered = self.offered, None
         for table, rows in self.inserts:
             if (key := table.autoincrement_column) is not None:
                 for row in rows:
@@ -115,12 +135,14 @@ class Submission:
     def __getstate__(self) -> dict[str, Any]:
         """Tables by name and no future: what the writer process needs of a submission."""
         inserts = [(table.name, rows) for table, rows in self.inserts]
-        return {"inserts": inserts, "after": self.after, "prepare": self.prepare, "work": self.work}
+        hooks = {"after": self.after, "prepare": self.prepare, "work": self.work}
+        return {"inserts": inserts, **hooks, "skip_existing": self.skip_existing}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.inserts = [(metadata_obj.tables[name], rows) for name, rows in state["inserts"]]
         self.after, self.prepare, self.work = state["after"], state["prepare"], state["work"]
-        self.prepared, self.result, self.future = None, None, Future()
+        self.skip_existing = state["skip_existing"]
+        self.prepared, self.result, self.future, self.offered = None, None, Future(), None
 
 
 class Writer(Protocol):
@@ -249,13 +271,20 @@ def _apply(
                 refused[index] = exc
                 continue
         accepted.append((index, submission))
-    by_table: dict[Table, list[dict]] = {}
+    by_table: dict[tuple[Table, tuple[str, ...]], list[dict]] = {}
     for _, submission in accepted:
         for table, rows in submission.inserts:
-            by_table.setdefault(table, []).extend(rows)
-    for table, rows in by_table.items():
-        insert_rows(tx.conn, table, rows)
+            by_table.setdefault((table, submission.skip_existing), []).extend(rows)
+    for (table, unique), rows in by_table.items():
+        if unique:
+            insert_new_rows(tx.conn, table, rows, unique)
+        else:
+            insert_rows(tx.conn, table, rows)
     for _, submission in accepted:
+        if submission.skip_existing:
+            submission.keep_written()
+            if not submission.inserts:
+                continue  # every row was stored already: nothing new to follow up
         if submission.after is not None:
             submission.after(tx, submission)
     written = []

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from llmtrail.api.errors import DetailShape
 from llmtrail.api.routing import JSONBody
 from llmtrail.errors import FieldError
 
 
-class HumanloopErrors:
+class HumanloopErrors(DetailShape):
     def invalid(self, errors: list[FieldError], status: int | None = None) -> JSONBody:
         """Domain rules speak of the body: their locations start with it, as FastAPI's do."""
         detail = [{"loc": ["body", *e.loc], "msg": e.msg, "type": e.type} for e in errors]

@@ -113,6 +113,41 @@ def _kernel(file_type: FileType, body: BaseModel) -> dict[str, Any] | None:
     return value
 
 
+async def log_to_file(
+    backend: Backend,
+    who: Principal,
+    file_type: FileType,
+    body: schemas.LogBody,
+    version_id: str | None = None,
+    *,
+    spans: bool = False,
+) -> dict[str, Any]:
+    """A `*.log` request: the File (or its new version) resolved, the log stored under its
+    parent, an evaluator log also scoring the log it judges; returns the stored row. `spans`:
+    the log is an exported span's (the SDK's decorators), see `ingest.write_logs`."""
+    ref = FileRef(
+        file_type,
+        path=body.path,
+        id=body.id,
+        kernel=_kernel(file_type, body),
+        version_id=version_id,
+    )
+    version = files.cached_for_log(who, ref) or await run_in_threadpool(
+        files.resolve_for_log, backend.engine, who, ref
+    )
+    log = to_log_data(file_type, body, version)
+    parent_id = evaluator_parent_id(body)
+    parent = None
+    if parent_id:
+        loc = "parent_id" if file_type is FileType.EVALUATOR else "trace_parent_id"
+        parent = traces.ParentLink.under(who.org_id, parent_id, log.log_type, loc)
+    judge = None
+    if isinstance(body, schemas.EvaluatorLogBody):  # a judgment: also the judged log's score
+        judge = judgments.Judge(who, body.parent_id, body.judgment)
+    [row] = await write_logs(backend.writer, who, [log], parent, FIELDS, judge, spans=spans)
+    return row
+
+
 def _make_log_route(file_type: FileType) -> None:
     body_model = LOG_BODIES[file_type]
 
@@ -123,28 +158,7 @@ def _make_log_route(file_type: FileType) -> None:
         who: Principal = Depends(principal),
         backend: Backend = Depends(get_backend),
     ) -> dict[str, Any]:
-        engine = backend.engine
-        ref = FileRef(
-            file_type,
-            path=body.path,
-            id=body.id,
-            kernel=_kernel(file_type, body),
-            version_id=version_id,
-        )
-        version = files.cached_for_log(who, ref) or await run_in_threadpool(
-            files.resolve_for_log, engine, who, ref
-        )
-        log = to_log_data(file_type, body, version)
-        parent_id = evaluator_parent_id(body)
-        parent = None
-        if parent_id:
-            loc = "parent_id" if file_type is FileType.EVALUATOR else "trace_parent_id"
-            parent = traces.ParentLink.under(who.org_id, parent_id, log.log_type, loc)
-        judge = None
-        if isinstance(body, schemas.EvaluatorLogBody):  # a judgment: also the judged log's score
-            judge = judgments.Judge(who, body.parent_id, body.judgment)
-        [row] = await write_logs(backend.writer, who, [log], parent, FIELDS, judge)
-        return created(file_type, row)
+        return created(file_type, await log_to_file(backend, who, file_type, body, version_id))
 
     surface.ingest(
         f"/{file_type.value}s/log",
@@ -158,14 +172,16 @@ for _file_type in FileType:
     _make_log_route(_file_type)
 
 
-async def _update(
+async def update_file_log(
     backend: Backend,
     who: Principal,
     log_id: str,
     body: BaseModel | None,
     file_type: FileType,
-    file_id: str | None,
-) -> JSONBody:
+    file_id: str | None = None,
+    source: str | None = None,
+) -> None:
+    """An `update_log` request: its fields, by the lifecycle's rules, all or nothing."""
     columns, extra = split_fields(body) if body is not None else ({}, {})
     if extra:
         columns["extra"] = extra
@@ -177,8 +193,19 @@ async def _update(
         names=FIELDS,
         log_type=LOG_TYPES[file_type],
         file_id=file_id,
-        source=f"humanloop:{file_type.value}s.update_log",
+        source=source or f"humanloop:{file_type.value}s.update_log",
     )
+
+
+async def _update(
+    backend: Backend,
+    who: Principal,
+    log_id: str,
+    body: BaseModel | None,
+    file_type: FileType,
+    file_id: str | None,
+) -> JSONBody:
+    await update_file_log(backend, who, log_id, body, file_type, file_id)
     return JSONBody(await run_in_threadpool(_log_with_trace, backend, who, log_id))
 
 

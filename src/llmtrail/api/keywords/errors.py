@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmtrail.api.errors import from_pydantic
+from llmtrail.api.errors import DetailShape, from_pydantic
 from llmtrail.api.routing import JSONBody
 from llmtrail.errors import FieldError, dotted
 
@@ -28,7 +28,7 @@ def field_errors(errors: list[FieldError], *, detail: bool = True) -> dict[str, 
     return body
 
 
-class KeywordsErrors:
+class KeywordsErrors(DetailShape):
     """`detail`: whether field errors carry the readable sentence too (the request-log routes
     do; the evaluation routes answer exactly the contract's field-keyed bodies)."""
 
