@@ -35,9 +35,13 @@ def _exporters(server: Server, key: str) -> dict[str, SpanExporter]:
             endpoint=f"{server.base_url}/v1/traces",
             headers={"Authorization": f"Bearer {key}"},
             compression=Compression.Gzip,
+            timeout=60,  # a loaded CI machine: the exporter's 10 s default drops the spans
         ),
         "grpc": GrpcExporter(
-            endpoint=f"127.0.0.1:{server.grpc_port}", insecure=True, headers={"x-api-key": key}
+            endpoint=f"127.0.0.1:{server.grpc_port}",
+            insecure=True,
+            headers={"x-api-key": key},
+            timeout=60,
         ),
     }
 
