@@ -16,6 +16,8 @@ SURFACES: tuple[str, ...] = (
     "llmtrail.api.keywords.router",
     "llmtrail.api.keywords.evaluation",
     "llmtrail.api.humanloop.router",
+    "llmtrail.api.keywords.sessions",
+    "llmtrail.api.keywords.people",
 )
 SUBSCRIBERS: tuple[str, ...] = ("llmtrail.core.monitoring",)
 JOB_KINDS: tuple[str, ...] = ("llmtrail.core.events", "llmtrail.worker.evaluate")
