@@ -26,8 +26,21 @@ def test_a_postgresql_url_gets_its_driver_named() -> None:
         ("LLMTRAIL_MAX_BODY_BYTES", "1.5", "LLMTRAIL_MAX_BODY_BYTES must be an integer"),
         ("LLMTRAIL_KEY_CACHE_SECONDS", "soon", "LLMTRAIL_KEY_CACHE_SECONDS must be a number"),
         ("LLMTRAIL_JOB_CONCURRENCY", "-1", "LLMTRAIL_JOB_CONCURRENCY must be at least 0"),
+        ("LLMTRAIL_JWT_ACCESS_SECONDS", "0", "LLMTRAIL_JWT_ACCESS_SECONDS must be at least 1"),
+        ("LLMTRAIL_JWT_REFRESH_SECONDS", "soon", "LLMTRAIL_JWT_REFRESH_SECONDS must be an"),
+        ("LLMTRAIL_JWT_REFRESH_SECONDS", "60", "must be at least LLMTRAIL_JWT_ACCESS_SECONDS"),
+        ("LLMTRAIL_SECRET_KEY", "short", "LLMTRAIL_SECRET_KEY must be at least 32 characters"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings({name: value})
+
+
+def test_token_lifetimes_and_the_secret_key() -> None:
+    settings = load_settings({})
+    assert (settings.jwt_access_seconds, settings.jwt_refresh_seconds) == (300, 86400)
+    assert settings.secret_key is None
+    chosen = {"LLMTRAIL_JWT_ACCESS_SECONDS": "60", "LLMTRAIL_SECRET_KEY": "s" * 32}
+    settings = load_settings(chosen)
+    assert (settings.jwt_access_seconds, settings.secret_key) == (60, "s" * 32)

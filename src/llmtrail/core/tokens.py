@@ -20,6 +20,7 @@ from typing import Literal
 import jwt
 
 from llmtrail.config import ConfigError, Settings
+from llmtrail.core.keys import KEY_PREFIX
 from llmtrail.errors import Unauthorized
 
 TokenType = Literal["access", "refresh"]
@@ -35,8 +36,8 @@ WRONG_TYPE = {
 
 
 def is_jwt(credential: str) -> bool:
-    """Whether a Bearer credential has the form of a JWT (API keys start with `lt_`)."""
-    return JWT_FORM.fullmatch(credential) is not None
+    """Whether a Bearer credential has the form of a JWT rather than of an API key."""
+    return not credential.startswith(KEY_PREFIX) and JWT_FORM.fullmatch(credential) is not None
 
 
 def secret_path(settings: Settings) -> Path:
