@@ -28,6 +28,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from llmtrail.config import normalise_database_url
 from llmtrail.core.keys import create_key
+from llmtrail.core.users import create_user
 from llmtrail.store.database import make_engine
 from llmtrail.store.migrate import upgrade
 from tests.fakes.openai_server import FakeOpenAI
@@ -216,6 +217,46 @@ def tenant_factory(server: Server, engine: Engine):  # type: ignore[no-untyped-d
         org = f"org-{uuid.uuid4().hex[:10]}"
         _, key = create_key(engine, org=org, environment=environment)
         return Tenant(org, key, server.base_url)
+
+    return make
+
+
+PASSWORD = "correct horse battery"
+
+
+def sign_in(base_url: str, email: str, password: str = PASSWORD) -> httpx.Response:
+    return httpx.post(
+        f"{base_url}/auth/jwt/create/", json={"email": email, "password": password}, timeout=30
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Person:
+    """A user of a tenant's organization, signed in: `access` and `refresh` are its tokens."""
+
+    email: str
+    access: str
+    refresh: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.access)
+
+
+@pytest.fixture
+def person_factory(server: Server, engine: Engine):  # type: ignore[no-untyped-def]
+    """`make(org, role)`: a new user with that role in the organization, signed in."""
+
+    def make(org: str, role: str = "member") -> Person:
+        email = f"{uuid.uuid4().hex[:10]}@example.com"
+        create_user(engine, email=email, password=PASSWORD, org=org, role=role)
+        tokens = sign_in(server.base_url, email)
+        assert tokens.status_code == 200, tokens.text
+        return Person(email, tokens.json()["access"], tokens.json()["refresh"])
 
     return make
 

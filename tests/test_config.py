@@ -28,6 +28,10 @@ def test_a_postgresql_url_gets_its_driver_named() -> None:
         ("LLMTRAIL_JOB_CONCURRENCY", "-1", "LLMTRAIL_JOB_CONCURRENCY must be at least 0"),
         ("LLMTRAIL_OTLP_GRPC_PORT", "70000", "LLMTRAIL_OTLP_GRPC_PORT must be a port"),
         ("LLMTRAIL_OTLP_GRPC_PORT", "grpc", "LLMTRAIL_OTLP_GRPC_PORT must be an integer"),
+        ("LLMTRAIL_JWT_ACCESS_SECONDS", "0", "LLMTRAIL_JWT_ACCESS_SECONDS must be at least 1"),
+        ("LLMTRAIL_JWT_REFRESH_SECONDS", "soon", "LLMTRAIL_JWT_REFRESH_SECONDS must be an"),
+        ("LLMTRAIL_JWT_REFRESH_SECONDS", "60", "must be at least LLMTRAIL_JWT_ACCESS_SECONDS"),
+        ("LLMTRAIL_SECRET_KEY", "short", "LLMTRAIL_SECRET_KEY must be at least 32 characters"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable(name: str, value: str, message: str) -> None:
@@ -38,3 +42,12 @@ def test_a_bad_value_is_refused_naming_the_variable(name: str, value: str, messa
 def test_the_otlp_grpc_port_defaults_to_4317_and_0_turns_it_off() -> None:
     assert load_settings({}).otlp_grpc_port == 4317
     assert load_settings({"LLMTRAIL_OTLP_GRPC_PORT": "0"}).otlp_grpc_port == 0
+
+
+def test_token_lifetimes_and_the_secret_key() -> None:
+    settings = load_settings({})
+    assert (settings.jwt_access_seconds, settings.jwt_refresh_seconds) == (300, 86400)
+    assert settings.secret_key is None
+    chosen = {"LLMTRAIL_JWT_ACCESS_SECONDS": "60", "LLMTRAIL_SECRET_KEY": "s" * 32}
+    settings = load_settings(chosen)
+    assert (settings.jwt_access_seconds, settings.secret_key) == (60, "s" * 32)

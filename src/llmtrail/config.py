@@ -19,6 +19,10 @@ DEFAULT_OTLP_GRPC_PORT = 4317
 DEFAULT_WRITER_QUEUE_ROWS = 50_000
 DEFAULT_WRITER_QUEUE_BYTES = 64 * 1024 * 1024
 DEFAULT_WRITER_WAIT_SECONDS = 5.0
+DEFAULT_JWT_ACCESS_SECONDS = 5 * 60
+DEFAULT_JWT_REFRESH_SECONDS = 24 * 60 * 60
+# HS256 wants a key at least as long as its 256-bit digest (RFC 7518 §3.2).
+MIN_SECRET_KEY_CHARS = 32
 T = TypeVar("T", int, float)
 
 
@@ -60,6 +64,11 @@ class Settings:
     otlp_grpc_port: int = DEFAULT_OTLP_GRPC_PORT
     # Where it listens: `serve --host` sets it for the server processes it starts.
     otlp_grpc_host: str = "127.0.0.1"
+    # What signs JWTs; None: the secret `serve` generates into the data dir.
+    secret_key: str | None = None
+    # How long a JWT access token, and the refresh token that renews it, are good for.
+    jwt_access_seconds: int = DEFAULT_JWT_ACCESS_SECONDS
+    jwt_refresh_seconds: int = DEFAULT_JWT_REFRESH_SECONDS
 
     @property
     def is_sqlite(self) -> bool:
@@ -90,8 +99,32 @@ def _number(
     return value
 
 
+def _secret_key(env: Mapping[str, str]) -> str | None:
+    raw = env.get("LLMTRAIL_SECRET_KEY") or None
+    if raw is not None and len(raw) < MIN_SECRET_KEY_CHARS:
+        raise ConfigError(
+            f"LLMTRAIL_SECRET_KEY must be at least {MIN_SECRET_KEY_CHARS} characters, "
+            f"got {len(raw)}"
+        )
+    return raw
+
+
+def _token_lifetimes(env: Mapping[str, str]) -> tuple[int, int]:
+    """(access, refresh) seconds: a refresh token that died before its access token could
+    never renew it."""
+    access = _number(env, "LLMTRAIL_JWT_ACCESS_SECONDS", DEFAULT_JWT_ACCESS_SECONDS, int, 1)
+    refresh = _number(env, "LLMTRAIL_JWT_REFRESH_SECONDS", DEFAULT_JWT_REFRESH_SECONDS, int, 1)
+    if refresh < access:
+        raise ConfigError(
+            f"LLMTRAIL_JWT_REFRESH_SECONDS must be at least LLMTRAIL_JWT_ACCESS_SECONDS "
+            f"({access}), got {refresh}"
+        )
+    return access, refresh
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
+    access_seconds, refresh_seconds = _token_lifetimes(env)
     data_dir = Path(env.get("LLMTRAIL_DATA_DIR") or "./.llmtrail").resolve()
     url = env.get("LLMTRAIL_DATABASE_URL") or f"sqlite:///{data_dir / 'llmtrail.db'}"
     return Settings(
@@ -121,6 +154,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         otlp_grpc_port=_port(env, "LLMTRAIL_OTLP_GRPC_PORT", DEFAULT_OTLP_GRPC_PORT),
         otlp_grpc_host=env.get("LLMTRAIL_OTLP_GRPC_HOST") or "127.0.0.1",
+        secret_key=_secret_key(env),
+        jwt_access_seconds=access_seconds,
+        jwt_refresh_seconds=refresh_seconds,
     )
 
 

@@ -71,6 +71,10 @@ class Unauthorized(DomainError):
     """No credentials, or credentials that do not open this door (401)."""
 
 
+class Forbidden(DomainError):
+    """The caller is known, but its role may not do this (403)."""
+
+
 class Unavailable(DomainError):
     """Something the request needs is not answering now (an LLM provider): 503, retry later."""
 

@@ -17,6 +17,8 @@ SURFACES: tuple[str, ...] = (
     "llmtrail.api.keywords.evaluation",
     "llmtrail.api.humanloop.router",
     "llmtrail.api.otlp.router",
+    "llmtrail.api.keywords.sessions",
+    "llmtrail.api.keywords.people",
 )
 SUBSCRIBERS: tuple[str, ...] = ("llmtrail.core.monitoring",)
 JOB_KINDS: tuple[str, ...] = ("llmtrail.core.events", "llmtrail.worker.evaluate")

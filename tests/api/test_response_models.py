@@ -30,7 +30,7 @@ from llmtrail.api.keywords import responses as kw
 from llmtrail.api.otlp import responses as otlp
 from llmtrail.api.responses import Detail
 from llmtrail.config import DEFAULT_MAX_BODY_BYTES
-from tests.conftest import Server, Tenant
+from tests.conftest import PASSWORD, Server, Tenant
 from tests.fakes.openai_server import FakeOpenAI, completion, error
 
 KW = "/api/request-logs"
@@ -580,6 +580,8 @@ def test_the_evaluation_routes_document_exactly_the_errors_they_answer() -> None
             assert documented == answered, f"{method.upper()} {template}"
 
 
+# Sign-in: the routes a client calls without credentials.
+OPEN = [("POST", "/auth/jwt/create/"), ("POST", "/auth/jwt/refresh/")]
 # Every operation of both dialects, as /openapi.json lists it.
 ROUTES = [
     *(("POST", f"{KW}/{tail}") for tail in ("", "create/", "bulk/", "list/", "summary/")),
@@ -614,6 +616,9 @@ ROUTES = [
     ("DELETE", "/v5/logs"),
     ("POST", "/v5/files/retrieve-by-path"),
     ("GET", "/v5/evaluators"),
+    *OPEN,
+    ("GET", "/auth/users/me/"),
+    ("GET", "/api/audit/"),
     ("DELETE", "/v5/evaluators/{id}"),
     *(("POST", f"/v5/{kind}s/{{id}}/evaluators") for kind in ("prompt", "agent", "flow", "tool")),
 ]
@@ -633,7 +638,7 @@ def test_every_route_answers_a_missing_key_with_401(server: Server) -> None:
     listed = {(m.upper(), path) for path, item in spec["paths"].items() for m in item}
     assert listed == set(ROUTES) | set(OTLP_ROUTES), "a route without its answers checked here"
     with httpx.Client(base_url=server.base_url) as anonymous:
-        for method, path in ROUTES:
+        for method, path in set(ROUTES) - set(OPEN):
             conforms(
                 anonymous.request(method, path.format_map(defaultdict(lambda: "x"))),
                 401,
@@ -647,3 +652,30 @@ def test_every_route_answers_a_missing_key_with_401(server: Server) -> None:
 def test_oversize_bodies_answer_413(api: httpx.Client, path: str) -> None:
     oversize = b" " * (DEFAULT_MAX_BODY_BYTES + 1)
     conforms(api.post(path, content=oversize), 413, Detail)
+
+
+def test_people_answers(server: Server, tenant: Tenant, person_factory) -> None:
+    """Sign-in, refresh, who am I and the audit trail, and their refusals."""
+    admin, viewer = person_factory(tenant.org, "admin"), person_factory(tenant.org, "viewer")
+    with httpx.Client(base_url=server.base_url) as anonymous:
+        signed_in = anonymous.post(
+            "/auth/jwt/create/", json={"email": admin.email, "password": PASSWORD}
+        )
+        tokens = conforms(signed_in, 200, kw.TokenPair)
+        refreshed = anonymous.post("/auth/jwt/refresh/", json={"refresh": tokens["refresh"]})
+        conforms(refreshed, 200, kw.AccessToken)
+        wrong = {"email": admin.email, "password": "wrong password"}
+        conforms(anonymous.post("/auth/jwt/create/", json=wrong), 401, Detail)
+        conforms(anonymous.post("/auth/jwt/create/", json={"email": "e"}), 400, kw.FieldErrors)
+        conforms(anonymous.post("/auth/jwt/refresh/", json={"refresh": "a.b.c"}), 401, Detail)
+        conforms(anonymous.post("/auth/jwt/refresh/", json={}), 400, kw.FieldErrors)
+    with httpx.Client(base_url=server.base_url, headers=admin.headers) as api:
+        conforms(api.get("/auth/users/me/"), 200, kw.Me)
+        conforms(api.get("/api/audit/?page_size=1"), 200, kw.AuditPage)
+        conforms(api.get("/api/audit/?page=0"), 400, kw.FieldErrors)
+    with httpx.Client(base_url=server.base_url, headers=viewer.headers) as api:
+        conforms(api.get("/api/audit/"), 403, Detail)
+        conforms(api.post("/api/request-logs/", json={}), 403, Detail)
+        conforms(api.post("/v5/prompts/log", json={}), 403, Detail)
+    with tenant.client() as keyed:
+        conforms(keyed.get("/auth/users/me/"), 401, Detail)

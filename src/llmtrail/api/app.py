@@ -16,6 +16,7 @@ from llmtrail.api.routing import JSONBody
 from llmtrail.api.surface import Surface
 from llmtrail.config import Settings, load_settings
 from llmtrail.core.keys import KeyCache
+from llmtrail.core.tokens import Signer
 from llmtrail.store.admission import Admission, Bound
 from llmtrail.store.database import make_engine
 from llmtrail.store.writer_process import WriterProcess
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        signer = Signer.of(settings)  # first: no secret, no server
         engine = make_engine(settings.database_url)
         bound = Bound(
             settings.writer_queue_rows, settings.writer_queue_bytes, settings.writer_wait_seconds
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine=engine,
             writer=writer,
             keys=KeyCache(settings.key_cache_seconds),
+            signer=signer,
         )
         try:
             async with AsyncExitStack() as services:

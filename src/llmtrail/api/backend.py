@@ -1,4 +1,5 @@
-"""What every route needs from the process: the engine, the group writer, the settings."""
+"""What every route needs from the process: the engine, the group writer, the settings, the
+caches of verified credentials and what signs and checks JWTs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import Engine
 
 from llmtrail.config import Settings
 from llmtrail.core.keys import KeyCache
+from llmtrail.core.tokens import Signer
 from llmtrail.store.writer import Writer
 
 
@@ -18,6 +20,7 @@ class Backend:
     engine: Engine
     writer: Writer
     keys: KeyCache
+    signer: Signer
 
 
 async def get_backend(request: Request) -> Backend:

@@ -18,6 +18,7 @@ from llmtrail.errors import (
     Conflict,
     DomainError,
     FieldError,
+    Forbidden,
     Invalid,
     NotFound,
     Unauthorized,
@@ -26,7 +27,12 @@ from llmtrail.errors import (
 from llmtrail.store.admission import Overloaded
 
 # The status of each kind of refusal (`Invalid` is the shape's own: 400 or 422).
-STATUS: dict[type[DomainError], int] = {Unauthorized: 401, NotFound: 404, Conflict: 409}
+STATUS: dict[type[DomainError], int] = {
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+}
 
 
 class ErrorShape(Protocol):

@@ -25,13 +25,14 @@ ALIASES = {
 
 def documented_form(path: str) -> str:
     """`/request-logs/x` and `/api/request-logs/x` become `/api/request-logs/x/`;
-    `/api/automations/x` becomes `/automation/automations/x/`."""
+    `/api/automations/x` becomes `/automation/automations/x/`; `/auth/jwt/create` gets its
+    slash too."""
     if path.startswith(KEYWORDS_RESOURCES):
         path = "/api" + path
     for alias, documented in ALIASES.items():
         if path == alias or path.startswith(alias + "/"):
             path = documented + path[len(alias) :]
-    if not path.startswith(("/api/", "/automation/")) or path.startswith(OTHER_SURFACES):
+    if not path.startswith(("/api/", "/automation/", "/auth/")) or path.startswith(OTHER_SURFACES):
         return path
     return path if path.endswith("/") else path + "/"
 

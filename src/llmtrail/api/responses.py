@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 
 class Detail(BaseModel):
-    """401, 404, 409 and 413 of both dialects (`api.errors`, `api.limits`): one sentence."""
+    """401, 403, 404, 409 and 413 of both dialects (`api.errors`, `api.limits`): one sentence."""
 
     detail: str
 
@@ -17,7 +17,8 @@ class Detail(BaseModel):
 # What each error status means, for the OpenAPI document.
 MEANINGS = {
     400: "The request breaks a rule; each field and rule is named.",
-    401: "No API key, or one that is invalid or revoked.",
+    401: "No credentials, or an API key or JWT that is invalid, revoked or expired.",
+    403: "The caller's role may not do this (a viewer may read but not write).",
     404: "Not found, or another organization's.",
     409: "Clashes with what is stored (an id or a name already taken).",
     413: "The body is larger than LLMTRAIL_MAX_BODY_BYTES.",

@@ -16,9 +16,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 
+from llmtrail.api.auth import writes
 from llmtrail.api.backend import Backend
 from llmtrail.api.direct import DirectRoute
 from llmtrail.api.errors import ErrorShape, render
+from llmtrail.api.responses import Detail, failures
 from llmtrail.api.routing import OrjsonRoute
 
 
@@ -28,12 +30,22 @@ class _Answering(APIRoute):
     Answers are built as plain data or JSON bodies, never run through a response model (a
     20,000-span trace would spend seconds there); every route documents its bodies, per
     status, in `responses=`, and `tests/api/test_response_models.py` holds the answers to them.
+
+    `writes` (from the method, `auth.writes`) is what `auth.principal` reads to refuse a
+    viewer; on a surface that authenticates (`gated`), such a route documents that 403.
     """
 
     shape: ErrorShape
+    gated: bool
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         kwargs["response_model"] = None  # not inferred from the endpoint's annotation either
+        self.writes = writes(kwargs.get("methods") or (), endpoint)
+        if self.writes and self.gated:
+            kwargs["responses"] = {
+                **failures({403: Detail}, 403),
+                **(kwargs.get("responses") or {}),
+            }
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -80,7 +92,7 @@ class Surface:
         self.security = security or {}
         self.validation_status = validation_status
         self.middleware = tuple(middleware)
-        attrs = {"shape": errors}
+        attrs = {"shape": errors, "gated": auth is not None}
         self.route_class = type(f"{name}Route", (_Answering, OrjsonRoute), attrs)
         self.direct_route_class = type(f"{name}DirectRoute", (_Answering, DirectRoute), attrs)
         self.router = APIRouter(

@@ -1,10 +1,12 @@
-"""`llmtrail serve | worker | evaluate | jobs | migrate | keys ...`: configured by LLMTRAIL_*
-environment variables."""
+"""`llmtrail serve | worker | evaluate | jobs | migrate | keys ... | users ... | audit`:
+configured by LLMTRAIL_* environment variables."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
 
@@ -15,11 +17,15 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from llmtrail.config import ConfigError, Settings, load_settings
+from llmtrail.core import audit as audit_service
 from llmtrail.core import jobs as job_service
 from llmtrail.core import keys as key_service
+from llmtrail.core import roles
+from llmtrail.core import users as user_service
 from llmtrail.core.ids import to_utc_naive
 from llmtrail.core.keys import Principal
-from llmtrail.errors import NotFound
+from llmtrail.core.tokens import ensure_secret
+from llmtrail.errors import DomainError, NotFound
 from llmtrail.store.database import make_engine
 from llmtrail.store.migrate import upgrade
 from llmtrail.worker import process as worker_process
@@ -27,12 +33,30 @@ from llmtrail.worker import process as worker_process
 app = typer.Typer(help="llmtrail: self-hosted LLM observability.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+users_app = typer.Typer(
+    help="Create, list, disable users and set their roles.", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
 err = Console(stderr=True)
 
 
 class Env(StrEnum):
     prod = "prod"
     test = "test"
+
+
+Role = StrEnum("Role", {role: role for role in roles.ROLES})  # type: ignore[misc]
+KeyRole = StrEnum("KeyRole", {role: role for role in roles.KEY_ROLES})  # type: ignore[misc]
+
+
+@contextmanager
+def refused() -> Iterator[None]:
+    """A domain error (not found, taken, invalid) said in one line, exit status 1."""
+    try:
+        yield
+    except DomainError as exc:
+        err.print(f"error: {exc.message}")
+        raise typer.Exit(1) from None
 
 
 def _settings() -> Settings:
@@ -64,6 +88,7 @@ def serve(
 
     settings = _settings()
     _engine().dispose()
+    ensure_secret(settings)  # before any server process starts: they all read it
     err.print(
         f"llmtrail on http://{host}:{port} (database: {settings.database_url.split('@')[-1]})"
     )
@@ -134,7 +159,7 @@ def jobs(
     """Background jobs: how many are in each state, per automation; or those of one state."""
     engine = _engine()
     try:
-        who = Principal(key_service.organization(engine, org), 0, "cli", "prod")
+        who = Principal.operator(key_service.organization(engine, org))
     except NotFound as exc:
         err.print(str(exc))
         raise typer.Exit(1) from None
@@ -181,23 +206,26 @@ def create_key(
     name: str = typer.Option("default", help="A label for the key."),
     org: str = typer.Option("default", help="Organization; created when new."),
     environment: Env = typer.Option(Env.prod, help="Stamped on every log the key writes."),
+    role: KeyRole = typer.Option(KeyRole.member, help="A viewer key reads and cannot write."),
 ) -> None:
     """Create a key; its plaintext is printed once, alone on the last line."""
     info, plaintext = key_service.create_key(
-        _engine(), name=name, org=org, environment=environment.value
+        _engine(), name=name, org=org, environment=environment.value, role=role.value
     )
-    err.print(f"key {info.id} ({info.name}, org {info.organization}, {info.environment})")
+    err.print(
+        f"key {info.id} ({info.name}, org {info.organization}, {info.environment}, {info.role})"
+    )
     print(plaintext)
 
 
 @keys_app.command("list")
 def list_keys() -> None:
     """Every key, with its organization and state (never the secret)."""
-    table = Table("id", "name", "organization", "environment", "prefix", "created", "state")
+    table = Table("id", "name", "organization", "environment", "role", "prefix", "created", "state")
     for k in key_service.list_keys(_engine()):
         state = "revoked" if k.revoked else "live"
         table.add_row(
-            str(k.id), k.name, k.organization, k.environment, k.prefix, k.created_at, state
+            str(k.id), k.name, k.organization, k.environment, k.role, k.prefix, k.created_at, state
         )
     Console().print(table)
 
@@ -211,3 +239,75 @@ def revoke_key(key_id: int = typer.Argument(..., help="The key's id, from `keys 
         err.print(str(exc))
         raise typer.Exit(1) from None
     err.print(f"key {key_id} revoked")
+
+
+@users_app.command("create")
+def create_user(
+    email: str = typer.Option(..., help="Signs in with it; compared without regard to case."),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="Asked when not given."
+    ),
+    org: str = typer.Option("default", help="Organization; created when new."),
+    role: Role = typer.Option(Role.member, help="What the user may do in the organization."),
+) -> None:
+    """Create a user who signs in at /auth/jwt/create/."""
+    with refused():
+        info = user_service.create_user(
+            _engine(), email=email, password=password, org=org, role=role.value
+        )
+    err.print(f"user {info.id} ({info.email}, {info.role} of {info.organization})")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """Every user, once per organization it belongs to (never the password hash)."""
+    table = Table("id", "email", "organization", "role", "created", "state")
+    for u in user_service.list_users(_engine()):
+        state = "disabled" if u.disabled else "active"
+        table.add_row(str(u.id), u.email, u.organization or "-", u.role or "-", u.created_at, state)
+    Console().print(table)
+
+
+@users_app.command("set-role")
+def set_role(
+    email: str = typer.Argument(..., help="The user's email."),
+    role: Role = typer.Option(..., help="The user's new role in the organization."),
+    org: str = typer.Option("default", help="The organization; the user joins it if not in it."),
+) -> None:
+    """Set a user's role in an organization: it applies to tokens already issued too."""
+    with refused():
+        user_service.set_role(_engine(), email, org, role.value)
+    err.print(f"{email} is {role.value} of {org}")
+
+
+@users_app.command("disable")
+def disable_user(email: str = typer.Argument(..., help="The user's email.")) -> None:
+    """Disable a user: it cannot sign in, and its tokens stop working within
+    LLMTRAIL_KEY_CACHE_SECONDS."""
+    with refused():
+        user_service.disable_user(_engine(), email)
+    err.print(f"{email} disabled")
+
+
+@app.command()
+def audit(
+    org: str | None = typer.Option(None, help="One organization's trail. [default: all]"),
+    limit: int = typer.Option(50, min=1, help="Rows shown at most, newest first."),
+) -> None:
+    """Who created, changed or deleted keys, users, evaluators, automations, conditions."""
+    engine = _engine()
+    with refused():
+        org_id = key_service.organization(engine, org) if org is not None else None
+    table = Table("id", "when", "organization", "who", "action", "object", "changes")
+    for r in audit_service.latest(engine, org_id, limit):
+        who = r.actor_type if r.actor_id is None else f"{r.actor_type} {r.actor_id}"
+        table.add_row(
+            str(r.id),
+            r.created_at.isoformat(timespec="seconds"),
+            r.org_name,
+            who,
+            r.action,
+            f"{r.object_type} {r.object_id}",
+            json.dumps(r.changes) if r.changes else "",
+        )
+    Console().print(table)

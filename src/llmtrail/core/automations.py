@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row
 
+from llmtrail.core import audit
 from llmtrail.core.evaluators import EvaluatorRef, ensure, version_named
 from llmtrail.core.fields import text
 from llmtrail.core.ids import new_id, utcnow
@@ -144,6 +145,7 @@ def create(engine: Engine, principal: Principal, body: dict[str, Any]) -> Row:
                 updated_at=now,
             ),
         )
+        audit.record(conn, principal, "created", "automation", row_id)
         return AUTOMATIONS.find(conn, principal, row_id)
 
 
@@ -184,6 +186,7 @@ def update(engine: Engine, principal: Principal, key: str, body: dict[str, Any])
                 )
             values["slug"] = slug
         store.update_row(conn, automations, org_id, row.id, **values, updated_at=utcnow())
+        audit.record(conn, principal, "changed", "automation", row.id, {"fields": sorted(body)})
         return AUTOMATIONS.find(conn, principal, row.id)
 
 
@@ -194,6 +197,7 @@ def delete(engine: Engine, principal: Principal, key: str) -> int:
         row = AUTOMATIONS.find(conn, principal, key)
         cancelled = store.cancel_pending(conn, principal.org_id, origin(row.id), utcnow())
         store.delete_row(conn, automations, principal.org_id, row.id)
+        audit.record(conn, principal, "deleted", "automation", row.id)
     return cancelled
 
 
@@ -223,11 +227,12 @@ def set_monitors(
     if row is None:
         if not current:
             return []
+        row_id = new_id("auto_")
         store.insert(
             conn,
             automations,
             dict(
-                id=new_id("auto_"),
+                id=row_id,
                 org_id=org_id,
                 slug=f"monitor-{file_id}",
                 name=f"Monitoring of {file_id}",
@@ -241,6 +246,7 @@ def set_monitors(
                 updated_at=now,
             ),
         )
+        audit.record(conn, principal, "created", "automation", row_id)
     else:
         store.update_row(
             conn,
@@ -251,6 +257,9 @@ def set_monitors(
             configuration={**row.configuration, "evaluator_ids": current},
             is_enabled=bool(current),
             updated_at=now,
+        )
+        audit.record(
+            conn, principal, "changed", "automation", row.id, {"fields": ["evaluator_ids"]}
         )
     return current
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Row
 
+from llmtrail.core import audit
 from llmtrail.core.fields import text
 from llmtrail.core.filters import parse_filters
 from llmtrail.core.ids import new_id, utcnow
@@ -140,6 +141,7 @@ def create(engine: Engine, principal: Principal, body: dict[str, Any]) -> Row:
                 "updated_at": now,
             },
         )
+        audit.record(conn, principal, "created", "condition", row_id)
         return store.by_id_or_slug(conn, conditions, principal.org_id, row_id)  # type: ignore[return-value]
 
 
@@ -155,6 +157,7 @@ def update(engine: Engine, principal: Principal, key: str, body: dict[str, Any])
         ):
             raise Invalid.at("condition_slug", "condition with this condition slug already exists.")
         store.update_row(conn, conditions, principal.org_id, row.id, **values, updated_at=utcnow())
+        audit.record(conn, principal, "changed", "condition", row.id, {"fields": sorted(body)})
         return store.by_id_or_slug(conn, conditions, principal.org_id, row.id)  # type: ignore[return-value]
 
 
@@ -166,3 +169,4 @@ def delete(engine: Engine, principal: Principal, key: str) -> None:
         if users:
             raise Conflict(f"the condition is used by automations: {', '.join(users)}")
         store.delete_row(conn, conditions, principal.org_id, row.id)
+        audit.record(conn, principal, "deleted", "condition", row.id)

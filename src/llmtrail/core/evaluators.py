@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row
 
-from llmtrail.core import files, rules
+from llmtrail.core import audit, files, rules
 from llmtrail.core.fields import text
 from llmtrail.core.filters import parse_value_conditions
 from llmtrail.core.ids import utcnow
@@ -397,6 +397,7 @@ def create(
                 updated_at=now,
             ),
         )
+        audit.record(conn, principal, "created", "evaluator", version.file_id)
         return store.by_id_or_slug(conn, evaluators, principal.org_id, version.file_id)  # type: ignore[return-value]
 
 
@@ -440,6 +441,7 @@ def update(engine: Engine, principal: Principal, key: str, changes: dict[str, An
         files.upsert_in(
             conn, principal, files.FileRef(files.FileType.EVALUATOR, id=row.id, kernel=spec)
         )
+        audit.record(conn, principal, "changed", "evaluator", row.id, {"fields": sorted(changes)})
         return store.by_id_or_slug(conn, evaluators, principal.org_id, row.id)  # type: ignore[return-value]
 
 
@@ -461,10 +463,19 @@ def delete(engine: Engine, principal: Principal, key: str) -> None:
                 configuration=configuration,
                 updated_at=now,
             )
+            audit.record(
+                conn,
+                principal,
+                "changed",
+                "automation",
+                automation.id,
+                {"fields": ["evaluator_ids"]},
+            )
         store.cancel_pending(conn, principal.org_id, f"evaluator:{row.id}", now)
         store.cancel_pending_evaluations(conn, principal.org_id, row.id, now)
         store.delete_row(conn, evaluators, principal.org_id, row.id)
         files.delete_in(conn, principal, row.id)
+        audit.record(conn, principal, "deleted", "evaluator", row.id)
 
 
 @dataclass(frozen=True)
@@ -526,6 +537,7 @@ def ensure(conn: Connection, principal: Principal, version: Row) -> Row:
                 updated_at=now,
             ),
         )
+        audit.record(conn, principal, "created", "evaluator", version.file_id)
     elif spec:
         store.update_row(
             conn,
@@ -537,4 +549,5 @@ def ensure(conn: Connection, principal: Principal, version: Row) -> Row:
             definition=definition,
             updated_at=now,
         )
+        audit.record(conn, principal, "changed", "evaluator", row.id, {"fields": ["spec"]})
     return store.by_id_or_slug(conn, evaluators, principal.org_id, version.file_id)  # type: ignore[return-value]

@@ -7,6 +7,7 @@ cost every request a few milliseconds.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import time
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Literal
 
 from sqlalchemy import Engine
 
+from llmtrail.core import audit, roles
 from llmtrail.core.ids import utcnow
 from llmtrail.errors import Invalid, NotFound
 from llmtrail.store import keys as store
@@ -25,12 +27,29 @@ KEY_PREFIX = "lt_"
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: every query is scoped to `org_id`, every write stamped with the key."""
+    """Who is calling: every query is scoped to `org_id`, every write stamped with the key
+    (None for a signed-in user), and `role` says what it may do. `via` is how it proved
+    who it is: an API key, a JWT (then `user_id` is the user), or the command line."""
 
     org_id: int
-    key_id: int
+    key_id: int | None
     key_name: str
     environment: str
+    role: str = roles.MEMBER
+    user_id: int | None = None
+    via: Literal["key", "jwt", "cli"] = "key"
+
+    @classmethod
+    def operator(cls, org_id: int) -> Principal:
+        """Whoever runs `llmtrail` on the server: it holds the database, so it is an admin."""
+        return cls(org_id, None, "cli", "prod", roles.ADMIN, via="cli")
+
+    @property
+    def actor(self) -> tuple[str, int | None]:
+        """Who the audit trail says did it: ("user", id), ("key", id) or ("cli", None)."""
+        if self.via == "jwt":
+            return "user", self.user_id
+        return ("key", self.key_id) if self.via == "key" else ("cli", None)
 
 
 @dataclass(frozen=True)
@@ -39,6 +58,7 @@ class KeyInfo:
     name: str
     organization: str
     environment: str
+    role: str
     prefix: str
     created_at: str
     revoked: bool
@@ -49,24 +69,33 @@ def digest(key: str) -> str:
 
 
 def create_key(
-    engine: Engine, *, name: str = "default", org: str = "default", environment: str = "prod"
+    engine: Engine,
+    *,
+    name: str = "default",
+    org: str = "default",
+    environment: str = "prod",
+    role: str = roles.MEMBER,
 ) -> tuple[KeyInfo, str]:
     """Create a key (and its organization when new); returns the plaintext, never stored."""
     if environment not in ("prod", "test"):
         raise Invalid.at("environment", "must be 'prod' or 'test'")
+    roles.checked(role, roles.KEY_ROLES)
     plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     with begin_write(engine) as conn:
+        org_id = store.org_id(conn, org, now)
         key_id = store.insert_key(
             conn,
-            org_id=store.org_id(conn, org, now),
+            org_id=org_id,
             name=name,
             prefix=plaintext[:10],
             key_hash=digest(plaintext),
             environment=environment,
+            role=role,
             created_at=now,
         )
-    info = KeyInfo(key_id, name, org, environment, plaintext[:10], now.isoformat(), False)
+        audit.record(conn, Principal.operator(org_id), "created", "key", key_id, {"role": role})
+    info = KeyInfo(key_id, name, org, environment, role, plaintext[:10], now.isoformat(), False)
     return info, plaintext
 
 
@@ -85,19 +114,21 @@ class KeyCache:
             return None
         return entry[1]
 
-    def put(self, key: str, principal: Principal) -> None:
-        if self._ttl <= 0:
+    def put(self, key: str, principal: Principal, at_most: float = math.inf) -> None:
+        """Trust `principal` for `ttl` seconds, or `at_most` if sooner (when a token expires)."""
+        ttl = min(self._ttl, at_most)
+        if ttl <= 0:
             return
         if len(self._entries) >= self.MAX_ENTRIES:
             self._entries.clear()
-        self._entries[key] = (time.monotonic() + self._ttl, principal)
+        self._entries[key] = (time.monotonic() + ttl, principal)
 
 
 def authenticate(engine: Engine, key: str) -> Principal | None:
     """The principal for a live key, or None for an unknown or revoked one."""
     with engine.connect() as conn:
         row = store.live_key(conn, digest(key))
-    return Principal(row.org_id, row.id, row.name, row.environment) if row else None
+    return Principal(row.org_id, row.id, row.name, row.environment, row.role) if row else None
 
 
 def list_keys(engine: Engine) -> list[KeyInfo]:
@@ -109,6 +140,7 @@ def list_keys(engine: Engine) -> list[KeyInfo]:
             r.name,
             r.org_name,
             r.environment,
+            r.role,
             r.prefix,
             r.created_at.isoformat(),
             r.revoked_at is not None,
@@ -119,9 +151,10 @@ def list_keys(engine: Engine) -> list[KeyInfo]:
 
 def revoke_key(engine: Engine, key_id: int) -> None:
     with begin_write(engine) as conn:
-        revoked = store.revoke(conn, key_id, utcnow())
-    if not revoked:
-        raise NotFound(f"no live key with id {key_id}")
+        org_id = store.revoke(conn, key_id, utcnow())
+        if org_id is None:
+            raise NotFound(f"no live key with id {key_id}")
+        audit.record(conn, Principal.operator(org_id), "deleted", "key", key_id)
 
 
 def organization(engine: Engine, name: str) -> int:

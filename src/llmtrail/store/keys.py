@@ -28,8 +28,10 @@ def insert_key(conn: Connection, **values: object) -> int:
 
 
 def live_key(conn: Connection, key_hash: str) -> Row | None:
-    """(id, org_id, name, environment) of the unrevoked key with this digest."""
-    query = select(api_keys.c.id, api_keys.c.org_id, api_keys.c.name, api_keys.c.environment)
+    """(id, org_id, name, environment, role) of the unrevoked key with this digest."""
+    query = select(
+        api_keys.c.id, api_keys.c.org_id, api_keys.c.name, api_keys.c.environment, api_keys.c.role
+    )
     query = query.where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
     return conn.execute(query).first()
 
@@ -44,11 +46,11 @@ def all_keys(conn: Connection) -> list[Row]:
     return conn.execute(query).all()
 
 
-def revoke(conn: Connection, key_id: int, now: datetime) -> bool:
-    """Revoke a live key; False when there is no live key with that id."""
-    result = conn.execute(
+def revoke(conn: Connection, key_id: int, now: datetime) -> int | None:
+    """Revoke a live key; its organization's id, None when there is no live key with that id."""
+    return conn.scalar(
         update(api_keys)
         .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
         .values(revoked_at=now)
+        .returning(api_keys.c.org_id)
     )
-    return result.rowcount > 0

@@ -56,8 +56,50 @@ api_keys = Table(
     Column("prefix", String(16), nullable=False),
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("environment", String(16), nullable=False),
+    # What the key may do, as a member's role does: member (read and write) or viewer (read).
+    Column("role", String(16), nullable=False, server_default="member"),
     Column("created_at", DateTime, nullable=False),
     Column("revoked_at", DateTime),
+)
+
+# People who sign in (`core/users.py`); the email is stored lowercased, so it is unique
+# whatever case it is typed in.
+users = Table(
+    "users",
+    metadata_obj,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    # Set when disabled: the user can no longer sign in, and its tokens stop working.
+    Column("disabled_at", DateTime),
+)
+
+# A user's role in each organization it belongs to: admin, member or viewer.
+memberships = Table(
+    "memberships",
+    metadata_obj,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# Who created, changed or deleted keys, users, evaluators, automations, conditions, ...
+# (`core/audit.py`), written in the transaction of the change.
+audit_events = Table(
+    "audit_events",
+    metadata_obj,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("actor_type", String(8), nullable=False),  # user, key or cli (the operator)
+    Column("actor_id", Integer),
+    Column("action", String(16), nullable=False),  # created, changed, deleted
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", Id, nullable=False),
+    Column("changes", Json),
+    Index(None, "org_id", "id"),
 )
 
 logs = Table(

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
-from llmtrail.api.auth import SECURITY_SCHEMES, principal
+from llmtrail.api.auth import SECURITY_SCHEMES, principal, reads
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.humanloop import responses as answer
 from llmtrail.api.humanloop import schemas
@@ -563,6 +563,7 @@ for _file_type in (FileType.PROMPT, FileType.TOOL, FileType.FLOW, FileType.AGENT
     summary="Get the File at a path",
     responses=doc(answer.FileResponse, 404),
 )
+@reads
 def retrieve_by_path(
     body: schemas.PathBody,
     environment: str | None = None,

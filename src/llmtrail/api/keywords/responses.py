@@ -454,3 +454,50 @@ class JobsSummary(Closed):
     total: int
     by_state: StateCounts  # type: ignore[valid-type]
     by_origin: list[OriginSummary]
+
+
+class TokenPair(BaseModel):
+    """`POST /auth/jwt/create/`: send `access` as `Authorization: Bearer ...`; `refresh`
+    renews it at `/auth/jwt/refresh/`."""
+
+    access: str
+    refresh: str
+
+
+class AccessToken(BaseModel):
+    """`POST /auth/jwt/refresh/`: a new access token (the refresh token is not rotated)."""
+
+    access: str
+
+
+class Me(BaseModel):
+    """`GET /auth/users/me/`: the signed-in user, in the organization its token names."""
+
+    id: int
+    email: str
+    organization_id: int
+    role: Literal["admin", "member", "viewer"]
+
+
+class AuditEvent(BaseModel):
+    """Who created, changed or deleted what, and when."""
+
+    id: int
+    timestamp: datetime
+    actor_type: Literal["user", "key", "cli"] = Field(
+        description="A signed-in user, an API key, or the `llmtrail` command line."
+    )
+    actor_id: int | None = Field(description="The user's or key's id; null for the CLI.")
+    action: Literal["created", "changed", "deleted"]
+    object_type: str = Field(description="key, user, evaluator, automation, condition, ...")
+    object_id: str
+    changes: dict[str, Any] | None = Field(description="What a change set, where it is kept.")
+
+
+class AuditPage(BaseModel):
+    """`GET /api/audit/`: one page of the organization's trail, newest first."""
+
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[AuditEvent]

@@ -15,7 +15,7 @@ from fastapi import Body, Depends, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from llmtrail.api.auth import SECURITY_SCHEMES, principal
+from llmtrail.api.auth import SECURITY_SCHEMES, principal, reads
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.keywords.errors import KeywordsErrors
 from llmtrail.api.keywords.evaluation_shapes import log_scores
@@ -197,6 +197,7 @@ def _environment(params: dict[str, str]) -> str | None:
 @router.get(
     "/api/request-logs/list/", summary="List logs (filters in the URL)", responses=doc(LogList, 400)
 )
+@reads
 def list_logs(
     request: Request,
     body: ListBody | None = Body(default=None),
@@ -226,6 +227,7 @@ def list_logs(
     summary="Aggregates over the matching logs",
     responses=doc(Summary, 400),
 )
+@reads
 def summary(
     request: Request,
     body: ListBody | None = Body(default=None),

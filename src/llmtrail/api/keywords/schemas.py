@@ -137,3 +137,22 @@ class ListBody(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     filters: dict[str, Any] | None = None
+
+
+class SignIn(BaseModel):
+    """`POST /auth/jwt/create/` (§0): the platform's front end also sends `username`, the
+    email again."""
+
+    email: str | None = None
+    username: str | None = Field(default=None, description="The email, when `email` is absent.")
+    password: str
+    organization: str | None = Field(
+        default=None,
+        description="The organization to sign in to, by name; default: the one joined first.",
+    )
+
+
+class Refresh(BaseModel):
+    """`POST /auth/jwt/refresh/`."""
+
+    refresh: str

@@ -23,12 +23,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from llmtrail.api.auth import key_of, verify
+from llmtrail.api.auth import verify
 from llmtrail.api.backend import Backend
 from llmtrail.api.errors import overloaded
 from llmtrail.api.otlp import export, wire
 from llmtrail.api.otlp.errors import KEYS
-from llmtrail.errors import DomainError, Unauthorized
+from llmtrail.core import roles
+from llmtrail.errors import DomainError, Forbidden, Unauthorized
 from llmtrail.store.admission import Overloaded
 from llmtrail.store.writer_process import WriterGone
 
@@ -47,10 +48,13 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
             k.lower(): v for k, v in context.invocation_metadata() or () if isinstance(v, str)
         }
         try:
-            who = await verify(self.backend, key_of(metadata))
+            who = await verify(self.backend, metadata)
+            roles.may_write(who)
             stored = await export.store_spans(self.backend.writer, who, request)
         except Unauthorized as exc:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, f"{exc.message} {KEYS}.")
+        except Forbidden as exc:
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, exc.message)
         except Overloaded as exc:
             await _abort_retry(
                 context, grpc.StatusCode.RESOURCE_EXHAUSTED, overloaded(exc), exc.retry_after
