@@ -11,10 +11,10 @@ log never misses its evaluation, and a refused one leaves none behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine
+from sqlalchemy import ColumnElement, Engine, Row
 
 from llmtrail.core import conditions, events, jobs
 from llmtrail.core.automations import origin, sampled
@@ -45,7 +45,9 @@ def queue_evaluations(tx: events.HandlerTx, event: events.LogsCompleted) -> None
         tx.enqueue(new)
 
 
-def _evaluations(org_id: int, automation, evaluator_ids: list[str], logs) -> list[jobs.NewJob]:  # type: ignore[no-untyped-def]
+def _evaluations(
+    org_id: int, automation: Row, evaluator_ids: list[str], logs: Iterable[Row]
+) -> list[jobs.NewJob]:
     """One job per evaluator for each log in the automation's sample."""
     rate = float(automation.configuration.get("sampling_rate", 1.0))
     return [
@@ -97,7 +99,7 @@ def backfill(
         yield seen, total, queued
 
 
-def _scope(automation, org_id: int) -> ColumnElement[bool] | None:  # type: ignore[no-untyped-def]
+def _scope(automation: Row, org_id: int) -> ColumnElement[bool] | None:
     """Which logs the automation judges: its condition's, or its monitored File's."""
     if automation.file_id is not None:
         return store.of_file(automation.file_id)
