@@ -1,7 +1,8 @@
-"""The llmtrail Python SDK: `Client` and `AsyncClient` over the Keywords AI dialect.
+"""The llmtrail Python SDK (docs/sdk.md): `Client` and `AsyncClient` over the Keywords AI
+dialect, and `trace` for spans exported as OTLP in the background.
 
-It imports nothing of the server: installed with llmtrail, it runs in any application
-that reaches a server.
+It imports nothing of the server: installed with llmtrail, it runs in any
+application that reaches a server.
 """
 
 from llmtrail.sdk.client import AsyncClient, Client
@@ -17,6 +18,16 @@ from llmtrail.sdk.errors import (
     Unauthorized,
 )
 from llmtrail.sdk.pagination import Page
+from llmtrail.sdk.tracing import (
+    Span,
+    Tracer,
+    configure,
+    current_span,
+    dropped,
+    flush,
+    shutdown,
+    trace,
+)
 
 __all__ = [
     "AsyncClient",
@@ -30,5 +41,13 @@ __all__ = [
     "Page",
     "PayloadTooLarge",
     "ServerError",
+    "Span",
+    "Tracer",
     "Unauthorized",
+    "configure",
+    "current_span",
+    "dropped",
+    "flush",
+    "shutdown",
+    "trace",
 ]
