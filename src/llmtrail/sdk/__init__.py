@@ -1,7 +1,7 @@
 """The llmtrail Python SDK (docs/sdk.md): `Client` and `AsyncClient` over the Keywords AI
-dialect, and `trace` for spans exported as OTLP in the background.
+dialect, `trace` for spans exported as OTLP in the background, and `wrap_openai`.
 
-It imports nothing of the server: installed with llmtrail, it runs in any
+It imports neither the server nor `openai`: installed with llmtrail, it runs in any
 application that reaches a server.
 """
 
@@ -17,6 +17,7 @@ from llmtrail.sdk.errors import (
     ServerError,
     Unauthorized,
 )
+from llmtrail.sdk.openai_wrapper import wrap_openai
 from llmtrail.sdk.pagination import Page
 from llmtrail.sdk.tracing import (
     Span,
@@ -50,4 +51,5 @@ __all__ = [
     "flush",
     "shutdown",
     "trace",
+    "wrap_openai",
 ]
