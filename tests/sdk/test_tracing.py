@@ -5,12 +5,14 @@ that is down never holds the application up."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import subprocess
 import sys
 import textwrap
 import time
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -232,3 +234,20 @@ def test_exit_with_the_server_down_waits_no_longer_than_its_bound(tenant: Tenant
     _, quick = run_and_exit(tenant.key, f"http://127.0.0.1:{free_port()}", 0)
     _, bounded = run_and_exit(tenant.key, f"http://127.0.0.1:{free_port()}", 1.5)
     assert 1.2 < bounded - quick < 4  # the wait at exit is the bound, not the retries'
+
+
+def test_threads_join_the_trace_when_handed_the_context(tracer: Tracer, api: httpx.Client) -> None:
+    @trace(kind="tool")
+    def work(n: int) -> int:
+        return n + 1
+
+    with ThreadPoolExecutor(2) as pool, trace("fan-out", kind="workflow") as root:
+        context = contextvars.copy_context()
+        handed = [pool.submit(context.copy().run, work, n) for n in range(2)]
+        alone = pool.submit(work, 9)
+        assert [f.result() for f in handed] == [1, 2] and alone.result() == 10
+    assert tracer.flush(60)
+    logs = trace_logs(api, root.trace_unique_id)
+    children = [log for log in logs if log["span_parent_id"] == root.span_unique_id]
+    assert sorted(json.loads(log["output"]) for log in children) == [1, 2]
+    assert len(logs) == 3  # the call made without the context is a trace of its own

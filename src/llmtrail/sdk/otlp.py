@@ -30,7 +30,7 @@ LOG_TYPES = {"llm": "generation"}
 # The input and output keys the server reads for every log type; Traceloop's
 # (`traceloop.entity.input`) are not read for model calls.
 INPUT, OUTPUT = "langfuse.observation.input", "langfuse.observation.output"
-MAX_VALUE_CHARS = 1 << 20
+MAX_ATTRIBUTE_CHARS = 1 << 20  # JSON text of an attribute that is not a scalar
 
 
 def attributes(span: Span) -> dict[str, Any]:
@@ -41,7 +41,9 @@ def attributes(span: Span) -> dict[str, Any]:
         "traceloop.workflow.name": span.workflow,
         INPUT: span.inputs,
         OUTPUT: span.output,
-        "keywordsai.metadata": describe(span.metadata, MAX_VALUE_CHARS) if span.metadata else None,
+        "keywordsai.metadata": describe(span.metadata, MAX_ATTRIBUTE_CHARS)
+        if span.metadata
+        else None,
     }
     return {**found, **span.attributes}
 
@@ -54,7 +56,7 @@ def _value(value: Any) -> AnyValue:
     if isinstance(value, float):
         return AnyValue(double_value=value)
     return AnyValue(
-        string_value=value if isinstance(value, str) else describe(value, MAX_VALUE_CHARS)
+        string_value=value if isinstance(value, str) else describe(value, MAX_ATTRIBUTE_CHARS)
     )
 
 

@@ -340,8 +340,9 @@ def trace(
             span.set_output(search(q))
 
     A decorated function's arguments are its span's inputs and its return value (a
-    generator's: the items it yields) its output. An exception is recorded on the span
-    and raised on, unchanged. `metadata` becomes the log's metadata.
+    generator's: the items it yields) its output; a block's are `inputs` and what it gives
+    `span.set_output`. An exception is recorded on the span and raised on, unchanged.
+    `metadata` becomes the log's metadata.
     """
     if callable(target):
         return Trace(name, kind, inputs, metadata)(target)
@@ -376,7 +377,6 @@ class Tracer:
         exit_timeout: float = 2.0,
     ) -> None:
         key, url = settings(api_key, base_url)
-        self.base_url = url
         self.exit_timeout = exit_timeout
         resource = {
             "service.name": service_name
