@@ -17,6 +17,7 @@ import httpx
 from llmtrail import __version__
 from llmtrail.sdk.encoding import dumps
 from llmtrail.sdk.errors import LlmtrailError, connection_failed, error_for
+from llmtrail.sdk.models import Model
 from llmtrail.sdk.pagination import Page, aitems, items
 from llmtrail.sdk.resources import (
     Automations,
@@ -32,6 +33,7 @@ from llmtrail.sdk.resources import (
 from llmtrail.sdk.retry import Backoff, retryable
 
 T = TypeVar("T")
+Obj = TypeVar("Obj", bound=Model)
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
@@ -133,7 +135,7 @@ class Client(_Base):
         except httpx.TransportError as exc:
             raise connection_failed(exc) from exc
 
-    def _items(self, call: Call[Page[T]]) -> Iterator[T]:
+    def _items(self, call: Call[Page[Obj]]) -> Iterator[Obj]:
         return items(call, self._send)
 
     def close(self) -> None:
@@ -188,7 +190,7 @@ class AsyncClient(_Base):
         except httpx.TransportError as exc:
             raise connection_failed(exc) from exc
 
-    def _items(self, call: Call[Page[T]]) -> AsyncIterator[T]:
+    def _items(self, call: Call[Page[Obj]]) -> AsyncIterator[Obj]:
         return aitems(call, self._send)
 
     async def aclose(self) -> None:

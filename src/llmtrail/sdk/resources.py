@@ -14,7 +14,17 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, Protocol, TypeVar, overload
+from typing import (
+    Any,
+    ClassVar,
+    Concatenate,
+    Generic,
+    ParamSpec,
+    Protocol,
+    TypeVar,
+    cast,
+    overload,
+)
 from urllib.parse import quote
 
 from llmtrail.sdk.models import (
@@ -80,7 +90,7 @@ class endpoint(Generic[P, T]):  # lower case: a decorator, like `property`
 
     def __init__(self, build: Callable[Concatenate[Any, P], Call[T]]) -> None:
         self.build = build
-        functools.update_wrapper(self, build)
+        self.__doc__ = build.__doc__
 
     @overload
     def __get__(self, ns: None, owner: type) -> endpoint[P, T]: ...
@@ -99,20 +109,20 @@ class endpoint(Generic[P, T]):  # lower case: a decorator, like `property`
         return method
 
 
-class pages(Generic[P, T]):
+class pages(Generic[P, Obj]):
     """A namespace method that iterates over every item of a list, page after page, fetching
     each page when it is reached (`for` on `Client`, `async for` on `AsyncClient`)."""
 
-    def __init__(self, build: Callable[Concatenate[Any, P], Call[Page[T]]]) -> None:
+    def __init__(self, build: Callable[Concatenate[Any, P], Call[Page[Obj]]]) -> None:
         self.build = build
-        functools.update_wrapper(self, build)
+        self.__doc__ = build.__doc__
 
     @overload
-    def __get__(self, ns: None, owner: type) -> pages[P, T]: ...
+    def __get__(self, ns: None, owner: type) -> pages[P, Obj]: ...
     @overload
-    def __get__(self, ns: Namespace[Blocking], owner: type) -> Callable[P, Iterator[T]]: ...
+    def __get__(self, ns: Namespace[Blocking], owner: type) -> Callable[P, Iterator[Obj]]: ...
     @overload
-    def __get__(self, ns: Namespace[Awaiting], owner: type) -> Callable[P, AsyncIterator[T]]: ...
+    def __get__(self, ns: Namespace[Awaiting], owner: type) -> Callable[P, AsyncIterator[Obj]]: ...
     def __get__(self, ns: Namespace[Any] | None, owner: type) -> Any:
         if ns is None:
             return self
@@ -147,20 +157,23 @@ class Collection(Namespace[M], Generic[M, Obj]):
     path: ClassVar[str]
     model: ClassVar[type[Model]]
 
+    def _parse(self, answer: Any) -> Obj:
+        return cast(Obj, self.model.model_validate(answer))
+
     @endpoint
     def create(self, **fields: Any) -> Call[Obj]:
         """Create one, from the fields of the route's body."""
-        return Call("POST", self.path, self.model.model_validate, body=fields)
+        return Call("POST", self.path, self._parse, body=fields)
 
     @endpoint
     def get(self, key: str) -> Call[Obj]:
         """One, by id (or slug, where the route takes one)."""
-        return Call("GET", path_of(self.path, key), self.model.model_validate)
+        return Call("GET", path_of(self.path, key), self._parse)
 
     @endpoint
     def update(self, key: str, **changes: Any) -> Call[Obj]:
         """Change the given fields; configuration objects are merged by the server."""
-        return Call("PATCH", path_of(self.path, key), self.model.model_validate, body=changes)
+        return Call("PATCH", path_of(self.path, key), self._parse, body=changes)
 
     @endpoint
     def delete(self, key: str) -> Call[None]:

@@ -384,22 +384,21 @@ class Tracer:
             or os.path.basename(sys.argv[0] or "python"),
             "telemetry.sdk.name": "llmtrail",
         }
-        retries = {"max_queue": max_queue, "max_attempts": max_attempts, "backoff": backoff}
-        self.spans: BackgroundSender[Span] = BackgroundSender(
+        sender = functools.partial(
+            BackgroundSender,
+            interval=interval,
+            max_queue=max_queue,
+            max_attempts=max_attempts,
+            backoff=backoff,
+        )
+        self.spans: BackgroundSender[Span] = sender(
             OtlpExporter(url, key, timeout, resource),
             name="llmtrail-spans",
             idempotent=True,
             batch_size=batch_size,
-            interval=interval,
-            **retries,
         )
-        self.logs: BackgroundSender[dict[str, Any]] = BackgroundSender(
-            LogDelivery(url, key, timeout),
-            name="llmtrail-logs",
-            idempotent=False,
-            batch_size=1,
-            interval=interval,
-            **retries,
+        self.logs: BackgroundSender[dict[str, Any]] = sender(
+            LogDelivery(url, key, timeout), name="llmtrail-logs", idempotent=False, batch_size=1
         )
         atexit.register(self._at_exit)
 
