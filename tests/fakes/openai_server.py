@@ -5,6 +5,10 @@ through their whole HTTP stack (connections, keep-alive, headers, timeouts), not
     with FakeOpenAI() as provider:
         provider.script(completion('{"score": 4}'), Reply(429, headers={"Retry-After": "2"}))
         ...  # call provider.base_url, then look at provider.requests
+
+A `streamed(...)` reply answers as OpenAI does with `stream: true`: server-sent events, one
+chunk per piece, the usage chunk only when the request asked for it
+(`stream_options.include_usage`), then `[DONE]`.
 """
 
 from __future__ import annotations
@@ -21,13 +25,17 @@ from typing import Any
 @dataclass(frozen=True)
 class Reply:
     """One scripted answer: a JSON body (a `str` is sent as it is), after `delay` seconds, or
-    `hang` for none at all."""
+    `hang` for none at all; or, when `chunks` is set, those events (`usage`: the last one,
+    sent when asked for), `chunk_delay` seconds apart."""
 
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     hang: bool = False
     delay: float = 0.0
+    chunks: tuple[dict[str, Any], ...] | None = None
+    usage: dict[str, Any] | None = None
+    chunk_delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,41 @@ def completion(
             "usage": usage,
         }
     )
+
+
+def streamed(
+    *pieces: str,
+    prompt_tokens: int = 120,
+    completion_tokens: int = 30,
+    model: str = "judge-model",
+    delay: float = 0.0,
+    chunk_delay: float = 0.0,
+) -> Reply:
+    """A streamed chat completion saying `pieces` in order: a first chunk with the role, one
+    chunk per piece, a last one with the finish reason, and the usage chunk."""
+
+    envelope = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+    }
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {**envelope, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+    chunks = (
+        chunk({"role": "assistant", "content": ""}),
+        *(chunk({"content": piece}) for piece in pieces),
+        chunk({}, "stop"),
+    )
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+    usage_chunk = {**envelope, "choices": [], "usage": usage}
+    return Reply(chunks=chunks, usage=usage_chunk, delay=delay, chunk_delay=chunk_delay)
 
 
 def error(status: int, message: str, headers: dict[str, str] | None = None) -> Reply:
@@ -144,6 +187,9 @@ class _Handler(BaseHTTPRequestHandler):
             fake._released.wait()
             self.close_connection = True
             return
+        if reply.chunks is not None:
+            self._stream(reply, body, fake)
+            return
         payload = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
         data = payload.encode()
         self.send_response(reply.status)
@@ -153,6 +199,25 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+    def _stream(self, reply: Reply, body: Any, fake: FakeOpenAI) -> None:
+        """Server-sent events, each written and flushed on its own; the connection closes at
+        the end (no length to announce)."""
+        options = body.get("stream_options") if isinstance(body, dict) else None
+        asked = bool(options and options.get("include_usage"))
+        events = [*reply.chunks, *([reply.usage] if asked and reply.usage else [])]
+        self.close_connection = True
+        self.send_response(reply.status)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for event in events:
+            if fake._released.wait(reply.chunk_delay):
+                return
+            self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+            self.wfile.flush()
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the test reads `requests` instead."""

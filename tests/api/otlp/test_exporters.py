@@ -142,6 +142,8 @@ def test_instrumented_openai_calls_arrive_as_chat_logs(
         from opentelemetry.instrumentation.openai import OpenAIInstrumentor
     provider = _provider(_exporters(server, tenant.key)["http"])
     instrumentor = OpenAIInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:  # the humanloop SDK instruments openai
+        instrumentor.uninstrument()  # globally: take over from it, or this call does nothing
     instrumentor.instrument(tracer_provider=provider)
     marker = f"{family}-{time.time_ns()}"
     try:
