@@ -177,10 +177,12 @@ class Attributes:
 
     def take_prefix(self, prefix: str) -> dict[str, Any]:
         """Every attribute under `prefix.` no field took, by the rest of its key."""
-        start = prefix + "."
-        keys = [k for k in self._keys_under().get(prefix, ()) if k not in self.used]
+        under = self._under if self._under is not None else self._keys_under()
+        if prefix not in under:  # most prefixes asked of a span are of other conventions
+            return {}
+        keys = [k for k in under[prefix] if k not in self.used]
         self.take(*keys)
-        return {k[len(start) :]: self.values[k] for k in keys}
+        return {k[len(prefix) + 1 :]: self.values[k] for k in keys}
 
     def _keys_under(self) -> dict[str, list[str]]:
         """Each dotted prefix of the keys, with the keys under it: the mapping asks for a
