@@ -320,3 +320,39 @@ def remove_logs(engine: Engine, who: Principal, dataset_id: str, filters: Group 
         )
         audit.record(conn, who, "changed", "dataset", dataset_id, {"logs": "removed"})
         return removed
+
+
+# --- versions -------------------------------------------------------------------------------
+
+
+def commit_version(
+    conn: Connection,
+    who: Principal,
+    dataset_id: str,
+    version_name: str | None = None,
+    version_description: str | None = None,
+) -> Row:
+    """Commit the dataset's current state as its next version, in the caller's transaction
+    (after the changes it commits): the rows changed since the newest version are its."""
+    find(conn, who, dataset_id)
+    number = store.latest(conn, dataset_id) + 1
+    store.insert_version(
+        conn,
+        {
+            "id": new_id("dsv_"),
+            "org_id": who.org_id,
+            "dataset_id": dataset_id,
+            "number": number,
+            "version_name": version_name,
+            "version_description": version_description,
+            "created_at": utcnow(),
+        },
+    )
+    return store.versions(conn, dataset_id)[-1]
+
+
+def version_logs(engine: Engine, who: Principal, dataset_id: str, number: int) -> list[Row]:
+    """The rows version `number` of the dataset holds (its current rows past the newest)."""
+    with engine.connect() as conn:
+        find(conn, who, dataset_id)
+        return store.version_rows(conn, dataset_id, number)

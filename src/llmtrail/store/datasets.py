@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -100,7 +101,7 @@ def counts(conn: Connection, dataset_ids: Sequence[str]) -> dict[str, int]:
         )
         .group_by(dataset_logs.c.dataset_id)
     )
-    found = dict(conn.execute(query).tuples().all())
+    found = {key: n for key, n in conn.execute(query)}
     return {key: found.get(key, 0) for key in dataset_ids}
 
 
@@ -207,3 +208,26 @@ def by_ids(conn: Connection, row_ids: Iterable[int]) -> list[Row]:
     if not wanted:
         return []
     return conn.execute(select(dataset_logs).where(dataset_logs.c.id.in_(wanted))).all()
+
+
+def insert_version(conn: Connection, row: dict[str, Any]) -> None:
+    conn.execute(dataset_versions.insert().values(**row))
+
+
+def versions(conn: Connection, dataset_id: str) -> list[Row]:
+    query = select(dataset_versions).where(dataset_versions.c.dataset_id == dataset_id)
+    return conn.execute(query.order_by(dataset_versions.c.number)).all()
+
+
+def in_version(dataset_id: str, number: int) -> ColumnElement[bool]:
+    """The dataset's rows as version `number` holds them."""
+    return and_(
+        dataset_logs.c.dataset_id == dataset_id,
+        dataset_logs.c.added_in <= number,
+        or_(dataset_logs.c.removed_in.is_(None), dataset_logs.c.removed_in > number),
+    )
+
+
+def version_rows(conn: Connection, dataset_id: str, number: int) -> list[Row]:
+    query = select(dataset_logs).where(in_version(dataset_id, number))
+    return conn.execute(query.order_by(dataset_logs.c.id)).all()
