@@ -597,6 +597,8 @@ DATASET_ROUTES = [
     ("POST", f"{DS_LOGS}list/"),
     ("DELETE", f"{DS_LOGS}delete/"),
     *((method, f"{DS_LOGS}{{log_id}}/") for method in ("GET", "PATCH", "PUT", "DELETE")),
+    ("POST", f"{DS_ONE}eval-reports/create/"),
+    *(("GET", f"{DS_ONE}eval-reports/{tail}") for tail in ("list/", "compare/", "{report_id}/")),
 ]
 
 
@@ -642,6 +644,19 @@ def test_dataset_answers(server: Server, tenant: Tenant, person_factory) -> None
             ("PATCH", f"{one}logs/x/", {"cost": 1}),
         ):
             conforms(send(api, method, path, sent), 400, kw.FieldErrors)
+        rule = {"name": f"r-{made['id']}", **RULE}
+        judge = conforms(api.post(EV, json=rule), 201, kw.Evaluator)["evaluator_slug"]
+        run = {"evaluator_slugs": [judge]}
+        report = conforms(
+            api.post(f"{one}eval-reports/create/", json=run), 201, ds.EvalReportSummary
+        )
+        conforms(api.get(f"{one}eval-reports/list/"), 200, ds.EvalReportList)
+        conforms(api.get(f"{one}eval-reports/{report['id']}/"), 200, ds.EvalReport)
+        pair = {"a": report["id"], "b": report["id"]}
+        conforms(api.get(f"{one}eval-reports/compare/", params=pair), 200, ds.EvalComparison)
+        conforms(api.post(f"{one}eval-reports/create/", json={}), 400, kw.FieldErrors)
+        conforms(api.get(f"{one}eval-reports/compare/"), 400, kw.FieldErrors)
+        conforms(api.get(f"{one}eval-reports/nope/"), 404, Detail)
         again = {"input": "i", "output": "o", "unique_id": direct["log_data"]["id"]}
         assert api.post(f"{one}logs/", json=again).status_code == 201
         conforms(api.post(f"{one}logs/", json=again), 409, Detail)
