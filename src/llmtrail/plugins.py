@@ -15,13 +15,18 @@ from llmtrail.store.writer import Dispatch
 SURFACES: tuple[str, ...] = (
     "llmtrail.api.keywords.router",
     "llmtrail.api.keywords.evaluation",
+    "llmtrail.api.keywords.datasets",
     "llmtrail.api.humanloop.router",
     "llmtrail.api.otlp.router",
     "llmtrail.api.keywords.sessions",
     "llmtrail.api.keywords.people",
 )
 SUBSCRIBERS: tuple[str, ...] = ("llmtrail.core.monitoring",)
-JOB_KINDS: tuple[str, ...] = ("llmtrail.core.events", "llmtrail.worker.evaluate")
+JOB_KINDS: tuple[str, ...] = (
+    "llmtrail.core.events",
+    "llmtrail.worker.evaluate",
+    "llmtrail.core.dataset_jobs",
+)
 
 
 def load_subscribers() -> None:
