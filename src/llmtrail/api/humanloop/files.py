@@ -1,10 +1,10 @@
-"""Humanloop Files: upsert, get and list each File type, retrieve one by path, and the
-monitoring Evaluators of a File."""
+"""Humanloop Files: upsert, get, list, move and delete each File type, list them all,
+retrieve one by path, and the monitoring Evaluators of a File."""
 
 # No `from __future__ import annotations`: the per-File-type routes below are made by a
 # factory, and FastAPI must see their body models as real classes, not strings.
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from fastapi import Depends, Query, Response
@@ -17,7 +17,7 @@ from llmtrail.api.humanloop import schemas
 from llmtrail.api.humanloop.reading import file_response, file_responses
 from llmtrail.api.humanloop.surface import FILES, MAX_PAGE_SIZE, doc, router
 from llmtrail.api.humanloop.translate import monitor_refs
-from llmtrail.core import automations, evaluators, files
+from llmtrail.core import automations, evaluators, file_edits, files
 from llmtrail.core.files import FileRef, FileType
 from llmtrail.core.keys import Principal
 from llmtrail.errors import Invalid
@@ -108,46 +108,138 @@ _make_file_routes(
 )
 
 
+class FileListing:
+    """The query of a Files list: a page, a name filter and an order."""
+
+    def __init__(
+        self,
+        page: int = Query(1, ge=1, description="From 1; past the end, no records."),
+        size: int = Query(10, ge=0, le=MAX_PAGE_SIZE),
+        name: str | None = Query(None, description="A substring of their names, in any case."),
+        sort_by: Literal["created_at", "updated_at", "name"] = "created_at",
+        order: Literal["asc", "desc"] = "desc",
+    ) -> None:
+        self.page, self.size, self.name, self.sort_by, self.order = page, size, name, sort_by, order
+
+    def answer(
+        self,
+        backend: Backend,
+        who: Principal,
+        types: Iterable[FileType],
+        directory: str | None = None,
+    ) -> dict[str, Any]:
+        """The page of the Files of these types (under `directory`), at their newest."""
+        total, versions = files.listed(
+            backend.engine,
+            who,
+            types,
+            self.page,
+            self.size,
+            name=self.name,
+            sort_by=self.sort_by,
+            descending=self.order == "desc",
+            directory=directory,
+        )
+        records = file_responses(backend, who, versions)
+        return {"records": records, "page": self.page, "size": self.size, "total": total}
+
+
+LISTS = {
+    FileType.PROMPT: answer.PaginatedDataPromptResponse,
+    FileType.AGENT: answer.PaginatedDataAgentResponse,
+    FileType.TOOL: answer.PaginatedDataToolResponse,
+    FileType.FLOW: answer.PaginatedDataFlowResponse,
+    FileType.EVALUATOR: answer.PaginatedDataEvaluatorResponse,
+}
+
+
+def _delete_file(engine: Engine, who: Principal, file_id: str, file_type: FileType) -> None:
+    if file_type is FileType.EVALUATOR:  # the evaluator that runs it goes too
+        evaluators.delete(engine, who, file_id)
+    else:
+        file_edits.delete(engine, who, file_id, file_type)
+
+
+def _make_collection_routes(file_type: FileType) -> None:
+    """List, delete and move the Files of a type."""
+    name, plural = file_type.value.title(), f"{file_type.value}s"
+
+    def list_files(
+        listing: FileListing = Depends(),
+        who: Principal = Depends(principal),
+        backend: Backend = Depends(get_backend),
+    ) -> dict[str, Any]:
+        return listing.answer(backend, who, [file_type])
+
+    def delete_file(
+        id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
+    ) -> Response:
+        _delete_file(backend.engine, who, id, file_type)
+        return Response(status_code=204)
+
+    def move_file(
+        id: str,
+        body: schemas.FileMove,
+        who: Principal = Depends(principal),
+        backend: Backend = Depends(get_backend),
+    ) -> dict[str, Any]:
+        moved = file_edits.move(backend.engine, who, id, file_type, body.path, body.name)
+        return file_response(backend, who, moved)
+
+    router.add_api_route(
+        f"/{plural}",
+        list_files,
+        methods=["GET"],
+        name=f"list_{plural}",
+        summary=f"List the {name}s",
+        responses=doc(LISTS[file_type]),
+    )
+    router.add_api_route(
+        f"/{plural}/{{id}}",
+        delete_file,
+        methods=["DELETE"],
+        name=f"delete_{file_type.value}",
+        status_code=204,
+        summary=f"Delete a {name}",
+        description=DELETED[file_type],
+        responses=doc(None, 404, status=204),
+    )
+    router.add_api_route(
+        f"/{plural}/{{id}}",
+        move_file,
+        methods=["PATCH"],
+        name=f"move_{file_type.value}",
+        summary=f"Move or rename a {name}",
+        description="`path` moves it (its name is the path's last part); `name` alone renames"
+        " it where it is.",
+        responses=doc(FILES[file_type], 404, 409),
+    )
+
+
+DELETED = {
+    **dict.fromkeys(
+        (FileType.PROMPT, FileType.AGENT, FileType.TOOL, FileType.FLOW),
+        "Its versions and monitoring go; its Logs stay.",
+    ),
+    FileType.EVALUATOR: "Its past judgments stay; the Files it monitored drop it.",
+}
+for _file_type in FileType:
+    _make_collection_routes(_file_type)
+
+
 @router.get(
-    "/evaluators",
-    summary="List the Evaluators",
-    responses=doc(answer.PaginatedDataEvaluatorResponse),
+    "/files",
+    summary="List Files of every type",
+    responses=doc(answer.PaginatedFiles),
 )
-def list_evaluators(
-    page: int = Query(1, ge=1),
-    size: int = Query(10, ge=0, le=MAX_PAGE_SIZE),
-    name: str | None = Query(None, description="A substring of their names, in any case."),
-    sort_by: Literal["created_at", "updated_at", "name"] = "created_at",
-    order: Literal["asc", "desc"] = "desc",
+def list_all_files(
+    listing: FileListing = Depends(),
+    type: list[FileType] | None = Query(None, description="Only these types."),
+    path: str | None = Query(None, description="Only Files under this directory, any depth."),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> dict[str, Any]:
-    total, versions = files.listed(
-        backend.engine,
-        who,
-        FileType.EVALUATOR,
-        page,
-        size,
-        name=name,
-        sort_by=sort_by,
-        descending=order == "desc",
-    )
-    records = file_responses(backend, who, versions)
-    return {"records": records, "page": page, "size": size, "total": total}
-
-
-@router.delete(
-    "/evaluators/{id}",
-    status_code=204,
-    summary="Delete an Evaluator",
-    description="Its past judgments stay; the Files it monitored drop it.",
-    responses=doc(None, 404, status=204),
-)
-def delete_evaluator(
-    id: str, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
-) -> Response:
-    evaluators.delete(backend.engine, who, id)
-    return Response(status_code=204)
+    return listing.answer(backend, who, type or list(FileType), directory=path)
 
 
 def _make_monitoring_route(file_type: FileType) -> None:
