@@ -18,6 +18,7 @@ from sqlalchemy import Float, String, cast, literal, select, text
 
 from bench import ceilings, data, load
 from bench.evaluation import evaluation
+from bench.exports import export
 from bench.load import Request, percentile
 from bench.otlp import otlp_ingest
 from bench.raw import Driver, rows_for, spread
@@ -422,7 +423,15 @@ def run_all(srv: Server, args: argparse.Namespace) -> dict[str, float]:
     _timed(srv, "latency at 1,000 logs/s", lambda: latency_at_rate(srv, args, out))
     out["rss_peak_ingest_mb"] = round(srv.memory_mb()[1])
     _timed(srv, f"reads at {args.size:,} logs", lambda: reads(srv, args, out))
+    _timed(srv, f"export of {args.export:,} logs", lambda: export(srv, args, out, fill))
     _timed(srv, "overload", lambda: overload(srv, args, out))
+    return out
+
+
+def run_export(srv: Server, args: argparse.Namespace) -> dict[str, float]:
+    """The export scenario alone, on a fresh server (`--export-only`)."""
+    out = _at_rest(srv)
+    _timed(srv, f"export of {args.export:,} logs", lambda: export(srv, args, out, fill))
     return out
 
 

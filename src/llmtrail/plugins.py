@@ -13,6 +13,7 @@ from __future__ import annotations
 from llmtrail.store.writer import Dispatch
 
 SURFACES: tuple[str, ...] = (
+    "llmtrail.api.keywords.exports",  # before the request-log routes: `export` is no log id
     "llmtrail.api.keywords.router",
     "llmtrail.api.keywords.evaluation",
     "llmtrail.api.keywords.datasets",

@@ -731,6 +731,7 @@ ROUTES = [
     ("PATCH", f"{KW}/batch-update/"),
     *((method, f"{KW}/{{unique_id}}/") for method in ("GET", "PATCH", "DELETE")),
     ("GET", f"{KW}/{{unique_id}}/history/"),
+    *((method, f"{KW}/export/") for method in ("GET", "POST")),
     *(("GET", f"/api/{tail}") for tail in ("jobs/", "jobs/summary/")),
     ("POST", "/api/evaluators/{evaluator_id}/run/"),
     *(
