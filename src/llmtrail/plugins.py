@@ -22,6 +22,8 @@ SURFACES: tuple[str, ...] = (
     "llmtrail.api.keywords.sessions",
     "llmtrail.api.keywords.people",
 )
+# Modules with a `mount(app)` that serve pages (the web UI) rather than an API.
+PAGES: tuple[str, ...] = ("llmtrail.ui.app",)
 SUBSCRIBERS: tuple[str, ...] = ("llmtrail.core.monitoring",)
 JOB_KINDS: tuple[str, ...] = (
     "llmtrail.core.events",
