@@ -13,6 +13,7 @@ from __future__ import annotations
 from llmtrail.store.writer import Dispatch
 
 SURFACES: tuple[str, ...] = (
+    "llmtrail.api.keywords.exports",  # before the request-log routes: `export` is no log id
     "llmtrail.api.keywords.router",
     "llmtrail.api.keywords.evaluation",
     "llmtrail.api.keywords.datasets",
@@ -22,6 +23,8 @@ SURFACES: tuple[str, ...] = (
     "llmtrail.api.keywords.sessions",
     "llmtrail.api.keywords.people",
 )
+# Modules with a `mount(app)` that serve pages (the web UI) rather than an API.
+PAGES: tuple[str, ...] = ("llmtrail.ui.app",)
 SUBSCRIBERS: tuple[str, ...] = ("llmtrail.core.monitoring",)
 JOB_KINDS: tuple[str, ...] = (
     "llmtrail.core.events",

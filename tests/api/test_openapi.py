@@ -34,6 +34,7 @@ def test_the_served_document_is_the_committed_one(server: Server) -> None:
 READS = {
     "List logs (filters in the body)",
     "Aggregates over the matching logs",
+    "Export logs (filters in the body)",
     "Get the File at a path",
     "List dataset logs (filters in the body)",
 }

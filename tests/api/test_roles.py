@@ -26,6 +26,7 @@ WRITING = {"POST", "PUT", "PATCH", "DELETE"}
 READING_POSTS = {
     ("POST", "/api/request-logs/list/"),
     ("POST", "/api/request-logs/summary/"),
+    ("POST", "/api/request-logs/export/"),
     ("POST", "/v5/files/retrieve-by-path"),
     ("POST", "/api/datasets/{dataset_id}/logs/list/"),
 }

@@ -20,7 +20,7 @@ from llmtrail.api.keywords.dataset_shapes import dataset_log_object, dataset_obj
 from llmtrail.api.keywords.errors import KeywordsErrors
 from llmtrail.api.keywords.evaluation import Page, PageSize, paged
 from llmtrail.api.keywords.responses import FieldErrors
-from llmtrail.api.keywords.router import _when
+from llmtrail.api.keywords.router import when
 from llmtrail.api.keywords.schemas import CreateLog
 from llmtrail.api.keywords.translate import to_log_data
 from llmtrail.api.responses import Detail, answers, failures
@@ -72,7 +72,7 @@ def _window(body: dict[str, Any], filters_field: str, sampling_field: str) -> da
     if errors:
         raise Invalid(errors)
     times = {name: str(body[name]) for name in ("start_time", "end_time")}
-    start, end = _when(times, "start_time"), _when(times, "end_time")
+    start, end = when(times, "start_time"), when(times, "end_time")
     assert start is not None and end is not None
     if start > end:
         raise Invalid.at("end_time", "must not be before start_time")
