@@ -662,6 +662,9 @@ DS_ONE = f"{DS}{{dataset_id}}/"
 DS_LOGS = f"{DS_ONE}logs/"
 DATASET_ROUTES = [
     ("POST", DS),
+    ("POST", f"{DS}create/"),
+    ("GET", DS_LOGS),
+    ("POST", f"{DS_LOGS}create/"),
     ("GET", f"{DS}list/"),
     *((method, DS_ONE) for method in ("GET", "PATCH", "DELETE")),
     ("POST", DS_LOGS),

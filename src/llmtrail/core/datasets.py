@@ -139,9 +139,10 @@ def create(
             "name": name,
             "description": description,
             "type": type,
+            # Empty: nothing to run, so its run is complete (the SDK's Dataset needs a state).
             "status": READY if fill is None else LOADING,
-            "running_status": None if fill is None else PENDING,
-            "running_progress": None if fill is None else 0.0,
+            "running_status": COMPLETED if fill is None else PENDING,
+            "running_progress": 100.0 if fill is None else 0.0,
             "running_at": None if fill is None else now,
             "path": path,
             "initial_log_filters": fill.filters if fill is not None else None,

@@ -12,13 +12,6 @@ from llmtrail.api.keywords.responses import Closed, Environment, Page
 from llmtrail.core import dataset_evals, datasets
 
 
-class Timestamps(Closed):
-    """The time window the dataset was first filled from (nulls for an empty one)."""
-
-    start_time: datetime | None
-    end_time: datetime | None
-
-
 class Dataset(Closed):
     """A dataset: what create, list, get and patch answer."""
 
@@ -37,8 +30,8 @@ class Dataset(Closed):
     unique_organization_ids: list[str]
     path: str = Field(description="Where the Humanloop dialect files it.")
     log_count: int
-    initial_log_filters: dict[str, Any] | None
-    timestamps: Timestamps
+    initial_log_filters: dict[str, Any]
+    timestamps: list[datetime] = Field(description="[start_time, end_time] it was filled from.")
     evaluator: None
     updated_by: None
     completed_annotation_count: int
