@@ -48,7 +48,7 @@ def create(engine: Engine, who: Principal, dataset_id: str, evaluator_slugs: Any
     with begin_write(engine) as conn:
         datasets.find(conn, who, dataset_id)
         chosen = _evaluators(conn, who, evaluator_slugs)
-        rows = dataset_store.all_current(conn, dataset_id)
+        rows = dataset_store.current_ids(conn, dataset_id)
         report_id = new_id("er_")
         store.insert_report(
             conn,
@@ -73,10 +73,10 @@ def create(engine: Engine, who: Principal, dataset_id: str, evaluator_slugs: Any
                     payload={
                         "report_id": report_id,
                         "evaluator_id": evaluator.id,
-                        "dataset_log_id": row.id,
+                        "dataset_log_id": row,
                     },
                     origin=origin(report_id),
-                    dedupe_key=f"{EVALUATE_DATASET}:{report_id}:{evaluator.id}:{row.id}",
+                    dedupe_key=f"{EVALUATE_DATASET}:{report_id}:{evaluator.id}:{row}",
                 )
                 for row in rows
                 for evaluator in chosen

@@ -19,11 +19,11 @@ class Dataset(Closed):
     name: str
     description: str
     type: Literal[datasets.TYPES]
-    status: Literal[datasets.READY, datasets.LOADING]
-    running_status: Literal[datasets.PENDING, datasets.RUNNING, datasets.COMPLETED] | None = Field(
-        description="The background add's state; null when none ever ran."
-    )
-    running_progress: float | None = Field(description="Percent of the background add done.")
+    status: Literal[datasets.READY, datasets.LOADING, datasets.FAILED]
+    running_status: Literal[
+        datasets.PENDING, datasets.RUNNING, datasets.COMPLETED, datasets.FAILED
+    ] = Field(description="The background add's state (completed for an empty dataset).")
+    running_progress: float = Field(description="Percent of the background add done.")
     running_at: datetime | None
     organization_id: str
     organization: str
