@@ -732,6 +732,7 @@ ROUTES = [
     *((method, f"{KW}/{{unique_id}}/") for method in ("GET", "PATCH", "DELETE")),
     ("GET", f"{KW}/{{unique_id}}/history/"),
     *((method, f"{KW}/export/") for method in ("GET", "POST")),
+    ("GET", "/api/datasets/{dataset_id}/export/"),
     *(("GET", f"/api/{tail}") for tail in ("jobs/", "jobs/summary/")),
     ("POST", "/api/evaluators/{evaluator_id}/run/"),
     *(
