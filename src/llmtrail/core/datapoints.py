@@ -178,6 +178,7 @@ def upsert(engine: Engine, who: Principal, request: Upsert) -> Version:
     dataset_id = _dataset_for(engine, who, request)
     now = utcnow()
     with begin_write(engine) as conn:
+        store.lock(conn, dataset_id)
         dataset = core_datasets.find(conn, who, dataset_id)
         if request.version_name and store.name_taken(conn, dataset_id, request.version_name):
             raise Conflict(f"a version named '{request.version_name}' already exists")

@@ -26,6 +26,12 @@ def in_version(dataset_id: str, number: int) -> ColumnElement[bool]:
     )
 
 
+def lock(conn: Connection, dataset_id: str) -> None:
+    """Hold the dataset row until the transaction ends: versions are numbered one after the
+    other (PostgreSQL; SQLite's write transaction holds the whole database already)."""
+    conn.execute(select(datasets.c.id).where(datasets.c.id == dataset_id).with_for_update())
+
+
 def versions(conn: Connection, dataset_id: str) -> list[Row]:
     """The dataset's versions, oldest first."""
     query = select(dataset_versions).where(dataset_versions.c.dataset_id == dataset_id)

@@ -177,3 +177,17 @@ def test_bad_upserts_are_422_naming_the_field(tenant) -> None:  # type: ignore[n
         assert action.status_code == 422 and "action" in action.text
         inputs = api.post("/v5/datasets", json={"path": "x", "datapoints": [{"inputs": [1]}]})
         assert inputs.status_code == 422 and "inputs" in inputs.text
+
+
+def test_concurrent_upserts_each_commit_a_version(hl: Humanloop) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    dataset = hl.datasets.upsert(path=f"{uuid.uuid4().hex[:8]}/busy", datapoints=[point("0")])
+
+    def add(n: int) -> str:
+        return hl.datasets.upsert(id=dataset.id, datapoints=[point(str(n))], action="add").id
+
+    with ThreadPoolExecutor(4) as pool:
+        assert set(pool.map(add, range(1, 9))) == {dataset.id}
+    versions = hl.datasets.list_versions(dataset.id).records
+    assert len(versions) == 9 and versions[-1].datapoints_count == 9
