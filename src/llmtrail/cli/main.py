@@ -16,7 +16,7 @@ from rich.table import Table
 from llmtrail.cli.common import engine as _engine
 from llmtrail.cli.common import err, refused
 from llmtrail.cli.common import settings as _settings
-from llmtrail.cli.transfer import logs_app
+from llmtrail.cli.transfer import datasets_app, logs_app
 from llmtrail.core import audit as audit_service
 from llmtrail.core import jobs as job_service
 from llmtrail.core import keys as key_service
@@ -36,6 +36,7 @@ users_app = typer.Typer(
 )
 app.add_typer(users_app, name="users")
 app.add_typer(logs_app, name="logs")
+app.add_typer(datasets_app, name="datasets")
 
 
 class Env(StrEnum):
