@@ -241,7 +241,9 @@ def list_logs(
     size: int = Query(10, ge=0, le=MAX_PAGE_SIZE),
     version_id: str | None = None,
     id: list[str] | None = Query(None, description="Substrings of Log ids, any of them."),
-    search: str | None = Query(None, description="A substring of the inputs or output."),
+    search: str | None = Query(
+        None, description="A substring of the inputs, output or messages, in any case."
+    ),
     metadata_search: str | None = Query(None, description="A substring of the metadata."),
     start_date: datetime | None = None,
     end_date: datetime | None = None,
