@@ -26,6 +26,7 @@ from keywordsai.types.log_types import LogList as SdkLogList
 from pydantic import BaseModel, TypeAdapter
 
 from llmtrail.api.humanloop import responses as hl
+from llmtrail.api.keywords import dataset_responses as ds
 from llmtrail.api.keywords import responses as kw
 from llmtrail.api.otlp import responses as otlp
 from llmtrail.api.responses import Detail
@@ -654,6 +655,73 @@ def test_the_evaluation_routes_document_exactly_the_errors_they_answer() -> None
             assert documented == answered, f"{method.upper()} {template}"
 
 
+# --- datasets -------------------------------------------------------------------------------
+
+DS = "/api/datasets/"
+DS_ONE = f"{DS}{{dataset_id}}/"
+DS_LOGS = f"{DS_ONE}logs/"
+DATASET_ROUTES = [
+    ("POST", DS),
+    ("GET", f"{DS}list/"),
+    *((method, DS_ONE) for method in ("GET", "PATCH", "DELETE")),
+    ("POST", DS_LOGS),
+    ("POST", f"{DS_LOGS}bulk/"),
+    ("GET", f"{DS_LOGS}list/"),
+    ("POST", f"{DS_LOGS}list/"),
+    ("DELETE", f"{DS_LOGS}delete/"),
+    *((method, f"{DS_LOGS}{{log_id}}/") for method in ("GET", "PATCH", "PUT", "DELETE")),
+]
+
+
+def test_dataset_answers(server: Server, tenant: Tenant, person_factory) -> None:
+    member = person_factory(tenant.org)
+    with tenant.client() as api:
+        source = conforms(api.post(f"{KW}/", json=keywords_log()), 201, kw.CreatedLog)
+        now = datetime.now(UTC)
+        window = {"start_time": (now - timedelta(hours=1)).isoformat(), "end_time": now.isoformat()}
+        filters = {"unique_id": {"operator": "in", "value": [source["unique_id"]]}}
+        body = {"name": "d", **window, "initial_log_filters": filters, "sampling": 100}
+        made = conforms(api.post(DS, json=body), 201, ds.Dataset)
+        one = f"{DS}{made['id']}/"
+        conforms(api.get(f"{DS}list/"), 200, ds.DatasetList)
+        conforms(api.patch(one, json={"description": "e"}), 200, ds.Dataset)
+        conforms(api.post(f"{one}logs/bulk/", json={**window, "filters": filters}), 200, ds.Message)
+        created = {"input": "i", "output": "o", "metadata": {"k": 1}, "target": {"t": 1}}
+        direct = conforms(api.post(f"{one}logs/", json=created), 201, ds.CreatedDatasetLog)
+        log = f"{one}logs/{direct['log_data']['id']}/"
+        conforms(api.get(f"{one}logs/list/"), 200, ds.DatasetLogList)
+        conforms(
+            api.post(f"{one}logs/list/", json={"filters": {"metadata.k": 1}}),
+            200,
+            ds.DatasetLogList,
+        )
+        conforms(api.patch(log, json={"metadata": {"n": 2}}), 200, ds.DatasetLog)
+        conforms(api.put(log, json={"messages": [], "model": "m"}), 200, ds.DatasetLog)
+        with httpx.Client(base_url=server.base_url, headers=member.headers) as signed_in:
+            conforms(signed_in.get(log), 200, ds.DatasetLog)
+            conforms(signed_in.get(f"{one}logs/nope/"), 404, Detail)
+        conforms(api.get(log), 401, Detail)
+        assert api.delete(log).status_code == 204
+        gone = api.request("DELETE", f"{one}logs/delete/", json={"is_deleting_all_logs": True})
+        conforms(gone, 200, ds.Removed)
+        for method, path, sent in (
+            ("POST", DS, {}),
+            ("GET", f"{DS}list/?sort_by=size", None),
+            ("PATCH", one, {"name": ""}),
+            ("POST", f"{one}logs/bulk/", {}),
+            ("POST", f"{one}logs/", {}),
+            ("POST", f"{one}logs/list/", {"filters": {"nope": 1}}),
+            ("DELETE", f"{one}logs/delete/", {}),
+            ("PATCH", f"{one}logs/x/", {"cost": 1}),
+        ):
+            conforms(send(api, method, path, sent), 400, kw.FieldErrors)
+        again = {"input": "i", "output": "o", "unique_id": direct["log_data"]["id"]}
+        assert api.post(f"{one}logs/", json=again).status_code == 201
+        conforms(api.post(f"{one}logs/", json=again), 409, Detail)
+        assert api.delete(one).status_code == 204
+        conforms(api.get(one), 404, Detail)
+
+
 # Sign-in: the routes a client calls without credentials.
 OPEN = [("POST", "/auth/jwt/create/"), ("POST", "/auth/jwt/refresh/")]
 # Every operation of both dialects, as /openapi.json lists it.
@@ -663,6 +731,7 @@ ROUTES = [
     ("PATCH", f"{KW}/batch-update/"),
     *((method, f"{KW}/{{unique_id}}/") for method in ("GET", "PATCH", "DELETE")),
     ("GET", f"{KW}/{{unique_id}}/history/"),
+    *((method, f"{KW}/export/") for method in ("GET", "POST")),
     *(("GET", f"/api/{tail}") for tail in ("jobs/", "jobs/summary/")),
     ("POST", "/api/evaluators/{evaluator_id}/run/"),
     *(
@@ -709,6 +778,7 @@ ROUTES = [
     ("GET", "/auth/users/me/"),
     ("GET", "/api/audit/"),
     *(("POST", f"/v5/{kind}s/{{id}}/evaluators") for kind in ("prompt", "agent", "flow", "tool")),
+    *DATASET_ROUTES,
 ]
 
 
