@@ -312,6 +312,13 @@ def test_humanloop_file_answers(
         deleted = api.delete(f"{file}/versions/{created['version_id']}")
         assert deleted.status_code == 204 and not deleted.content
         conforms(api.delete(version), 409, Detail)  # the only version left
+        deploy = f"{file}/environments/staging"
+        staged = conforms(api.post(deploy, params={"version_id": newer["version_id"]}), 200, model)
+        assert staged["environments"][0]["name"] == "staging"
+        envs = conforms(api.get(f"{file}/environments"), 200, list[hl.FileEnvironmentResponse])
+        assert [e["file"] is not None for e in envs] == [False, True]
+        removed = api.delete(deploy)
+        assert removed.status_code == 204 and not removed.content
         deleted = api.delete(file)
         assert deleted.status_code == 204 and not deleted.content
 
@@ -377,6 +384,10 @@ ERRORS = [
             ("PATCH", f"/v5/{kind}s/nope/versions/nope", {"name": "n"}, 404),
             ("DELETE", f"/v5/{kind}s/nope/versions/nope", None, 404),
             ("GET", f"/v5/{kind}s?size=-1", None, 422),
+            ("GET", f"/v5/{kind}s/nope/environments", None, 404),
+            ("POST", f"/v5/{kind}s/nope/environments/production?version_id=v", None, 404),
+            ("POST", f"/v5/{kind}s/nope/environments/production", None, 422),
+            ("DELETE", f"/v5/{kind}s/nope/environments/production", None, 404),
         )
     ),
     ("PATCH", "/v5/prompts/nope", {"path": ""}, 422),
@@ -830,6 +841,15 @@ ROUTES = [
         for method in ("PATCH", "DELETE")
     ),
     ("GET", "/v5/files"),
+    *(
+        (method, f"/v5/{kind}s/{{id}}/environments{tail}")
+        for kind in ("prompt", "agent", "flow", "tool", "evaluator")
+        for method, tail in (
+            ("GET", ""),
+            ("POST", "/{environment_id}"),
+            ("DELETE", "/{environment_id}"),
+        )
+    ),
     *OPEN,
     ("GET", "/auth/users/me/"),
     ("GET", "/api/audit/"),

@@ -78,6 +78,7 @@ async def log_to_file(
     body: schemas.LogBody,
     version_id: str | None = None,
     *,
+    environment: str | None = None,
     spans: bool = False,
 ) -> dict[str, Any]:
     """A `*.log` request: the File (or its new version) resolved, the log stored under its
@@ -89,6 +90,7 @@ async def log_to_file(
         id=body.id,
         kernel=_kernel(file_type, body),
         version_id=version_id,
+        environment=environment,
     )
     version = files.cached_for_log(who, ref) or await run_in_threadpool(
         files.resolve_for_log, backend.engine, who, ref
@@ -112,11 +114,14 @@ def _make_log_route(file_type: FileType) -> None:
     async def create_log(
         body: body_model,  # type: ignore[valid-type]
         version_id: str | None = Query(None, description="Log against this File version."),
-        environment: str | None = Query(None, description="Accepted; there are no deployments."),
+        environment: str | None = Query(
+            None, description="Log against the version deployed there (without a kernel)."
+        ),
         who: Principal = Depends(principal),
         backend: Backend = Depends(get_backend),
     ) -> dict[str, Any]:
-        return created(file_type, await log_to_file(backend, who, file_type, body, version_id))
+        row = await log_to_file(backend, who, file_type, body, version_id, environment=environment)
+        return created(file_type, row)
 
     surface.ingest(
         f"/{file_type.value}s/log",
@@ -241,7 +246,9 @@ def list_logs(
     size: int = Query(10, ge=0, le=MAX_PAGE_SIZE),
     version_id: str | None = None,
     id: list[str] | None = Query(None, description="Substrings of Log ids, any of them."),
-    search: str | None = Query(None, description="A substring of the inputs or output."),
+    search: str | None = Query(
+        None, description="A substring of the inputs, output or messages, in any case."
+    ),
     metadata_search: str | None = Query(None, description="A substring of the metadata."),
     start_date: datetime | None = None,
     end_date: datetime | None = None,
