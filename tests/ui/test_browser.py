@@ -36,3 +36,19 @@ def test_sign_in_then_filter_by_model_and_metadata_key(
     page.reload()  # the URL alone holds the view
     expect(page.locator("#log-rows tr.row")).to_have_count(1)
     expect(page.locator(".cond input[name=f]").first).to_have_value("metadata__team")
+
+
+def test_open_a_log_edit_its_note_and_see_it_in_its_history(
+    page: Page, server: Server, engine: Engine, org: Org
+) -> None:
+    with org.api(server.base_url) as api:
+        made = api.post("/api/request-logs/", json={"model": "gpt-4o", "customer_identifier": "c"})
+    sign_in_page(page, org.users(engine, "member"))
+    page.click(f"a[href='/logs/{made.json()['unique_id']}']")
+    expect(page.locator("#history")).to_contain_text("No changes yet.")
+    page.fill("#annotate textarea[name=note]", "the customer was unhappy")
+    page.click("#annotate button[type=submit]")
+    expect(page.locator("#history")).to_contain_text("the customer was unhappy")
+    expect(page.locator("#history")).to_contain_text("note")
+    page.reload()
+    expect(page.locator("#annotate textarea[name=note]")).to_have_value("the customer was unhappy")
