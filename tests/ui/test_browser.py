@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from tests.conftest import Server
 from tests.ui.conftest import Org, sign_in_page
+from tests.ui.test_traces import CHILDREN, seed
 
 
 def test_sign_in_then_filter_by_model_and_metadata_key(
@@ -52,3 +53,23 @@ def test_open_a_log_edit_its_note_and_see_it_in_its_history(
     expect(page.locator("#history")).to_contain_text("note")
     page.reload()
     expect(page.locator("#annotate textarea[name=note]")).to_have_value("the customer was unhappy")
+
+
+def test_open_a_trace_and_expand_a_span(
+    page: Page, server: Server, engine: Engine, org: Org
+) -> None:
+    with org.api(server.base_url) as api:
+        trace = seed(api)
+    sign_in_page(page, org.users(engine, "viewer"))
+    page.goto(f"/traces/{trace}")
+    expect(page.locator("#trace .span[data-path]")).to_have_count(102)  # root, 100, "more"
+    toggle = page.locator("#trace button.toggle").first
+    toggle.click()
+    tool = page.locator("#trace .span", has_text="tool")
+    expect(tool).to_have_count(1)
+    toggle.click()  # folds it again
+    expect(tool).to_be_hidden()
+    page.click("text=Show more spans")
+    expect(page.locator("#trace .span[data-path]")).to_have_count(
+        1 + CHILDREN + 1
+    )  # root, all children, tool
