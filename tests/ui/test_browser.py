@@ -73,3 +73,30 @@ def test_open_a_trace_and_expand_a_span(
     expect(page.locator("#trace .span[data-path]")).to_have_count(
         1 + CHILDREN + 1
     )  # root, all children, tool
+
+
+def test_create_and_revoke_a_key(page: Page, server: Server, engine: Engine, org: Org) -> None:
+    sign_in_page(page, org.users(engine, "admin"))
+    page.goto("/settings/keys")
+    page.fill("#create-key input[name=name]", "browser-key")
+    page.click("#create-key button[type=submit]")
+    expect(page.locator("#new-key .key-once")).to_contain_text("lt_")
+    row = page.locator("#keys tr", has_text="browser-key")
+    expect(row).to_contain_text("live")
+    row.locator("button", has_text="Revoke").click()
+    expect(page.locator("#new-key")).to_have_count(0)  # shown once only
+    expect(page.locator("#keys tr", has_text="browser-key")).to_contain_text("revoked")
+
+
+def test_a_viewer_sees_no_edit_controls(
+    page: Page, server: Server, engine: Engine, org: Org
+) -> None:
+    with org.api(server.base_url) as api:
+        made = api.post("/api/request-logs/", json={"model": "gpt-4o"}).json()
+    sign_in_page(page, org.users(engine, "viewer"))
+    page.goto(f"/logs/{made['unique_id']}")
+    expect(page.locator("#history")).to_be_visible()
+    expect(page.locator("main form")).to_have_count(0)
+    page.goto("/settings/keys")
+    expect(page.locator("#keys")).to_be_visible()
+    expect(page.locator("main form")).to_have_count(0)

@@ -15,6 +15,7 @@ PAGES = (
     "llmtrail.ui.detail",
     "llmtrail.ui.traces",
     "llmtrail.ui.dashboard",
+    "llmtrail.ui.settings",
 )
 STATIC = Path(__file__).with_name("static")
 
