@@ -100,3 +100,42 @@ def test_a_viewer_sees_no_edit_controls(
     page.goto("/settings/keys")
     expect(page.locator("#keys")).to_be_visible()
     expect(page.locator("main form")).to_have_count(0)
+
+
+def test_change_an_automations_sampling_rate(
+    page: Page, server: Server, engine: Engine, org: Org
+) -> None:
+    with org.api(server.base_url) as api:
+        evaluator = api.post(
+            "/api/evaluators/",
+            json={"name": "Helpful", "type": "human", "score_value_type": "numerical"},
+        ).json()
+        cond = api.post(
+            "/automation/conditions/",
+            json={
+                "name": "OK",
+                "condition_slug": "ok",
+                "condition_type": "single_log",
+                "condition_policy": {"rules": [], "connector": "AND"},
+            },
+        ).json()
+        auto = api.post(
+            "/automation/automations/",
+            json={
+                "automation_slug": "quality",
+                "name": "Quality",
+                "automation_type": "online_eval",
+                "condition": cond["id"],
+                "evaluator_ids": [evaluator["id"]],
+                "configuration": {"sampling_rate": 1.0},
+                "is_enabled": True,
+            },
+        ).json()
+        sign_in_page(page, org.users(engine, "member"))
+        page.goto("/evaluation")
+        page.click("#automations a:has-text('Quality')")
+        page.fill("#edit-automation input[name=sampling_rate]", "0.25")
+        page.click("#edit-automation button[type=submit]")
+        expect(page.locator("main")).to_contain_text("sampling 25% of matching logs")
+        stored = api.get(f"/automation/automations/{auto['id']}/").json()
+        assert stored["configuration"]["sampling_rate"] == 0.25 and stored["is_enabled"]

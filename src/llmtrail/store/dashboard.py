@@ -17,7 +17,9 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    Numeric,
     Row,
+    String,
     and_,
     case,
     cast,
@@ -26,7 +28,7 @@ from sqlalchemy import (
     select,
 )
 
-from llmtrail.store.tables import log_rollups, logs
+from llmtrail.store.tables import log_rollups, logs, scores
 
 FAILED = "failed"  # a log's `status` when its call failed
 PERCENTILES = (0.5, 0.95, 0.99)
@@ -124,5 +126,31 @@ def breakdown(
         .group_by(value)
         .order_by(n.desc())
         .limit(limit)
+    )
+    return conn.execute(query).all()
+
+
+def score_counts(conn: Connection, org_id: int) -> Sequence[Row]:
+    """(evaluator_name, value, n): how often each evaluator gave each value, numbers to
+    one decimal; categorical and JSON values count under None."""
+    s = scores.c
+    valued = (
+        select(
+            s.evaluator_name,
+            case(
+                (s.boolean_value.is_(True), "true"),
+                (s.boolean_value.is_(False), "false"),
+                else_=func.coalesce(
+                    cast(func.round(cast(s.numerical_value, Numeric), 1), String), s.string_value
+                ),
+            ).label("value"),
+        )
+        .where(s.org_id == org_id, s.error.is_(None))
+        .subquery()
+    )
+    query = (
+        select(valued.c.evaluator_name, valued.c.value, func.count().label("n"))
+        .group_by(valued.c.evaluator_name, valued.c.value)
+        .order_by(valued.c.evaluator_name, valued.c.value)
     )
     return conn.execute(query).all()

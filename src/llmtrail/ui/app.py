@@ -16,6 +16,7 @@ PAGES = (
     "llmtrail.ui.traces",
     "llmtrail.ui.dashboard",
     "llmtrail.ui.settings",
+    "llmtrail.ui.evaluation",
 )
 STATIC = Path(__file__).with_name("static")
 
