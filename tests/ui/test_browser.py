@@ -139,3 +139,24 @@ def test_change_an_automations_sampling_rate(
         expect(page.locator("main")).to_contain_text("sampling 25% of matching logs")
         stored = api.get(f"/automation/automations/{auto['id']}/").json()
         assert stored["configuration"]["sampling_rate"] == 0.25 and stored["is_enabled"]
+
+
+def test_create_a_dataset_from_a_filter(
+    page: Page, server: Server, engine: Engine, org: Org
+) -> None:
+    with org.api(server.base_url) as api:
+        for model in ("gpt-4o", "gpt-4o", "claude"):
+            api.post("/api/request-logs/", json={"model": model})
+    sign_in_page(page, org.users(engine, "member"))
+    page.goto("/logs?model=gpt-4o")
+    expect(page.locator("#log-rows tr.row")).to_have_count(2)
+    page.click("#to-dataset")
+    page.fill("#new-dataset input[name=name]", "GPT-4o traffic")
+    page.click("#new-dataset button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("GPT-4o traffic")
+    for _ in range(60):  # filled by a background job
+        if page.locator("#dataset-logs tr.row").count() == 2:
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(page.locator("#dataset-logs tr.row")).to_have_count(2)

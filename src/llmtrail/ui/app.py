@@ -17,6 +17,7 @@ PAGES = (
     "llmtrail.ui.dashboard",
     "llmtrail.ui.settings",
     "llmtrail.ui.evaluation",
+    "llmtrail.ui.datasets",
 )
 STATIC = Path(__file__).with_name("static")
 
