@@ -170,6 +170,12 @@ def organization_name(engine: Engine, org_id: int) -> str:
     return found
 
 
+def organization_id(engine: Engine, name: str) -> int:
+    """The organization's id, made when new."""
+    with begin_write(engine) as conn:
+        return store.org_id(conn, name, utcnow())
+
+
 def organization(engine: Engine, name: str) -> int:
     """An organization's id by name (the CLI's `--org`)."""
     with engine.connect() as conn:
