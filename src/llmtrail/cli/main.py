@@ -90,6 +90,20 @@ def serve(
 
 
 @app.command()
+def demo(org: str = typer.Option("default", help="The organization to fill.")) -> None:
+    """Load a realistic demo data set (traces, chat calls, errors, scores, a dataset) into
+    the current data dir, to see the whole UI at once."""
+    from llmtrail import demo as demo_data
+
+    loaded = demo_data.load(_engine(), org)
+    err.print(
+        f"demo: {loaded.logs} logs in {loaded.traces} traces and single calls, "
+        f"{loaded.scores} scores, dataset {loaded.dataset_id} (filled by the server's worker); "
+        "open the UI with `llmtrail serve`"
+    )
+
+
+@app.command()
 def worker(
     concurrency: int = typer.Option(
         None, min=1, help="Jobs run at once. [default: LLMTRAIL_JOB_CONCURRENCY or 1]"
