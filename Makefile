@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PG_URL  ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: serve test unit bench fuzz lint format install postgres clean
+.PHONY: serve test unit bench fuzz lint format install postgres chromium clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -25,7 +25,11 @@ postgres:
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start; \
 	  for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
 
-test: $(STAMP) postgres
+# The UI's browser tests drive Debian's chromium (Playwright's own download is not used).
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -q && apt-get install -y -q chromium; }
+
+test: $(STAMP) postgres chromium
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	LLMTRAIL_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -n 2 -q

@@ -33,6 +33,12 @@ def main() -> None:
         default=30_000,
         help="single-log Humanloop requests (each one is a request: keeps the default run short)",
     )
+    parser.add_argument(
+        "--export", type=int, default=100_000, help="logs in the store the export reads"
+    )
+    parser.add_argument(
+        "--export-only", action="store_true", help="run only the export scenario (quick)"
+    )
     parser.add_argument("--clients", type=int, default=8, help="concurrent ingest clients")
     parser.add_argument(
         "--overload-only", action="store_true", help="run only the overload scenario (quick)"
@@ -65,12 +71,14 @@ def main() -> None:
     started = time.monotonic()
     # `--only` and `--overload-only` add to the figures already written, so the backends and
     # the scenarios can be run apart.
-    partial = args.only or args.overload_only or args.otlp_only
+    partial = args.only or args.overload_only or args.otlp_only or args.export_only
     previous = orjson.loads(args.out.read_bytes()) if partial and args.out.exists() else {}
     results: dict[str, dict[str, float]] = previous.get("results", {})
     run = scenarios.run_all
     if args.overload_only or args.otlp_only:
         run = scenarios.run_overload if args.overload_only else scenarios.run_otlp
+    if args.export_only:
+        run = scenarios.run_export
     for backend in backends:
         srv, pg_name = server.start(backend, args.pg_url)
         try:
@@ -88,6 +96,7 @@ def main() -> None:
             "size": args.size,
             "ingest": args.ingest,
             "hl_ingest": args.hl_ingest,
+            "export": args.export,
             "clients": args.clients,
             "overload_clients": args.overload_clients,
             "overload_seconds": args.overload_seconds,

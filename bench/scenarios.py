@@ -16,8 +16,9 @@ import httpx
 import orjson
 from sqlalchemy import Float, String, cast, literal, select, text
 
-from bench import data, load
+from bench import ceilings, data, load
 from bench.evaluation import evaluation
+from bench.exports import export
 from bench.load import Request, percentile
 from bench.otlp import otlp_ingest
 from bench.raw import Driver, rows_for, spread
@@ -116,9 +117,39 @@ def raw_baseline(srv: Server, bodies: list[dict], out: dict) -> None:
     finally:
         driver.close()
     out["raw_insert_logs_per_s"] = round(len(rows) / seconds)
-    out["bulk_ingest_vs_raw"] = round(
-        out["bulk_ingest_logs_per_s"] / out["raw_insert_logs_per_s"], 2
+    out["bulk_ingest_vs_raw"] = _ratio(out["bulk_ingest_logs_per_s"], out["raw_insert_logs_per_s"])
+    out["raw_minimal_logs_per_s"] = round(ceilings.minimal_insert(srv, bodies))
+    out["bulk_ingest_vs_raw_minimal"] = _ratio(
+        out["bulk_ingest_logs_per_s"], out["raw_minimal_logs_per_s"]
     )
+
+
+def _ratio(value: float, ceiling: float) -> float:
+    return round(value / ceiling, 2)
+
+
+def _single_logs(
+    srv: Server, args: argparse.Namespace, out: dict, name: str, key: str, requests: list[Request]
+) -> None:
+    """Single-log requests from `args.clients` clients, and the same requests sent to an empty
+    route on the same HTTP stack: the ceiling their logs/s is a share of."""
+    figures = _ingest(srv, key, requests, args.clients, _count(srv, key) + len(requests))
+    out.update({f"{name}_{figure}": value for figure, value in figures.items()})
+    with ceilings.EmptyRoute() as empty:
+        out[f"{name}_empty_route_per_s"] = round(
+            empty.requests_per_s(_split(requests, args.clients))
+        )
+    out[f"{name}_vs_empty_route"] = _ratio(
+        out[f"{name}_logs_per_s"], out[f"{name}_empty_route_per_s"]
+    )
+
+
+def keywords_ingest(srv: Server, args: argparse.Namespace, out: dict) -> None:
+    """Keywords AI single creates, as many as the Humanloop scenario sends."""
+    key = srv.create_key("bench-keywords")
+    bodies = data.chat_logs(args.hl_ingest, seed=8)
+    requests = [("POST", "/api/request-logs/", _json(b)) for b in bodies]
+    _single_logs(srv, args, out, "keywords_create", key, requests)
 
 
 def humanloop_ingest(srv: Server, args: argparse.Namespace, out: dict) -> None:
@@ -143,8 +174,7 @@ def humanloop_ingest(srv: Server, args: argparse.Namespace, out: dict) -> None:
         )
         for i in range(args.hl_ingest)
     ]
-    figures = _ingest(srv, key, requests, args.clients, args.hl_ingest + len(flows))
-    out.update({f"humanloop_ingest_{name}": value for name, value in figures.items()})
+    _single_logs(srv, args, out, "humanloop_ingest", key, requests)
 
 
 def latency_at_rate(srv: Server, args: argparse.Namespace, out: dict) -> None:
@@ -295,6 +325,10 @@ def reads(srv: Server, args: argparse.Namespace, out: dict) -> None:
     out["get_one_p95_ms"] = round(percentile(gets, 95), 1)
     figures = _read(srv, key, ("GET", f"/v5/logs/{root}", b""), 5)
     out.update({f"trace_20k_spans_{k}": v for k, v in figures.items()})
+    out["trace_20k_raw_read_ms"] = round(ceilings.raw_read_ms(srv, root), 1)
+    out["trace_20k_vs_raw_read"] = _ratio(
+        out["trace_20k_spans_p95_ms"], out["trace_20k_raw_read_ms"]
+    )
     batch_update(srv, key, out)
 
 
@@ -316,6 +350,10 @@ def batch_update(srv: Server, key: str, out: dict) -> None:
         latencies += load.timed(srv.host, srv.port, key, request, 1)
     out["batch_update_1000_p50_ms"] = round(percentile(latencies, 50), 1)
     out["batch_update_1000_max_ms"] = round(max(latencies), 1)
+    out["batch_update_1000_raw_ms"] = round(ceilings.raw_update_ms(srv, ids[::5]), 1)
+    out["batch_update_vs_raw"] = _ratio(
+        out["batch_update_1000_p50_ms"], out["batch_update_1000_raw_ms"]
+    )
 
 
 def overload(srv: Server, args: argparse.Namespace, out: dict) -> None:
@@ -381,10 +419,19 @@ def run_all(srv: Server, args: argparse.Namespace) -> dict[str, float]:
     _timed(srv, "OTLP ingest", lambda: _otlp(srv, args, out))
     _timed(srv, "evaluation", lambda: evaluation(srv, args, out, _bulk(srv, args)))
     _timed(srv, "humanloop ingest", lambda: humanloop_ingest(srv, args, out))
+    _timed(srv, "keywords ai single creates", lambda: keywords_ingest(srv, args, out))
     _timed(srv, "latency at 1,000 logs/s", lambda: latency_at_rate(srv, args, out))
     out["rss_peak_ingest_mb"] = round(srv.memory_mb()[1])
     _timed(srv, f"reads at {args.size:,} logs", lambda: reads(srv, args, out))
+    _timed(srv, f"export of {args.export:,} logs", lambda: export(srv, args, out, fill))
     _timed(srv, "overload", lambda: overload(srv, args, out))
+    return out
+
+
+def run_export(srv: Server, args: argparse.Namespace) -> dict[str, float]:
+    """The export scenario alone, on a fresh server (`--export-only`)."""
+    out = _at_rest(srv)
+    _timed(srv, f"export of {args.export:,} logs", lambda: export(srv, args, out, fill))
     return out
 
 

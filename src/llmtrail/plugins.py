@@ -13,15 +13,23 @@ from __future__ import annotations
 from llmtrail.store.writer import Dispatch
 
 SURFACES: tuple[str, ...] = (
+    "llmtrail.api.keywords.exports",  # before the request-log routes: `export` is no log id
     "llmtrail.api.keywords.router",
     "llmtrail.api.keywords.evaluation",
+    "llmtrail.api.keywords.datasets",
     "llmtrail.api.humanloop.router",
     "llmtrail.api.otlp.router",
     "llmtrail.api.keywords.sessions",
     "llmtrail.api.keywords.people",
 )
+# Modules with a `mount(app)` that serve pages (the web UI) rather than an API.
+PAGES: tuple[str, ...] = ("llmtrail.ui.app",)
 SUBSCRIBERS: tuple[str, ...] = ("llmtrail.core.monitoring",)
-JOB_KINDS: tuple[str, ...] = ("llmtrail.core.events", "llmtrail.worker.evaluate")
+JOB_KINDS: tuple[str, ...] = (
+    "llmtrail.core.events",
+    "llmtrail.worker.evaluate",
+    "llmtrail.core.dataset_jobs",
+)
 
 
 def load_subscribers() -> None:

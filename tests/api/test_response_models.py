@@ -26,6 +26,7 @@ from keywordsai.types.log_types import LogList as SdkLogList
 from pydantic import BaseModel, TypeAdapter
 
 from llmtrail.api.humanloop import responses as hl
+from llmtrail.api.keywords import dataset_responses as ds
 from llmtrail.api.keywords import responses as kw
 from llmtrail.api.otlp import responses as otlp
 from llmtrail.api.responses import Detail
@@ -51,7 +52,12 @@ SDK_PARSERS: dict[type[BaseModel], Callable[[Any], Any]] = {
             hl.ToolResponse,
             hl.FlowResponse,
             hl.EvaluatorResponse,
-            hl.PaginatedDataEvaluatorResponse,
+            *hl._Page.__subclasses__(),
+            hl.ListPrompts,
+            hl.ListAgents,
+            hl.ListTools,
+            hl.ListFlows,
+            hl.ListEvaluators,
             hl.CreatePromptLogResponse,
             hl.CreateAgentLogResponse,
             hl.CreateFlowLogResponse,
@@ -230,24 +236,79 @@ def test_humanloop_log_answers(tenant: Tenant) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "kernel", "model"),
+    ("kind", "kernel", "changed", "model", "page", "versions"),
     [
-        ("prompts", {**PROMPT, "tools": [TOOL["function"]]}, hl.PromptResponse),
-        ("agents", {**PROMPT, "tools": [], "max_iterations": 3}, hl.AgentResponse),
-        ("tools", {**TOOL, "source_code": "def f(a): ..."}, hl.ToolResponse),
-        ("flows", {"attributes": {"a": 1}}, hl.FlowResponse),
-        ("evaluators", {"spec": SPEC}, hl.EvaluatorResponse),
+        (
+            "prompts",
+            {**PROMPT, "tools": [TOOL["function"]]},
+            {"temperature": 0.5},
+            hl.PromptResponse,
+            hl.PaginatedDataPromptResponse,
+            hl.ListPrompts,
+        ),
+        (
+            "agents",
+            {**PROMPT, "tools": [], "max_iterations": 3},
+            {"max_iterations": 4},
+            hl.AgentResponse,
+            hl.PaginatedDataAgentResponse,
+            hl.ListAgents,
+        ),
+        (
+            "tools",
+            {**TOOL, "source_code": "def f(a): ..."},
+            {"source_code": "def f(a): pass"},
+            hl.ToolResponse,
+            hl.PaginatedDataToolResponse,
+            hl.ListTools,
+        ),
+        (
+            "flows",
+            {"attributes": {"a": 1}},
+            {"attributes": {"a": 2}},
+            hl.FlowResponse,
+            hl.PaginatedDataFlowResponse,
+            hl.ListFlows,
+        ),
+        (
+            "evaluators",
+            {"spec": SPEC},
+            {"spec": {**SPEC, "return_type": "boolean"}},
+            hl.EvaluatorResponse,
+            hl.PaginatedDataEvaluatorResponse,
+            hl.ListEvaluators,
+        ),
     ],
 )
-def test_humanloop_file_answers(tenant: Tenant, kind: str, kernel: dict, model: type) -> None:
-    path = f"{uuid.uuid4().hex[:8]}/{kind}"
+def test_humanloop_file_answers(
+    tenant: Tenant, kind: str, kernel: dict, changed: dict, model: type, page: type, versions: type
+) -> None:
+    base = uuid.uuid4().hex[:8]
+    path = f"{base}/{kind}"
     with tenant.client("x-api-key") as api:
         upsert = {"path": path, "version_name": "v1", **kernel}
         created = conforms(api.post(f"/v5/{kind}", json=upsert), 200, model)
-        conforms(api.get(f"/v5/{kind}/{created['id']}"), 200, model)
+        file = f"/v5/{kind}/{created['id']}"
+        conforms(api.get(file), 200, model)
         found = api.post("/v5/files/retrieve-by-path", json={"path": path})
         assert type(adapter(hl.FileResponse).validate_json(found.content)) is model
         conforms(found, 200, hl.FileResponse)
+        assert conforms(api.get(f"/v5/{kind}", params={"name": kind}), 200, page)["records"]
+        listed = conforms(api.get("/v5/files", params={"path": base}), 200, hl.PaginatedFiles)
+        assert listed["total"] == 1
+        newer = api.post(f"/v5/{kind}", json={"path": path, **kernel, **changed}).json()
+        assert len(conforms(api.get(f"{file}/versions"), 200, versions)["records"]) == 2
+        named = {"name": "v2", "description": "newer"}
+        version = f"{file}/versions/{newer['version_id']}"
+        assert conforms(api.patch(version, json=named), 200, model)["version_name"] == "v2"
+        conforms(api.patch(version, json={"name": "v1"}), 409, Detail)
+        moved = conforms(api.patch(file, json={"name": "moved"}), 200, model)
+        assert moved["path"] == f"{base}/moved"
+        deleted = api.delete(f"{file}/versions/{created['version_id']}")
+        assert deleted.status_code == 204 and not deleted.content
+        conforms(api.delete(version), 409, Detail)  # the only version left
+        deleted = api.delete(file)
+        assert deleted.status_code == 204 and not deleted.content
 
 
 def test_humanloop_evaluator_answers(tenant: Tenant) -> None:
@@ -301,7 +362,20 @@ ERRORS = [
     ("POST", "/v5/files/retrieve-by-path", {"path": "nope"}, 404),
     ("POST", "/v5/files/retrieve-by-path", {}, 422),
     ("GET", "/v5/evaluators?sort_by=size", None, 422),
-    ("DELETE", "/v5/evaluators/nope", None, 404),
+    *(
+        case
+        for kind in ("prompt", "agent", "tool", "flow", "evaluator")
+        for case in (
+            ("DELETE", f"/v5/{kind}s/nope", None, 404),
+            ("PATCH", f"/v5/{kind}s/nope", {"name": "n"}, 404),
+            ("GET", f"/v5/{kind}s/nope/versions", None, 404),
+            ("PATCH", f"/v5/{kind}s/nope/versions/nope", {"name": "n"}, 404),
+            ("DELETE", f"/v5/{kind}s/nope/versions/nope", None, 404),
+            ("GET", f"/v5/{kind}s?size=-1", None, 422),
+        )
+    ),
+    ("PATCH", "/v5/prompts/nope", {"path": ""}, 422),
+    ("GET", "/v5/files?type=folder", None, 422),
     ("POST", "/v5/tools/tl_nope/evaluators", {}, 404),
     ("POST", "/v5/prompts/pr_x/evaluators", {"activate": [{"evaluator": "e"}]}, 422),
 ]
@@ -581,6 +655,73 @@ def test_the_evaluation_routes_document_exactly_the_errors_they_answer() -> None
             assert documented == answered, f"{method.upper()} {template}"
 
 
+# --- datasets -------------------------------------------------------------------------------
+
+DS = "/api/datasets/"
+DS_ONE = f"{DS}{{dataset_id}}/"
+DS_LOGS = f"{DS_ONE}logs/"
+DATASET_ROUTES = [
+    ("POST", DS),
+    ("GET", f"{DS}list/"),
+    *((method, DS_ONE) for method in ("GET", "PATCH", "DELETE")),
+    ("POST", DS_LOGS),
+    ("POST", f"{DS_LOGS}bulk/"),
+    ("GET", f"{DS_LOGS}list/"),
+    ("POST", f"{DS_LOGS}list/"),
+    ("DELETE", f"{DS_LOGS}delete/"),
+    *((method, f"{DS_LOGS}{{log_id}}/") for method in ("GET", "PATCH", "PUT", "DELETE")),
+]
+
+
+def test_dataset_answers(server: Server, tenant: Tenant, person_factory) -> None:
+    member = person_factory(tenant.org)
+    with tenant.client() as api:
+        source = conforms(api.post(f"{KW}/", json=keywords_log()), 201, kw.CreatedLog)
+        now = datetime.now(UTC)
+        window = {"start_time": (now - timedelta(hours=1)).isoformat(), "end_time": now.isoformat()}
+        filters = {"unique_id": {"operator": "in", "value": [source["unique_id"]]}}
+        body = {"name": "d", **window, "initial_log_filters": filters, "sampling": 100}
+        made = conforms(api.post(DS, json=body), 201, ds.Dataset)
+        one = f"{DS}{made['id']}/"
+        conforms(api.get(f"{DS}list/"), 200, ds.DatasetList)
+        conforms(api.patch(one, json={"description": "e"}), 200, ds.Dataset)
+        conforms(api.post(f"{one}logs/bulk/", json={**window, "filters": filters}), 200, ds.Message)
+        created = {"input": "i", "output": "o", "metadata": {"k": 1}, "target": {"t": 1}}
+        direct = conforms(api.post(f"{one}logs/", json=created), 201, ds.CreatedDatasetLog)
+        log = f"{one}logs/{direct['log_data']['id']}/"
+        conforms(api.get(f"{one}logs/list/"), 200, ds.DatasetLogList)
+        conforms(
+            api.post(f"{one}logs/list/", json={"filters": {"metadata.k": 1}}),
+            200,
+            ds.DatasetLogList,
+        )
+        conforms(api.patch(log, json={"metadata": {"n": 2}}), 200, ds.DatasetLog)
+        conforms(api.put(log, json={"messages": [], "model": "m"}), 200, ds.DatasetLog)
+        with httpx.Client(base_url=server.base_url, headers=member.headers) as signed_in:
+            conforms(signed_in.get(log), 200, ds.DatasetLog)
+            conforms(signed_in.get(f"{one}logs/nope/"), 404, Detail)
+        conforms(api.get(log), 401, Detail)
+        assert api.delete(log).status_code == 204
+        gone = api.request("DELETE", f"{one}logs/delete/", json={"is_deleting_all_logs": True})
+        conforms(gone, 200, ds.Removed)
+        for method, path, sent in (
+            ("POST", DS, {}),
+            ("GET", f"{DS}list/?sort_by=size", None),
+            ("PATCH", one, {"name": ""}),
+            ("POST", f"{one}logs/bulk/", {}),
+            ("POST", f"{one}logs/", {}),
+            ("POST", f"{one}logs/list/", {"filters": {"nope": 1}}),
+            ("DELETE", f"{one}logs/delete/", {}),
+            ("PATCH", f"{one}logs/x/", {"cost": 1}),
+        ):
+            conforms(send(api, method, path, sent), 400, kw.FieldErrors)
+        again = {"input": "i", "output": "o", "unique_id": direct["log_data"]["id"]}
+        assert api.post(f"{one}logs/", json=again).status_code == 201
+        conforms(api.post(f"{one}logs/", json=again), 409, Detail)
+        assert api.delete(one).status_code == 204
+        conforms(api.get(one), 404, Detail)
+
+
 # Sign-in: the routes a client calls without credentials.
 OPEN = [("POST", "/auth/jwt/create/"), ("POST", "/auth/jwt/refresh/")]
 # Every operation of both dialects, as /openapi.json lists it.
@@ -590,6 +731,7 @@ ROUTES = [
     ("PATCH", f"{KW}/batch-update/"),
     *((method, f"{KW}/{{unique_id}}/") for method in ("GET", "PATCH", "DELETE")),
     ("GET", f"{KW}/{{unique_id}}/history/"),
+    *((method, f"{KW}/export/") for method in ("GET", "POST")),
     *(("GET", f"/api/{tail}") for tail in ("jobs/", "jobs/summary/")),
     ("POST", "/api/evaluators/{evaluator_id}/run/"),
     *(
@@ -616,12 +758,27 @@ ROUTES = [
     ("GET", "/v5/logs"),
     ("DELETE", "/v5/logs"),
     ("POST", "/v5/files/retrieve-by-path"),
-    ("GET", "/v5/evaluators"),
+    *(("GET", f"/v5/{kind}s") for kind in ("prompt", "agent", "flow", "tool", "evaluator")),
+    *(
+        (method, f"/v5/{kind}s/{{id}}")
+        for kind in ("prompt", "agent", "flow", "tool", "evaluator")
+        for method in ("PATCH", "DELETE")
+    ),
+    *(
+        ("GET", f"/v5/{kind}s/{{id}}/versions")
+        for kind in ("prompt", "agent", "flow", "tool", "evaluator")
+    ),
+    *(
+        (method, f"/v5/{kind}s/{{id}}/versions/{{version_id}}")
+        for kind in ("prompt", "agent", "flow", "tool", "evaluator")
+        for method in ("PATCH", "DELETE")
+    ),
+    ("GET", "/v5/files"),
     *OPEN,
     ("GET", "/auth/users/me/"),
     ("GET", "/api/audit/"),
-    ("DELETE", "/v5/evaluators/{id}"),
     *(("POST", f"/v5/{kind}s/{{id}}/evaluators") for kind in ("prompt", "agent", "flow", "tool")),
+    *DATASET_ROUTES,
 ]
 
 

@@ -26,10 +26,16 @@ WRITING = {"POST", "PUT", "PATCH", "DELETE"}
 READING_POSTS = {
     ("POST", "/api/request-logs/list/"),
     ("POST", "/api/request-logs/summary/"),
+    ("POST", "/api/request-logs/export/"),
     ("POST", "/v5/files/retrieve-by-path"),
+    ("POST", "/api/datasets/{dataset_id}/logs/list/"),
 }
 # Reading routes with rules of their own, tested with them.
-OWN_RULES = {("GET", "/api/audit/"), ("GET", "/auth/users/me/")}
+OWN_RULES = {
+    ("GET", "/api/audit/"),
+    ("GET", "/auth/users/me/"),
+    ("GET", "/api/datasets/{dataset_id}/logs/{log_id}/"),  # a JWT only (seed 004)
+}
 VIEWER = {"detail": "Your role, viewer, may read but not write."}
 
 

@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for surface in mounted:
         surface.mount(app)
     _document(app, mounted)
+    for pages in plugins.PAGES:
+        importlib.import_module(pages).mount(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

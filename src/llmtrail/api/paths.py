@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 # Keywords AI resources the SDK addresses without `/api`.
-KEYWORDS_RESOURCES = ("/request-logs", "/evaluators")
+KEYWORDS_RESOURCES = ("/request-logs", "/evaluators", "/datasets")
 # Paths under `/api` of another surface: OTLP exporters post there, as they are.
 OTHER_SURFACES = ("/api/v1/traces",)
 # Other spellings of a resource's prefix -> the documented one.

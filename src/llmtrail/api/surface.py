@@ -138,7 +138,7 @@ class Surface:
                 continue
             for method in route.methods:
                 operation = spec["paths"][route.path_format][method.lower()]
-                if security:
-                    operation["security"] = security
+                if security and "security" not in (route.openapi_extra or {}):
+                    operation["security"] = security  # unless the route names its own
                 if self.validation_status != 422 and 422 not in route.responses:
                     operation["responses"].pop("422", None)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
 
@@ -15,9 +13,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Engine
 
-from llmtrail.config import ConfigError, Settings, load_settings
+from llmtrail.cli.common import engine as _engine
+from llmtrail.cli.common import err, refused
+from llmtrail.cli.common import settings as _settings
+from llmtrail.cli.transfer import logs_app
 from llmtrail.core import audit as audit_service
 from llmtrail.core import jobs as job_service
 from llmtrail.core import keys as key_service
@@ -26,9 +26,7 @@ from llmtrail.core import users as user_service
 from llmtrail.core.ids import to_utc_naive
 from llmtrail.core.keys import Principal
 from llmtrail.core.tokens import ensure_secret
-from llmtrail.errors import DomainError, NotFound
-from llmtrail.store.database import make_engine
-from llmtrail.store.migrate import upgrade
+from llmtrail.errors import NotFound
 from llmtrail.worker import process as worker_process
 
 app = typer.Typer(help="llmtrail: self-hosted LLM observability.", no_args_is_help=True)
@@ -38,7 +36,7 @@ users_app = typer.Typer(
     help="Create, list, disable users and set their roles.", no_args_is_help=True
 )
 app.add_typer(users_app, name="users")
-err = Console(stderr=True)
+app.add_typer(logs_app, name="logs")
 
 
 class Env(StrEnum):
@@ -48,30 +46,6 @@ class Env(StrEnum):
 
 Role = StrEnum("Role", {role: role for role in roles.ROLES})  # type: ignore[misc]
 KeyRole = StrEnum("KeyRole", {role: role for role in roles.KEY_ROLES})  # type: ignore[misc]
-
-
-@contextmanager
-def refused() -> Iterator[None]:
-    """A domain error (not found, taken, invalid) said in one line, exit status 1."""
-    try:
-        yield
-    except DomainError as exc:
-        err.print(f"error: {exc.message}")
-        raise typer.Exit(1) from None
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        err.print(f"error: {exc}")
-        raise typer.Exit(2) from None
-
-
-def _engine() -> Engine:
-    engine = make_engine(_settings().database_url)
-    upgrade(engine)
-    return engine
 
 
 @app.command()

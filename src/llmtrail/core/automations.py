@@ -194,10 +194,13 @@ def delete(engine: Engine, principal: Principal, key: str) -> int:
     """Delete an automation and cancel the jobs it queued that no worker started; returns
     how many were cancelled."""
     with begin_write(engine) as conn:
-        row = AUTOMATIONS.find(conn, principal, key)
-        cancelled = store.cancel_pending(conn, principal.org_id, origin(row.id), utcnow())
-        store.delete_row(conn, automations, principal.org_id, row.id)
-        audit.record(conn, principal, "deleted", "automation", row.id)
+        return _delete_in(conn, principal, AUTOMATIONS.find(conn, principal, key))
+
+
+def _delete_in(conn: Connection, principal: Principal, row: Row) -> int:
+    cancelled = store.cancel_pending(conn, principal.org_id, origin(row.id), utcnow())
+    store.delete_row(conn, automations, principal.org_id, row.id)
+    audit.record(conn, principal, "deleted", "automation", row.id)
     return cancelled
 
 
@@ -262,6 +265,14 @@ def set_monitors(
             conn, principal, "changed", "automation", row.id, {"fields": ["evaluator_ids"]}
         )
     return current
+
+
+def drop_monitor_in(conn: Connection, principal: Principal, file_id: str) -> None:
+    """Delete the automation that monitors a File (one being deleted), and cancel the jobs
+    it queued that no worker started, in the caller's transaction."""
+    row = store.automation_of_file(conn, principal.org_id, file_id)
+    if row is not None:
+        _delete_in(conn, principal, row)
 
 
 def monitor(

@@ -155,6 +155,10 @@ class _VersionCache:
     def get(self, key: tuple[Any, ...]) -> Row | None:
         return self._rows.get(key)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
     def put(self, key: tuple[Any, ...], row: Row) -> None:
         with self._lock:
             if len(self._rows) >= self._size:
@@ -163,6 +167,12 @@ class _VersionCache:
 
 
 _cache = _VersionCache()
+
+
+def forget_cached() -> None:
+    """After a File is moved or deleted, or loses a version: this process's cache may name
+    what is gone (another server process keeps its own until it fills)."""
+    _cache.clear()
 
 
 def _cache_key(principal: Principal, ref: FileRef) -> tuple[Any, ...] | None:
@@ -247,26 +257,28 @@ def by_path(engine: Engine, principal: Principal, path: str) -> Row:
 def listed(
     engine: Engine,
     principal: Principal,
-    file_type: FileType,
+    types: Iterable[FileType],
     page: int,
     size: int,
     *,
     name: str | None = None,
     sort_by: str = "created_at",
     descending: bool = True,
+    directory: str | None = None,
 ) -> tuple[int, list[Row]]:
-    """(total, one page) of the Files of a type, at their newest versions; `sort_by` is
-    one of `store.files.SORTS`."""
+    """(total, one page) of the Files of these types, at their newest versions; `sort_by`
+    is one of `store.files.SORTS`, `directory` a path they are under."""
     with engine.connect() as conn:
         return store.page(
             conn,
             principal.org_id,
-            file_type.value,
+            [t.value for t in types],
             (page - 1) * size,
             size,
             name=name,
             sort_by=sort_by,
             descending=descending,
+            directory=directory,
         )
 
 

@@ -75,8 +75,10 @@ def create_key(
     org: str = "default",
     environment: str = "prod",
     role: str = roles.MEMBER,
+    by: Principal | None = None,
 ) -> tuple[KeyInfo, str]:
-    """Create a key (and its organization when new); returns the plaintext, never stored."""
+    """Create a key (and its organization when new); returns the plaintext, never stored.
+    `by`: who the audit trail names (the operator when None)."""
     if environment not in ("prod", "test"):
         raise Invalid.at("environment", "must be 'prod' or 'test'")
     roles.checked(role, roles.KEY_ROLES)
@@ -94,7 +96,8 @@ def create_key(
             role=role,
             created_at=now,
         )
-        audit.record(conn, Principal.operator(org_id), "created", "key", key_id, {"role": role})
+        who = by or Principal.operator(org_id)
+        audit.record(conn, who, "created", "key", key_id, {"role": role})
     info = KeyInfo(key_id, name, org, environment, role, plaintext[:10], now.isoformat(), False)
     return info, plaintext
 
@@ -131,9 +134,10 @@ def authenticate(engine: Engine, key: str) -> Principal | None:
     return Principal(row.org_id, row.id, row.name, row.environment, row.role) if row else None
 
 
-def list_keys(engine: Engine) -> list[KeyInfo]:
+def list_keys(engine: Engine, org_id: int | None = None) -> list[KeyInfo]:
+    """The keys of one organization, or of all."""
     with engine.connect() as conn:
-        rows = store.all_keys(conn)
+        rows = store.all_keys(conn, org_id)
     return [
         KeyInfo(
             r.id,
@@ -149,12 +153,13 @@ def list_keys(engine: Engine) -> list[KeyInfo]:
     ]
 
 
-def revoke_key(engine: Engine, key_id: int) -> None:
+def revoke_key(engine: Engine, key_id: int, by: Principal | None = None) -> None:
+    """Revoke a key of any organization (the operator), or of `by`'s own."""
     with begin_write(engine) as conn:
-        org_id = store.revoke(conn, key_id, utcnow())
+        org_id = store.revoke(conn, key_id, utcnow(), by.org_id if by else None)
         if org_id is None:
             raise NotFound(f"no live key with id {key_id}")
-        audit.record(conn, Principal.operator(org_id), "deleted", "key", key_id)
+        audit.record(conn, by or Principal.operator(org_id), "deleted", "key", key_id)
 
 
 def organization(engine: Engine, name: str) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from llmtrail.core import users
 from llmtrail.core.keys import Principal
-from llmtrail.core.tokens import Signer
+from llmtrail.core.tokens import Claims, Signer
 
 
 def sign_in(
@@ -38,6 +38,18 @@ def authenticate(engine: Engine, signer: Signer, token: str) -> tuple[Principal,
     """The principal of an access token, and when the token expires (seconds since the
     epoch): it may be trusted until then at most."""
     claims = signer.verify(token, "access")
+    return _member(engine, claims), claims.expires_at
+
+
+def resume(engine: Engine, signer: Signer, token: str) -> Principal:
+    """The principal of a browser session: the UI keeps a refresh token in its cookie, so a
+    session lasts as long as one, and ends as soon as the user is disabled."""
+    return _member(engine, signer.verify(token, "refresh"))
+
+
+def _member(engine: Engine, claims: Claims) -> Principal:
+    """The user the claims name, as a principal with its current role."""
     member = users.active_member(engine, claims.user_id, claims.org_id)
-    who = Principal(member.org_id, None, "", "prod", member.role, user_id=member.user_id, via="jwt")
-    return who, claims.expires_at
+    return Principal(
+        member.org_id, None, "", "prod", member.role, user_id=member.user_id, via="jwt"
+    )

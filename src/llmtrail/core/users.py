@@ -77,6 +77,23 @@ def create_user(
     engine: Engine, *, email: str, password: str, org: str = "default", role: str = roles.MEMBER
 ) -> UserInfo:
     """A new user, with `role` in `org` (made when new); 409 when the email is taken."""
+    return _create(engine, email, password, org, role, first=False)
+
+
+def create_first_admin(engine: Engine, *, email: str, password: str) -> UserInfo:
+    """The first user of a fresh data dir, an admin of the default organization: refused
+    (409) once any user exists, checked in the transaction that creates it."""
+    return _create(engine, email, password, "default", roles.ADMIN, first=True)
+
+
+def any_user(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return store.any_user(conn)
+
+
+def _create(
+    engine: Engine, email: str, password: str, org: str, role: str, first: bool
+) -> UserInfo:
     email = normalise_email(email)
     roles.checked(role)
     if len(password) < MIN_PASSWORD_CHARS:
@@ -84,6 +101,8 @@ def create_user(
     password_hash = HASHER.hash(password)
     now = utcnow()
     with begin_write(engine) as conn:
+        if first and store.any_user(conn):
+            raise Conflict("the first user exists already: sign in")
         if store.by_email(conn, email) is not None:
             raise Conflict(f"a user with email '{email}' already exists")
         user_id = store.insert_user(conn, email, password_hash, now)
@@ -93,9 +112,10 @@ def create_user(
     return UserInfo(user_id, email, org, role, now.isoformat(), False)
 
 
-def list_users(engine: Engine) -> list[UserInfo]:
+def list_users(engine: Engine, org_id: int | None = None) -> list[UserInfo]:
+    """Users with their role in each organization (in one organization only, with `org_id`)."""
     with engine.connect() as conn:
-        rows = store.all_members(conn)
+        rows = store.all_members(conn, org_id)
     return [
         UserInfo(
             r.id, r.email, r.org_name, r.role, r.created_at.isoformat(), r.disabled_at is not None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -72,24 +72,34 @@ def newest_versions(conn: Connection, org_id: int, file_ids: Iterable[str]) -> d
 def page(
     conn: Connection,
     org_id: int,
-    file_type: str,
+    types: Collection[str],
     offset: int,
     limit: int,
     *,
     name: str | None,
     sort_by: str,
     descending: bool,
+    directory: str | None = None,
 ) -> tuple[int, list[Row]]:
-    """(total, one page) of the Files of a type, each at its newest version; `name` is a
-    substring of their names, any case."""
-    where = and_(files.c.org_id == org_id, files.c.type == file_type)
+    """(total, one page) of the Files of these types, each at its newest version; `name` is
+    a substring of their names, any case; `directory` a path they are under, at any depth."""
+    where = and_(files.c.org_id == org_id, files.c.type.in_(list(types)))
     if name:
         where = and_(where, files.c.name.icontains(name, autoescape=True))
+    if directory:
+        where = and_(where, files.c.path.startswith(directory.rstrip("/") + "/", autoescape=True))
     total = conn.scalar(select(func.count()).select_from(files).where(where)) or 0
     key, tie = SORTS[sort_by], files.c.id
     order = (key.desc(), tie.desc()) if descending else (key.asc(), tie.asc())
     query = _JOINED.where(where, file_versions.c.id == _NEWEST).order_by(*order)
     return total, conn.execute(query.offset(offset).limit(limit)).all()
+
+
+def versions_of(conn: Connection, org_id: int, file_id: str) -> list[Row]:
+    """Every version of a File, newest first."""
+    query = _JOINED.where(files.c.org_id == org_id, files.c.id == file_id)
+    order = (file_versions.c.created_at.desc(), file_versions.c.id.desc())
+    return conn.execute(query.order_by(*order)).all()
 
 
 def version_by_hash(conn: Connection, file_id: str, kernel_hash: str) -> Row | None:
@@ -116,10 +126,15 @@ def total_logs(conn: Connection, file_ids: Iterable[str]) -> dict[str, tuple[int
     return out
 
 
-def name_taken(conn: Connection, file_id: str, version_name: str) -> bool:
+def name_taken(
+    conn: Connection, file_id: str, version_name: str, besides: str | None = None
+) -> bool:
+    """Whether a version of the File (other than `besides`) has this name."""
     query = select(file_versions.c.id).where(
         file_versions.c.file_id == file_id, file_versions.c.version_name == version_name
     )
+    if besides is not None:
+        query = query.where(file_versions.c.id != besides)
     return conn.execute(query).first() is not None
 
 
@@ -156,3 +171,18 @@ def delete_file(conn: Connection, org_id: int, file_id: str) -> bool:
     """Delete a File and its versions; its logs stay."""
     result = conn.execute(delete(files).where(files.c.org_id == org_id, files.c.id == file_id))
     return result.rowcount > 0
+
+
+def delete_version(conn: Connection, file_id: str, version_id: str) -> bool:
+    query = delete(file_versions).where(
+        file_versions.c.file_id == file_id, file_versions.c.id == version_id
+    )
+    return conn.execute(query).rowcount > 0
+
+
+def update_version(conn: Connection, version_id: str, values: dict[str, Any]) -> None:
+    conn.execute(update(file_versions).where(file_versions.c.id == version_id).values(**values))
+
+
+def update_file(conn: Connection, file_id: str, values: dict[str, Any]) -> None:
+    conn.execute(update(files).where(files.c.id == file_id).values(**values))

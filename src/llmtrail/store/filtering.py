@@ -14,6 +14,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     String,
+    Table,
     and_,
     false,
     func,
@@ -109,15 +110,16 @@ def _has_key_pg(element: json_has_key, compiler: Any, **kw: Any) -> str:
     return f"({col} ? {key})"
 
 
-def compile_filter(group: Group, org_id: int) -> ColumnElement[bool] | None:
-    """The WHERE clause for a filter tree over one organization's logs; None when it has no
-    conditions."""
+def compile_filter(group: Group, org_id: int, table: Table = logs) -> ColumnElement[bool] | None:
+    """The WHERE clause for a filter tree over one organization's logs, or over a table of
+    copies of logs with the same columns (`dataset_logs`, whose score filters ask about the
+    logs they were copied from); None when it has no conditions."""
     expr: ColumnElement[bool] | None = None
     for connector, item in group.items:
         if isinstance(item, Condition):
-            clause = _condition(item, org_id)
+            clause = _condition(item, org_id, table)
         else:
-            clause = compile_filter(item, org_id)
+            clause = compile_filter(item, org_id, table)
         if clause is None:
             continue
         if expr is None:
@@ -127,43 +129,44 @@ def compile_filter(group: Group, org_id: int) -> ColumnElement[bool] | None:
     return expr
 
 
-def _condition(cond: Condition, org_id: int) -> ColumnElement[bool]:
+def _condition(cond: Condition, org_id: int, table: Table) -> ColumnElement[bool]:
     if cond.field == "scores":
-        return _scored(cond, org_id)
-    if metadata_index.answers(cond):
+        return _scored(cond, org_id, logs.c.id if table is logs else table.c.source_log_id)
+    if table is logs and metadata_index.answers(cond):
         return metadata_index.matching(org_id, cond.key, cond.values)
     if cond.key is None:
-        column: ColumnElement[Any] = logs.c[cond.field]
+        column: ColumnElement[Any] = table.c[cond.field]
         if cond.field == "metadata":
             return _map(column, cond)
         # A negation also matches logs where the field is missing, as Django's exclude does.
         return _match(column, cond, or_missing=column.is_(None))
     if cond.operator == "isnull":
-        value = json_text(logs.c[cond.field], cond.key)
+        value = json_text(table.c[cond.field], cond.key)
         return value.is_(None) if cond.values[0] else value.is_not(None)
-    present = json_has_key(logs.c[cond.field], cond.key)
+    present = json_has_key(table.c[cond.field], cond.key)
     if cond.operator == "empty":
-        value = json_text(logs.c[cond.field], cond.key)
+        value = json_text(table.c[cond.field], cond.key)
         return and_(present, or_(value.is_(None), value == ""))
     of = json_number if cond.numeric else json_text
     # json_text is NULL for a missing key, so a negation never matches such a log.
-    return _match(of(logs.c[cond.field], cond.key), cond, or_missing=None)
+    return _match(of(table.c[cond.field], cond.key), cond, or_missing=None)
 
 
-def _scored(cond: Condition, org_id: int) -> ColumnElement[bool]:
-    """Logs the evaluator `cond.key` scored with a value that passes; `isnull` asks for logs
-    it has not scored. A negation never matches an unscored log."""
+def _scored(cond: Condition, org_id: int, log_key: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Logs (whose key is `log_key`) the evaluator `cond.key` scored with a value that
+    passes; `isnull` asks for logs it has not scored. A negation never matches an unscored
+    log."""
     mine = scored_by(org_id, cond.key or "")
     if cond.operator == "isnull":
-        has = logs.c.id.in_(select(scores.c.log_id).where(mine))
+        has = log_key.in_(select(scores.c.log_id).where(mine))
         return ~has if cond.values[0] else has
     booleans = all(isinstance(v, bool) for v in cond.values)
     column = scores.c.boolean_value if booleans else scores.c.numerical_value
     positive = Condition("scores", "in", cond.values) if cond.operator == "not_in" else cond
-    matched = logs.c.id.in_(select(scores.c.log_id).where(mine, _match(column, positive, None)))
+    matched = log_key.in_(select(scores.c.log_id).where(mine, _match(column, positive, None)))
     if cond.operator != "not_in":
         return matched
-    unscored = logs.c.id.in_(select(scores.c.log_id).where(mine))
+    unscored = log_key.in_(select(scores.c.log_id).where(mine))
     return and_(unscored, ~matched)
 
 

@@ -36,21 +36,23 @@ def live_key(conn: Connection, key_hash: str) -> Row | None:
     return conn.execute(query).first()
 
 
-def all_keys(conn: Connection) -> list[Row]:
-    """Every key with its organization's name (`org_name`), oldest first."""
+def all_keys(conn: Connection, org_id: int | None = None) -> list[Row]:
+    """Every key (of one organization, or of all) with its organization's name
+    (`org_name`), oldest first."""
     query = (
         select(api_keys, organizations.c.name.label("org_name"))
         .join(organizations, organizations.c.id == api_keys.c.org_id)
         .order_by(api_keys.c.id)
     )
+    if org_id is not None:
+        query = query.where(api_keys.c.org_id == org_id)
     return conn.execute(query).all()
 
 
-def revoke(conn: Connection, key_id: int, now: datetime) -> int | None:
-    """Revoke a live key; its organization's id, None when there is no live key with that id."""
-    return conn.scalar(
-        update(api_keys)
-        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .returning(api_keys.c.org_id)
-    )
+def revoke(conn: Connection, key_id: int, now: datetime, org_id: int | None = None) -> int | None:
+    """Revoke a live key (of one organization, or of any); its organization's id, None when
+    there is no such live key."""
+    query = update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+    if org_id is not None:
+        query = query.where(api_keys.c.org_id == org_id)
+    return conn.scalar(query.values(revoked_at=now).returning(api_keys.c.org_id))

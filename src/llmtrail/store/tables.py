@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -392,6 +393,128 @@ automations = Table(
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("org_id", "slug"),
     Index(None, "org_id", "is_enabled"),
+)
+
+# Datasets (`core/datasets.py`): named, frozen collections of logs, for both dialects (a
+# Keywords AI dataset, a Humanloop Dataset File at `path`). `running_*` show a background
+# add or removal in progress.
+datasets = Table(
+    "datasets",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Name, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("type", String(16), nullable=False),  # sampling or llm
+    Column("status", String(16), nullable=False),
+    Column("running_status", String(16)),
+    Column("running_progress", Float),  # percent, 0 to 100
+    Column("running_at", DateTime),
+    # Where the Humanloop dialect files it; unique in the organization.
+    Column("path", String(1024), nullable=False),
+    # What it was first filled from: the filters and the time window.
+    Column("initial_log_filters", Json),
+    Column("start_time", DateTime),
+    Column("end_time", DateTime),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("org_id", "path"),
+    Index(None, "org_id", "created_at"),
+)
+
+# Committed states of a dataset (Humanloop versions), numbered 1, 2, ... in its dataset.
+dataset_versions = Table(
+    "dataset_versions",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("dataset_id", ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("version_name", Name),
+    Column("version_description", Text),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("dataset_id", "number"),
+)
+
+# The columns of a log a dataset log copies when it is added: a snapshot, not a reference.
+SNAPSHOT_COLUMNS = tuple(c.name for c in logs.columns if c.name not in ("id", "org_id"))
+
+# A dataset's logs: each a copy of a log (keeping its `unique_id`; `source_log_id` is the log's
+# key when it was copied) or a datapoint created directly (no source), with a `target`. A row
+# belongs to the versions numbered from `added_in` up to, not including, `removed_in`; the
+# dataset's current content is its rows with no `removed_in`, one per unique_id.
+dataset_logs = Table(
+    "dataset_logs",
+    metadata_obj,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("dataset_id", ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    Column("source_log_id", BigId),
+    Column("added_in", Integer, nullable=False),
+    Column("removed_in", Integer),
+    Column("added_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("target", Json),
+    *(
+        Column(c.name, c.type, nullable=c.nullable)
+        for c in logs.columns
+        if c.name in SNAPSHOT_COLUMNS
+    ),
+    Index(
+        "uq_dataset_logs_current",
+        "dataset_id",
+        "unique_id",
+        unique=True,
+        sqlite_where=text("removed_in IS NULL"),
+        postgresql_where=text("removed_in IS NULL"),
+    ),
+    Index(None, "dataset_id", "added_in"),
+)
+
+# Runs of evaluators over every log of a dataset (`core/dataset_evals.py`), and what each
+# evaluator said of each log in a run.
+dataset_eval_reports = Table(
+    "dataset_eval_reports",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("dataset_id", ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    Column("evaluator_ids", Json, nullable=False),
+    Column("evaluator_slugs", Json, nullable=False),
+    Column("status", String(16), nullable=False),  # running, completed, failed
+    Column("log_count", Integer, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index(None, "dataset_id", "created_at"),
+)
+
+dataset_eval_results = Table(
+    "dataset_eval_results",
+    metadata_obj,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("report_id", ForeignKey("dataset_eval_reports.id", ondelete="CASCADE"), nullable=False),
+    Column("dataset_log_id", BigId, nullable=False),
+    Column("log_unique_id", Id, nullable=False),
+    Column("evaluator_id", Id, nullable=False),
+    Column("evaluator_slug", Name, nullable=False),
+    Column("evaluator_name", Name, nullable=False),
+    Column("value_type", String(16), nullable=False),
+    Column("numerical_value", Float),
+    Column("string_value", Text),
+    Column("boolean_value", Boolean),
+    Column("categorical_value", Json),
+    Column("json_value", Json),
+    Column("is_passed", Boolean),
+    Column("explanation", Text),
+    Column("error", Text),
+    Column("environment", String(16), nullable=False),
+    Column("cost", Float),
+    Column("prompt_tokens", Integer),
+    Column("completion_tokens", Integer),
+    Column("latency", Float),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("report_id", "evaluator_id", "dataset_log_id"),
 )
 
 # The answers of writes sent with an `Idempotency-Key` header, stored in the transaction of

@@ -81,13 +81,19 @@ def org_ids_of(conn: Connection, user_id: int) -> list[int]:
     return list(conn.scalars(select(memberships.c.org_id).where(memberships.c.user_id == user_id)))
 
 
-def all_members(conn: Connection) -> list[Row]:
+def all_members(conn: Connection, org_id: int | None = None) -> list[Row]:
     """Every user with each of its organizations (`org_name`, `role`; None for a user of
-    none), by user then organization."""
+    none), by user then organization; with `org_id`, the members of that one alone."""
     query = (
         select(users, memberships.c.role, organizations.c.name.label("org_name"))
         .outerjoin(memberships, memberships.c.user_id == users.c.id)
         .outerjoin(organizations, organizations.c.id == memberships.c.org_id)
         .order_by(users.c.id, organizations.c.name)
     )
+    if org_id is not None:
+        query = query.where(memberships.c.org_id == org_id)
     return conn.execute(query).all()
+
+
+def any_user(conn: Connection) -> bool:
+    return conn.scalar(select(users.c.id).limit(1)) is not None

@@ -138,20 +138,90 @@ class MonitoringEvaluatorResponse(BaseModel):
     updated_at: datetime = Field(description="When it last changed.")
 
 
-class PaginatedDataEvaluatorResponse(BaseModel):
-    """`GET /v5/evaluators`: one page; a page past the end has no records."""
+# `POST /v5/files/retrieve-by-path` and the items of `GET /v5/files`: whichever File it is.
+FileResponse = Annotated[
+    PromptResponse | ToolResponse | FlowResponse | AgentResponse | EvaluatorResponse,
+    Field(discriminator="type"),
+]
 
-    records: list[EvaluatorResponse]
+
+class _Page(BaseModel):
+    """One page of a list; a page past the end has no records (the SDK stops there)."""
+
     page: int
     size: int
     total: int = Field(description="Over all pages.")
 
 
-# `POST /v5/files/retrieve-by-path`: whichever File is at the path.
-FileResponse = Annotated[
-    PromptResponse | ToolResponse | FlowResponse | AgentResponse | EvaluatorResponse,
-    Field(discriminator="type"),
-]
+class PaginatedDataPromptResponse(_Page):
+    """`GET /v5/prompts`."""
+
+    records: list[PromptResponse]
+
+
+class PaginatedDataAgentResponse(_Page):
+    """`GET /v5/agents`."""
+
+    records: list[AgentResponse]
+
+
+class PaginatedDataToolResponse(_Page):
+    """`GET /v5/tools`."""
+
+    records: list[ToolResponse]
+
+
+class PaginatedDataFlowResponse(_Page):
+    """`GET /v5/flows`."""
+
+    records: list[FlowResponse]
+
+
+class PaginatedDataEvaluatorResponse(_Page):
+    """`GET /v5/evaluators`."""
+
+    records: list[EvaluatorResponse]
+
+
+class PaginatedDataUnionPromptResponseToolResponseDatasetResponseEvaluatorResponseFlowResponseAgentResponse(  # noqa: E501
+    _Page
+):
+    """`GET /v5/files`: Files of every type (the SDK's name)."""
+
+    records: list[FileResponse]
+
+
+PaginatedFiles = PaginatedDataUnionPromptResponseToolResponseDatasetResponseEvaluatorResponseFlowResponseAgentResponse  # noqa: E501
+
+
+class ListPrompts(BaseModel):
+    """`GET /v5/prompts/{id}/versions`: newest first."""
+
+    records: list[PromptResponse]
+
+
+class ListAgents(BaseModel):
+    """`GET /v5/agents/{id}/versions`: newest first."""
+
+    records: list[AgentResponse]
+
+
+class ListTools(BaseModel):
+    """`GET /v5/tools/{id}/versions`: newest first."""
+
+    records: list[ToolResponse]
+
+
+class ListFlows(BaseModel):
+    """`GET /v5/flows/{id}/versions`: newest first."""
+
+    records: list[FlowResponse]
+
+
+class ListEvaluators(BaseModel):
+    """`GET /v5/evaluators/{id}/versions`: newest first."""
+
+    records: list[EvaluatorResponse]
 
 
 # --- Logs ----------------------------------------------------------------------------------
@@ -277,6 +347,12 @@ for _model in (
     EvaluatorResponse,
     *LogResponse.__args__,
     PaginatedDataLogResponse,
+    *_Page.__subclasses__(),
+    ListPrompts,
+    ListAgents,
+    ListTools,
+    ListFlows,
+    ListEvaluators,
 ):
     _model.model_rebuild()
 

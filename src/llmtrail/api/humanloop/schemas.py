@@ -175,5 +175,19 @@ class MonitoringChange(_Open):
     deactivate: list[MonitoringItem] | None = None
 
 
+class FileMove(_Open):
+    """`PATCH /{prompts|...}/{id}`: a new path, or a new name in the same directory."""
+
+    path: str | None = Field(default=None, min_length=1, max_length=1024)
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+
+
+class VersionChange(_Open):
+    """`PATCH /{prompts|...}/{id}/versions/{version_id}`; null unsets."""
+
+    name: str | None = Field(default=None, max_length=255)
+    description: str | None = None
+
+
 class PathBody(BaseModel):
     path: str = Field(min_length=1)

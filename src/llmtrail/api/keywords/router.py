@@ -8,6 +8,7 @@ without the `/api` prefix too, because the `keywordsai` SDK strips it and sends 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +47,7 @@ from llmtrail.core.ingest import write_logs
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import ANNOTATION_FIELDS, EDITABLE_FIELDS
 from llmtrail.errors import FieldError, Invalid, dotted
+from llmtrail.store.predicates import Group
 
 ERRORS = {400: FieldErrors, 401: Detail, 404: Detail, 409: Detail, 413: Detail, 503: Detail}
 surface = Surface(
@@ -157,7 +159,8 @@ def _pk(row: Any) -> int:
     return row["id"] if isinstance(row, dict) else row.id
 
 
-def _when(params: dict[str, str], name: str) -> datetime | None:
+def when(params: Mapping[str, str], name: str) -> datetime | None:
+    """A date-time URL parameter (`start_time`, `end_time`), in naive UTC."""
     value = params.get(name)
     if not value:
         return None
@@ -177,19 +180,28 @@ def _int(params: dict[str, str], name: str, default: int) -> int:
         raise Invalid.at(name, f"must be an integer, got '{value}'") from None
 
 
-def _query(request: Request, body: ListBody | None) -> queries.LogQuery:
-    """The list/summary query from URL parameters, quick filters and the body's filters."""
+def list_filters(
+    request: Request, body: ListBody | None, reserved: Set[str] = CONTROL_PARAMS
+) -> Group:
+    """The filters of a list request: the URL's quick filters (every key not `reserved`),
+    the body's filters and the environment, all to hold. The export routes share them."""
     params = dict(request.query_params)
-    groups = [parse_quick_filters(list(request.query_params.multi_items()), CONTROL_PARAMS)]
+    groups = [parse_quick_filters(list(request.query_params.multi_items()), reserved)]
     if body is not None and body.filters:
         groups.append(parse_filters(body.filters))
     environment = _environment(params)
     if environment is not None:
         groups.append(parse_filters({"environment": {"operator": "", "value": [environment]}}))
+    return combine(*groups)
+
+
+def _query(request: Request, body: ListBody | None) -> queries.LogQuery:
+    """The list/summary query from URL parameters, quick filters and the body's filters."""
+    params = dict(request.query_params)
     return queries.LogQuery(
-        filters=combine(*groups),
-        start_time=_when(params, "start_time"),
-        end_time=_when(params, "end_time"),
+        filters=list_filters(request, body),
+        start_time=when(params, "start_time"),
+        end_time=when(params, "end_time"),
         page=_int(params, "page", 1),
         page_size=_int(params, "page_size", 100),
         sort_by=params.get("sort_by") or queries.DEFAULT_SORT,

@@ -20,7 +20,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from llmtrail.api.backend import Backend
 from llmtrail.api.humanloop import schemas
-from llmtrail.api.humanloop.router import log_to_file, update_file_log
+from llmtrail.api.humanloop.logs import log_to_file, update_file_log
 from llmtrail.api.otlp import export
 from llmtrail.api.otlp.mapping.attributes import decode_all
 from llmtrail.api.otlp.mapping.spans import Origin, log_id, span_ids, to_log
