@@ -122,9 +122,11 @@ def create(
     type: str = "sampling",
     path: str | None = None,
     fill: Window | None = None,
+    source_id: str | None = None,
 ) -> Row:
     """A new dataset, empty, or filled in the background from the logs of `fill` (its
-    status `loading` until the job is done). `path` defaults to the name (made unique)."""
+    status `loading` until the job is done), or a copy of the dataset `source_id` holds now.
+    `path` defaults to the name (made unique)."""
     from llmtrail.core import dataset_jobs  # the job kind names this module's rules
 
     now = utcnow()
@@ -152,7 +154,11 @@ def create(
             "created_at": now,
             "updated_at": now,
         }
+        if source_id is not None:
+            find(conn, who, source_id)
         store.insert_dataset(conn, row)
+        if source_id is not None:
+            store.copy_dataset(conn, source_id, dataset_id, now)
         if fill is not None:
             dataset_jobs.queue_add(conn, who, dataset_id, fill, now)
         audit.record(conn, who, "created", "dataset", dataset_id)
