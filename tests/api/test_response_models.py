@@ -25,6 +25,7 @@ from keywordsai.types.log_types import KeywordsAIFullLogParams
 from keywordsai.types.log_types import LogList as SdkLogList
 from pydantic import BaseModel, TypeAdapter
 
+from llmtrail.api.humanloop import dataset_responses as hld
 from llmtrail.api.humanloop import responses as hl
 from llmtrail.api.keywords import dataset_responses as ds
 from llmtrail.api.keywords import responses as kw
@@ -63,6 +64,10 @@ SDK_PARSERS: dict[type[BaseModel], Callable[[Any], Any]] = {
             hl.CreateFlowLogResponse,
             hl.CreateToolLogResponse,
             hl.CreateEvaluatorLogResponse,
+            hld.DatasetResponse,
+            hld.PaginatedDatasetResponse,
+            hld.PaginatedDatapointResponse,
+            hld.ListDatasets,
         )
     },
 }
@@ -307,6 +312,13 @@ def test_humanloop_file_answers(
         deleted = api.delete(f"{file}/versions/{created['version_id']}")
         assert deleted.status_code == 204 and not deleted.content
         conforms(api.delete(version), 409, Detail)  # the only version left
+        deploy = f"{file}/environments/staging"
+        staged = conforms(api.post(deploy, params={"version_id": newer["version_id"]}), 200, model)
+        assert staged["environments"][0]["name"] == "staging"
+        envs = conforms(api.get(f"{file}/environments"), 200, list[hl.FileEnvironmentResponse])
+        assert [e["file"] is not None for e in envs] == [False, True]
+        removed = api.delete(deploy)
+        assert removed.status_code == 204 and not removed.content
         deleted = api.delete(file)
         assert deleted.status_code == 204 and not deleted.content
 
@@ -372,6 +384,10 @@ ERRORS = [
             ("PATCH", f"/v5/{kind}s/nope/versions/nope", {"name": "n"}, 404),
             ("DELETE", f"/v5/{kind}s/nope/versions/nope", None, 404),
             ("GET", f"/v5/{kind}s?size=-1", None, 422),
+            ("GET", f"/v5/{kind}s/nope/environments", None, 404),
+            ("POST", f"/v5/{kind}s/nope/environments/production?version_id=v", None, 404),
+            ("POST", f"/v5/{kind}s/nope/environments/production", None, 422),
+            ("DELETE", f"/v5/{kind}s/nope/environments/production", None, 404),
         )
     ),
     ("PATCH", "/v5/prompts/nope", {"path": ""}, 422),
@@ -740,6 +756,34 @@ def test_dataset_answers(server: Server, tenant: Tenant, person_factory) -> None
         conforms(api.get(one), 404, Detail)
 
 
+def test_humanloop_dataset_answers(tenant: Tenant) -> None:
+    points = [
+        {"inputs": {"q": "?"}, "target": {"a": 1}},
+        {"messages": [{"role": "user", "content": "hi"}]},
+    ]
+    body = {"path": f"{uuid.uuid4().hex[:8]}/set", "datapoints": points, "version_name": "v1"}
+    with tenant.client("x-api-key") as api:
+        made = conforms(api.post("/v5/datasets", json=body), 200, hld.DatasetResponse)
+        again = body | {"id": made["id"], "version_name": "v2"}
+        with_points = api.post("/v5/datasets?include_datapoints=true", json=again)
+        conforms(with_points, 200, hld.DatasetResponse)
+        conforms(api.post("/v5/datasets", json=body), 409, Detail)
+        conforms(api.post("/v5/datasets", json={"path": "x"}), 422, hl.HTTPValidationError)
+        one = f"/v5/datasets/{made['id']}"
+        conforms(api.get(f"{one}?include_datapoints=true"), 200, hld.DatasetResponse)
+        conforms(api.get("/v5/datasets/ds_none"), 404, Detail)
+        conforms(api.get("/v5/datasets?size=5"), 200, hld.PaginatedDatasetResponse)
+        conforms(api.get(f"{one}/datapoints"), 200, hld.PaginatedDatapointResponse)
+        conforms(api.get(f"{one}/versions?include_datapoints=latest_saved"), 200, hld.ListDatasets)
+        csv_file = {"file": ("d.csv", b"q,target\r\nx,{}\r\n", "text/csv")}
+        uploaded = api.post(f"{one}/datapoints/csv", files=csv_file)
+        conforms(uploaded, 200, hld.DatasetResponse)
+        bad = api.post(f"{one}/datapoints/csv", files={"file": ("d.csv", b"\xff", "text/csv")})
+        conforms(bad, 422, hl.HTTPValidationError)
+        deleted = api.delete(one)
+        assert deleted.status_code == 204 and not deleted.content
+
+
 # Sign-in: the routes a client calls without credentials.
 OPEN = [("POST", "/auth/jwt/create/"), ("POST", "/auth/jwt/refresh/")]
 # Every operation of both dialects, as /openapi.json lists it.
@@ -750,6 +794,11 @@ ROUTES = [
     *((method, f"{KW}/{{unique_id}}/") for method in ("GET", "PATCH", "DELETE")),
     ("GET", f"{KW}/{{unique_id}}/history/"),
     *((method, f"{KW}/export/") for method in ("GET", "POST")),
+    ("GET", "/api/datasets/{dataset_id}/export/"),
+    *((method, "/v5/datasets") for method in ("GET", "POST")),
+    *((method, "/v5/datasets/{id}") for method in ("GET", "DELETE")),
+    *(("GET", f"/v5/datasets/{{id}}/{tail}") for tail in ("datapoints", "versions")),
+    ("POST", "/v5/datasets/{id}/datapoints/csv"),
     *(("GET", f"/api/{tail}") for tail in ("jobs/", "jobs/summary/")),
     ("POST", "/api/evaluators/{evaluator_id}/run/"),
     *(
@@ -792,6 +841,15 @@ ROUTES = [
         for method in ("PATCH", "DELETE")
     ),
     ("GET", "/v5/files"),
+    *(
+        (method, f"/v5/{kind}s/{{id}}/environments{tail}")
+        for kind in ("prompt", "agent", "flow", "tool", "evaluator")
+        for method, tail in (
+            ("GET", ""),
+            ("POST", "/{environment_id}"),
+            ("DELETE", "/{environment_id}"),
+        )
+    ),
     *OPEN,
     ("GET", "/auth/users/me/"),
     ("GET", "/api/audit/"),
