@@ -540,3 +540,19 @@ dataset_eval_results = Table(
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("report_id", "evaluator_id", "dataset_log_id"),
 )
+
+# The answers of writes sent with an `Idempotency-Key` header, stored in the transaction of
+# the write itself: a retry of the same request (same key, same fingerprint) is answered
+# from here until `expires_at`, and writes nothing again.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata_obj,
+    Column("org_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", Name, primary_key=True),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of method, path and body
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),  # the answer's JSON
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Index(None, "expires_at"),
+)

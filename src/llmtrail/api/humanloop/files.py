@@ -20,6 +20,7 @@ from llmtrail.api.humanloop.translate import monitor_refs
 from llmtrail.core import automations, evaluators, file_edits, files
 from llmtrail.core.files import FileRef, FileType
 from llmtrail.core.keys import Principal
+from llmtrail.core.queries import MAX_PAGE
 from llmtrail.errors import Invalid
 
 Upsert = Callable[[Engine, Principal, FileRef], Any]
@@ -113,7 +114,7 @@ class FileListing:
 
     def __init__(
         self,
-        page: int = Query(1, ge=1, description="From 1; past the end, no records."),
+        page: int = Query(1, ge=1, le=MAX_PAGE, description="From 1; past the end, no records."),
         size: int = Query(10, ge=0, le=MAX_PAGE_SIZE),
         name: str | None = Query(None, description="A substring of their names, in any case."),
         sort_by: Literal["created_at", "updated_at", "name"] = "created_at",
