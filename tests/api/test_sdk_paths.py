@@ -73,13 +73,16 @@ KEYWORDS_PATHS = {
 
 _FILES = ("prompts", "tools", "flows", "agents", "evaluators")
 NOT_SERVED = {
-    # Humanloop datasets, evaluations and experiments: other engineers' work.
-    *((m, p) for m, p in humanloop_paths() if p.startswith(("/v5/datasets", "/v5/evaluations"))),
+    # Humanloop evaluations, and what Datasets lack: other engineers' work.
+    *((m, p) for m, p in humanloop_paths() if p.startswith("/v5/evaluations")),
+    ("PATCH", "/v5/datasets/{id}"),
+    ("GET", "/v5/datasets/{id}/environments"),
+    *((m, "/v5/datasets/{id}/environments/{environment_id}") for m in ("POST", "DELETE")),
+    *((m, "/v5/datasets/{id}/versions/{version_id}") for m in ("PATCH", "DELETE")),
     ("POST", "/v5/prompts/call"),
     ("POST", "/v5/agents/call"),
     ("POST", "/v5/agents/continue"),
     ("POST", "/v5/tools/call"),
-    ("POST", "/v5/prompts/{id}/populate"),
     ("GET", "/v5/prompts/{id}/serialize"),
     ("GET", "/v5/agents/{id}/serialize"),
     ("POST", "/v5/prompts/deserialize"),
@@ -91,11 +94,6 @@ NOT_SERVED = {
     ("DELETE", "/v5/tools/{id}/environment-variables/{name}"),
     # Keywords AI prompts and experiments.
     *((m, p) for m, p in KEYWORDS_PATHS if p.startswith(("/api/prompts", "/api/experiments"))),
-    # Keywords AI datasets (other work): the SDK's `create` and `logs` forms, and reports.
-    *((m, p) for m, p in KEYWORDS_PATHS if "/eval-reports/" in p),
-    ("POST", "/datasets/create"),
-    ("POST", "/datasets/{id}/logs/create"),
-    ("GET", "/datasets/{id}/logs"),
 }
 
 
