@@ -20,6 +20,7 @@ reads as its current rows, under the id `draft_id` gives it.
 from __future__ import annotations
 
 import hashlib
+import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,6 +30,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Row
 
 from llmtrail.core import audit
 from llmtrail.core import datasets as core_datasets
+from llmtrail.core.file_edits import moved_path
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import LogData, finalize, to_row
@@ -210,6 +212,26 @@ def upsert(engine: Engine, who: Principal, request: Upsert) -> Version:
         changes = {"version": number, "action": request.action}
         audit.record(conn, who, "changed", "dataset", dataset_id, changes)
         return _at(conn, core_datasets.find(conn, who, dataset_id), _version(conn, dataset, None))
+
+
+def move(
+    engine: Engine, who: Principal, dataset_id: str, path: str | None, name: str | None
+) -> Version:
+    """A dataset moved to `path` (its name the path's last part) or renamed in place, as a
+    File is; at its newest version. 409 when another dataset has the path."""
+    with begin_write(engine) as conn:
+        dataset = core_datasets.find(conn, who, dataset_id)
+        new_path = moved_path(dataset.path, path, name)
+        if new_path != dataset.path:
+            if store.find_by_path(conn, who.org_id, new_path) is not None:
+                raise Conflict(f"a dataset at '{new_path}' already exists")
+            values = {"path": new_path, "name": posixpath.basename(new_path)}
+            store_datasets.update_dataset(
+                conn, who.org_id, dataset_id, **values, updated_at=utcnow()
+            )
+            audit.record(conn, who, "changed", "dataset", dataset_id, {"fields": ["path"]})
+            dataset = core_datasets.find(conn, who, dataset_id)
+        return _at(conn, dataset, _version(conn, dataset, None))
 
 
 def _dataset_for(engine: Engine, who: Principal, request: Upsert) -> str:
