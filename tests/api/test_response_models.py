@@ -312,6 +312,13 @@ def test_humanloop_file_answers(
         deleted = api.delete(f"{file}/versions/{created['version_id']}")
         assert deleted.status_code == 204 and not deleted.content
         conforms(api.delete(version), 409, Detail)  # the only version left
+        deploy = f"{file}/environments/staging"
+        staged = conforms(api.post(deploy, params={"version_id": newer["version_id"]}), 200, model)
+        assert staged["environments"][0]["name"] == "staging"
+        envs = conforms(api.get(f"{file}/environments"), 200, list[hl.FileEnvironmentResponse])
+        assert [e["file"] is not None for e in envs] == [False, True]
+        removed = api.delete(deploy)
+        assert removed.status_code == 204 and not removed.content
         deleted = api.delete(file)
         assert deleted.status_code == 204 and not deleted.content
 
@@ -377,6 +384,10 @@ ERRORS = [
             ("PATCH", f"/v5/{kind}s/nope/versions/nope", {"name": "n"}, 404),
             ("DELETE", f"/v5/{kind}s/nope/versions/nope", None, 404),
             ("GET", f"/v5/{kind}s?size=-1", None, 422),
+            ("GET", f"/v5/{kind}s/nope/environments", None, 404),
+            ("POST", f"/v5/{kind}s/nope/environments/production?version_id=v", None, 404),
+            ("POST", f"/v5/{kind}s/nope/environments/production", None, 422),
+            ("DELETE", f"/v5/{kind}s/nope/environments/production", None, 404),
         )
     ),
     ("PATCH", "/v5/prompts/nope", {"path": ""}, 422),
@@ -667,6 +678,9 @@ DS_ONE = f"{DS}{{dataset_id}}/"
 DS_LOGS = f"{DS_ONE}logs/"
 DATASET_ROUTES = [
     ("POST", DS),
+    ("POST", f"{DS}create/"),
+    ("GET", DS_LOGS),
+    ("POST", f"{DS_LOGS}create/"),
     ("GET", f"{DS}list/"),
     *((method, DS_ONE) for method in ("GET", "PATCH", "DELETE")),
     ("POST", DS_LOGS),
@@ -675,6 +689,8 @@ DATASET_ROUTES = [
     ("POST", f"{DS_LOGS}list/"),
     ("DELETE", f"{DS_LOGS}delete/"),
     *((method, f"{DS_LOGS}{{log_id}}/") for method in ("GET", "PATCH", "PUT", "DELETE")),
+    ("POST", f"{DS_ONE}eval-reports/create/"),
+    *(("GET", f"{DS_ONE}eval-reports/{tail}") for tail in ("list/", "compare/", "{report_id}/")),
 ]
 
 
@@ -720,6 +736,19 @@ def test_dataset_answers(server: Server, tenant: Tenant, person_factory) -> None
             ("PATCH", f"{one}logs/x/", {"cost": 1}),
         ):
             conforms(send(api, method, path, sent), 400, kw.FieldErrors)
+        rule = {"name": f"r-{made['id']}", **RULE}
+        judge = conforms(api.post(EV, json=rule), 201, kw.Evaluator)["evaluator_slug"]
+        run = {"evaluator_slugs": [judge]}
+        report = conforms(
+            api.post(f"{one}eval-reports/create/", json=run), 201, ds.EvalReportSummary
+        )
+        conforms(api.get(f"{one}eval-reports/list/"), 200, ds.EvalReportList)
+        conforms(api.get(f"{one}eval-reports/{report['id']}/"), 200, ds.EvalReport)
+        pair = {"a": report["id"], "b": report["id"]}
+        conforms(api.get(f"{one}eval-reports/compare/", params=pair), 200, ds.EvalComparison)
+        conforms(api.post(f"{one}eval-reports/create/", json={}), 400, kw.FieldErrors)
+        conforms(api.get(f"{one}eval-reports/compare/"), 400, kw.FieldErrors)
+        conforms(api.get(f"{one}eval-reports/nope/"), 404, Detail)
         again = {"input": "i", "output": "o", "unique_id": direct["log_data"]["id"]}
         assert api.post(f"{one}logs/", json=again).status_code == 201
         conforms(api.post(f"{one}logs/", json=again), 409, Detail)
@@ -815,6 +844,15 @@ ROUTES = [
         for method in ("PATCH", "DELETE")
     ),
     ("GET", "/v5/files"),
+    *(
+        (method, f"/v5/{kind}s/{{id}}/environments{tail}")
+        for kind in ("prompt", "agent", "flow", "tool", "evaluator")
+        for method, tail in (
+            ("GET", ""),
+            ("POST", "/{environment_id}"),
+            ("DELETE", "/{environment_id}"),
+        )
+    ),
     *OPEN,
     ("GET", "/auth/users/me/"),
     ("GET", "/api/audit/"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from datetime import datetime
 from enum import StrEnum
 
@@ -72,6 +73,10 @@ def serve(
     if settings.otlp_grpc_port:
         err.print(f"OTLP/gRPC on {host}:{settings.otlp_grpc_port}")
     jobs = worker_process.spawn(settings.job_concurrency) if settings.job_concurrency else None
+    # Uvicorn shuts down gracefully on SIGTERM or SIGINT, then raises the signal again for the
+    # handler it found: this one lets the job worker be stopped (in its bound) and serve exit.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     try:
         uvicorn.run(
             "llmtrail.api.app:create_app",
@@ -83,10 +88,25 @@ def serve(
             http="httptools",
             log_level="warning",
             access_log=False,
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         )
     finally:
         if jobs is not None:
-            worker_process.stop(jobs)
+            worker_process.stop(jobs, settings.shutdown_timeout_seconds)
+
+
+@app.command()
+def demo(org: str = typer.Option("default", help="The organization to fill.")) -> None:
+    """Load a realistic demo data set (traces, chat calls, errors, scores, a dataset) into
+    the current data dir, to see the whole UI at once."""
+    from llmtrail import demo as demo_data
+
+    loaded = demo_data.load(_engine(), org)
+    err.print(
+        f"demo: {loaded.logs} logs in {loaded.traces} traces and single calls, "
+        f"{loaded.scores} scores, dataset {loaded.dataset_id} (filled by the server's worker); "
+        "open the UI with `llmtrail serve`"
+    )
 
 
 @app.command()

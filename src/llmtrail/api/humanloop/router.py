@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from llmtrail.api.humanloop import (  # noqa: F401  (they declare the routes)
     datasets,
+    environments,
     files,
     logs,
     versions,
