@@ -3,8 +3,7 @@
 The Humanloop paths are read from the `humanloop` SDK's own sources (each `raw_client.py`
 names its method and path); the Keywords AI ones are kept below, read from the `keywordsai`
 SDK's `constants/` and `*/api.py`. `NOT_SERVED` lists what is not built yet: it must equal
-what the server misses, so it shrinks as routes land (datasets and evaluations/experiments
-are other work)."""
+what the server misses, so it shrinks as routes land (evaluations/experiments are other work)."""
 
 from __future__ import annotations
 
@@ -73,8 +72,13 @@ KEYWORDS_PATHS = {
 
 _FILES = ("prompts", "tools", "flows", "agents", "evaluators")
 NOT_SERVED = {
-    # Humanloop datasets, evaluations and experiments: other engineers' work.
-    *((m, p) for m, p in humanloop_paths() if p.startswith(("/v5/datasets", "/v5/evaluations"))),
+    # Humanloop evaluations and experiments: other engineers' work.
+    *((m, p) for m, p in humanloop_paths() if p.startswith("/v5/evaluations")),
+    # Dataset versions are never edited nor deleted (a later version builds on them), and
+    # there are no deployments.
+    *((m, "/v5/datasets/{id}/versions/{version_id}") for m in ("PATCH", "DELETE")),
+    ("GET", "/v5/datasets/{id}/environments"),
+    *((m, "/v5/datasets/{id}/environments/{environment_id}") for m in ("POST", "DELETE")),
     ("POST", "/v5/prompts/call"),
     ("POST", "/v5/agents/call"),
     ("POST", "/v5/agents/continue"),
@@ -91,11 +95,6 @@ NOT_SERVED = {
     ("DELETE", "/v5/tools/{id}/environment-variables/{name}"),
     # Keywords AI prompts and experiments.
     *((m, p) for m, p in KEYWORDS_PATHS if p.startswith(("/api/prompts", "/api/experiments"))),
-    # Keywords AI datasets (other work): the SDK's `create` and `logs` forms, and reports.
-    *((m, p) for m, p in KEYWORDS_PATHS if "/eval-reports/" in p),
-    ("POST", "/datasets/create"),
-    ("POST", "/datasets/{id}/logs/create"),
-    ("GET", "/datasets/{id}/logs"),
 }
 
 
