@@ -142,6 +142,25 @@ def copy_logs(
     return len(conn.execute(statement).all())
 
 
+def copy_dataset(conn: Connection, source_id: str, dataset_id: str, now: Any) -> int:
+    """Copy a dataset's current rows into another (an empty one, as its first content)."""
+    kept = [c.name for c in dataset_logs.c if c.name not in ("id", "dataset_id", "added_in")]
+    kept = [name for name in kept if name not in ("removed_in", "added_at", "updated_at")]
+    chosen = select(
+        literal(dataset_id),
+        literal(1),
+        literal(now),
+        literal(now),
+        *(dataset_logs.c[n] for n in kept),
+    ).where(current(source_id))
+    statement = (
+        insert(dataset_logs)
+        .from_select(["dataset_id", "added_in", "added_at", "updated_at", *kept], chosen)
+        .returning(dataset_logs.c.id)
+    )
+    return len(conn.execute(statement).all())
+
+
 def insert_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
     """New dataset rows; their ids, in order."""
     return [

@@ -400,6 +400,21 @@ def test_dataset_logs_made_listed_changed_and_removed(
     assert removed["removed_count"] == 1 and listed({}) == []
 
 
+def test_a_copy_of_a_dataset(api: httpx.Client) -> None:
+    source = empty_dataset(api)["id"]
+    for n in range(3):
+        made(api.post(f"{DS}/{source}/logs/", json={"input": n, "output": n, "target": n}))
+    copy = made(api.post(f"{DS}/", json={"name": "Copy", "source_dataset_id": source}))
+    assert copy["status"] == "ready" and copy["log_count"] == 3
+    assert log_ids(api, copy["id"]) == log_ids(api, source)
+    first = log_ids(api, source)[0]
+    made(api.patch(f"{DS}/{source}/logs/{first}/", json={"output": "changed"}), 200)
+    listed = made(api.post(f"{DS}/{copy['id']}/logs/list/", json={}), 200)["results"]
+    assert {r["output"] for r in listed} == {"0", "1", "2"}, "a copy, not a view"
+    missing = api.post(f"{DS}/", json={"name": "Copy", "source_dataset_id": "ds_nope"})
+    assert missing.status_code == 404 and made(api.get(f"{DS}/list/"), 200)["count"] == 2
+
+
 def test_changes_are_audited(
     api: httpx.Client, server: Server, tenant: Tenant, person_factory
 ) -> None:

@@ -105,13 +105,17 @@ def create_dataset(
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> JSONBody:
-    """Empty (`is_empty`), or filled in the background from the logs of a time window that
-    pass `initial_log_filters`, `sampling` percent of them."""
+    """Empty (`is_empty`), a copy of the dataset `source_dataset_id`, or filled in the
+    background from the logs of a time window that pass `initial_log_filters`, `sampling`
+    percent of them."""
     given = datasets.described(body, creating=True)
+    source = body.get("source_dataset_id")
+    if source is not None and not (isinstance(source, str) and source):
+        raise Invalid.at("source_dataset_id", "must be a dataset id")
     fill = None
-    if not body.get("is_empty", False):
+    if not body.get("is_empty", False) and source is None:
         fill = _window(body, "initial_log_filters", "sampling")
-    row = datasets.create(backend.engine, who, **given, fill=fill)
+    row = datasets.create(backend.engine, who, **given, fill=fill, source_id=source)
     return JSONBody(_dataset(backend, row), status_code=201)
 
 
