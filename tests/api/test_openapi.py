@@ -36,6 +36,7 @@ READS = {
     "Aggregates over the matching logs",
     "Export logs (filters in the body)",
     "Get the File at a path",
+    "A Prompt with its template filled with inputs",
     "List dataset logs (filters in the body)",
 }
 

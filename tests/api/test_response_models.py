@@ -49,6 +49,7 @@ SDK_PARSERS: dict[type[BaseModel], Callable[[Any], Any]] = {
             *hl.LogResponse.__args__,
             hl.PaginatedDataLogResponse,
             hl.PromptResponse,
+            hl.PopulateTemplateResponse,
             hl.AgentResponse,
             hl.ToolResponse,
             hl.FlowResponse,
@@ -298,6 +299,9 @@ def test_humanloop_file_answers(
         found = api.post("/v5/files/retrieve-by-path", json={"path": path})
         assert type(adapter(hl.FileResponse).validate_json(found.content)) is model
         conforms(found, 200, hl.FileResponse)
+        if kind == "prompts":
+            filled = api.post(f"/v5/prompts/{created['id']}/populate", json={"q": "?"})
+            assert conforms(filled, 200, hl.PopulateTemplateResponse)["populated_template"]
         assert conforms(api.get(f"/v5/{kind}", params={"name": kind}), 200, page)["records"]
         listed = conforms(api.get("/v5/files", params={"path": base}), 200, hl.PaginatedFiles)
         assert listed["total"] == 1
@@ -391,6 +395,8 @@ ERRORS = [
         )
     ),
     ("PATCH", "/v5/prompts/nope", {"path": ""}, 422),
+    ("POST", "/v5/prompts/nope/populate", None, 404),
+    ("POST", "/v5/prompts/nope/populate", [], 422),
     ("GET", "/v5/files?type=folder", None, 422),
     ("POST", "/v5/tools/tl_nope/evaluators", {}, 404),
     ("POST", "/v5/prompts/pr_x/evaluators", {"activate": [{"evaluator": "e"}]}, 422),
@@ -844,6 +850,7 @@ ROUTES = [
         for method in ("PATCH", "DELETE")
     ),
     ("GET", "/v5/files"),
+    ("POST", "/v5/prompts/{id}/populate"),
     *(
         (method, f"/v5/{kind}s/{{id}}/environments{tail}")
         for kind in ("prompt", "agent", "flow", "tool", "evaluator")

@@ -28,6 +28,7 @@ READING_POSTS = {
     ("POST", "/api/request-logs/summary/"),
     ("POST", "/api/request-logs/export/"),
     ("POST", "/v5/files/retrieve-by-path"),
+    ("POST", "/v5/prompts/{id}/populate"),
     ("POST", "/api/datasets/{dataset_id}/logs/list/"),
 }
 # Reading routes with rules of their own, tested with them.

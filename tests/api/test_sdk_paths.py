@@ -83,7 +83,6 @@ NOT_SERVED = {
     ("POST", "/v5/agents/call"),
     ("POST", "/v5/agents/continue"),
     ("POST", "/v5/tools/call"),
-    ("POST", "/v5/prompts/{id}/populate"),
     ("GET", "/v5/prompts/{id}/serialize"),
     ("GET", "/v5/agents/{id}/serialize"),
     ("POST", "/v5/prompts/deserialize"),

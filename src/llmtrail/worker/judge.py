@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,11 +19,11 @@ from typing import Any
 import httpx
 
 from llmtrail.config import Settings
+from llmtrail.core import templates
 from llmtrail.core.pricing import cost_of
 from llmtrail.core.scoring import EvalInputs, InvalidScore, Outcome, Transient, ValueSpec
 
 EXCERPT_CHARS = 200
-_VARIABLE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 
 @dataclass(frozen=True)
@@ -93,9 +92,7 @@ class Judge:
 
 
 def render(template: str, inputs: EvalInputs) -> str:
-    """`template` with its `{{variable}}`s filled in, in one pass, so that text inside a value
-    is never taken for a variable. Strings go in as they are, other values as compact JSON;
-    an unknown variable is left as written."""
+    """`template` with the log's parts as its `{{variable}}`s (`core.templates`)."""
     values = {
         "input": inputs.input,
         "output": inputs.output,
@@ -104,15 +101,7 @@ def render(template: str, inputs: EvalInputs) -> str:
         "llm_input": inputs.input,
         "llm_output": inputs.output,
     }
-
-    def fill(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in values:
-            return match.group(0)
-        value = values[name]
-        return value if isinstance(value, str) else _compact(value)
-
-    return _VARIABLE.sub(fill, template)
+    return templates.fill_text(template, values)
 
 
 def instructions(spec: ValueSpec, rubric: str | None = None) -> str:
@@ -253,10 +242,6 @@ def _excerpt(text: str) -> str:
     """`text` on one line and cut short: enough to see what went wrong, at an error's end."""
     flat = " ".join(text.split())
     return flat if len(flat) <= EXCERPT_CHARS else flat[:EXCERPT_CHARS] + "…"
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _not_json(name: str) -> None:

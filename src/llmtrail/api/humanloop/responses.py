@@ -98,6 +98,14 @@ class PromptResponse(_FileWithInputs, _PromptKernel):
     linked_tools: list[str] | None = None
 
 
+class PopulateTemplateResponse(PromptResponse):
+    """`POST /v5/prompts/{id}/populate`: the Prompt, and its template filled."""
+
+    populated_template: str | list[Message] | None = Field(
+        description="The template with the inputs sent as its `{{variables}}`; null without one."
+    )
+
+
 class AgentResponse(_FileWithInputs, _PromptKernel):
     """`POST /v5/agents`, `GET /v5/agents/{id}`, and the `agent` of an Agent Log."""
 
@@ -359,6 +367,7 @@ class PaginatedDataLogResponse(BaseModel):
 # The File and Log models nest each other: resolve their references now that all exist.
 for _model in (
     PromptResponse,
+    PopulateTemplateResponse,
     AgentResponse,
     ToolResponse,
     FlowResponse,

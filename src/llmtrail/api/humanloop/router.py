@@ -8,6 +8,7 @@ from llmtrail.api.humanloop import (  # noqa: F401  (they declare the routes)
     environments,
     files,
     logs,
+    prompts,
     versions,
 )
 from llmtrail.api.humanloop.surface import surface

@@ -7,7 +7,6 @@ with every field the SDK requires (contract §4.1, §4.4).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -24,7 +23,7 @@ from llmtrail.api.humanloop.schemas import (
     MonitoringVersion,
 )
 from llmtrail.api.wire import json_text
-from llmtrail.core import scores
+from llmtrail.core import scores, templates
 from llmtrail.core.evaluators import EvaluatorRef
 from llmtrail.core.files import FILE_TYPE_OF_LOG, LOG_TYPES, FileType
 from llmtrail.core.ids import iso, new_id, to_utc_naive
@@ -71,7 +70,6 @@ EXTRAS = (
 # Body fields that name the File or the log, not the call.
 _ADDRESSING = {"path", "id", "log_id", "trace_parent_id", "parent_id", "trace_status"}
 _KERNELS = {"prompt", "agent", "flow", "tool", "spec"}
-_TEMPLATE_VAR = re.compile(r"{{\s*([A-Za-z_][\w]*)\s*}}")
 
 
 def split_fields(body: BaseModel) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -138,7 +136,7 @@ def created(file_type: FileType, row: dict[str, Any]) -> dict[str, Any]:
 def template_inputs(template: Any) -> list[dict[str, str]]:
     """The `{{variables}}` a prompt template uses, in order of first use."""
     text = orjson.dumps(template).decode() if not isinstance(template, str) else template
-    return [{"name": n} for n in dict.fromkeys(_TEMPLATE_VAR.findall(text or ""))]
+    return [{"name": n} for n in dict.fromkeys(templates.VARIABLE.findall(text or ""))]
 
 
 def environment_object(env: Row) -> dict[str, Any]:
