@@ -778,6 +778,9 @@ def test_humanloop_dataset_answers(tenant: Tenant) -> None:
         one = f"/v5/datasets/{made['id']}"
         conforms(api.get(f"{one}?include_datapoints=true"), 200, hld.DatasetResponse)
         conforms(api.get("/v5/datasets/ds_none"), 404, Detail)
+        moved = api.patch(one, json={"path": f"{uuid.uuid4().hex[:8]}/moved"})
+        conforms(moved, 200, hld.DatasetResponse)
+        conforms(api.patch(one, json={"name": "a/b"}), 422, hl.HTTPValidationError)
         conforms(api.get("/v5/datasets?size=5"), 200, hld.PaginatedDatasetResponse)
         conforms(api.get(f"{one}/datapoints"), 200, hld.PaginatedDatapointResponse)
         conforms(api.get(f"{one}/versions?include_datapoints=latest_saved"), 200, hld.ListDatasets)
@@ -802,7 +805,7 @@ ROUTES = [
     *((method, f"{KW}/export/") for method in ("GET", "POST")),
     ("GET", "/api/datasets/{dataset_id}/export/"),
     *((method, "/v5/datasets") for method in ("GET", "POST")),
-    *((method, "/v5/datasets/{id}") for method in ("GET", "DELETE")),
+    *((method, "/v5/datasets/{id}") for method in ("GET", "PATCH", "DELETE")),
     *(("GET", f"/v5/datasets/{{id}}/{tail}") for tail in ("datapoints", "versions")),
     ("POST", "/v5/datasets/{id}/datapoints/csv"),
     *(("GET", f"/api/{tail}") for tail in ("jobs/", "jobs/summary/")),

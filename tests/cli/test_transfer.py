@@ -203,6 +203,8 @@ def test_a_line_that_is_no_exported_log_is_refused_naming_line_and_field(
     assert "line[2].cost" in result.stderr and "line[2].status" in result.stderr
     assert "Traceback" not in result.stderr
     assert _count(engine, target) == 0, "the batch holding the bad line is not written"
+    missing = run(database_url, tmp_path, "logs", "import", str(tmp_path / "none.jsonl"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
 
 
 def test_export_filters_and_csv(engine: Engine, database_url: str, tmp_path: Path) -> None:

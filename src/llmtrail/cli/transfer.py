@@ -125,7 +125,9 @@ def export_logs(
 
 @logs_app.command("import")
 def import_logs(
-    source: Path = typer.Argument(..., help="A JSON Lines file `logs export` wrote."),
+    source: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="A JSON Lines file `logs export` wrote."
+    ),
     org: str = typer.Option("default", help="The organization they go into; created when new."),
 ) -> None:
     """Import exported logs, ids kept: a log already stored is skipped, so an interrupted

@@ -20,6 +20,7 @@ reads as its current rows, under the id `draft_id` gives it.
 from __future__ import annotations
 
 import hashlib
+import posixpath
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,14 +30,15 @@ from sqlalchemy import ColumnElement, Connection, Engine, Row
 
 from llmtrail.core import audit
 from llmtrail.core import datasets as core_datasets
-from llmtrail.core.ids import new_id, utcnow
+from llmtrail.core.file_edits import moved_path
+from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
-from llmtrail.core.logs import LogData, finalize, to_row
+from llmtrail.core.logs import LogData
 from llmtrail.errors import Conflict, Invalid, NotFound
 from llmtrail.store import dataset_versions as store
 from llmtrail.store import datasets as store_datasets
 from llmtrail.store.database import begin_write
-from llmtrail.store.tables import SNAPSHOT_COLUMNS, dataset_logs
+from llmtrail.store.tables import dataset_logs
 
 Action = Literal["set", "add", "remove"]
 DRAFT = "_draft"
@@ -104,7 +106,7 @@ class Version:
 def _rows_of(dataset_id: str, version: Row | None) -> ColumnElement[bool]:
     if version is None:
         return store_datasets.current(dataset_id)
-    return store.in_version(dataset_id, version.number)
+    return store_datasets.in_version(dataset_id, version.number)
 
 
 def _version(conn: Connection, dataset: Row, version_id: str | None) -> Row | None:
@@ -156,7 +158,7 @@ def versions(engine: Engine, who: Principal, dataset_id: str) -> list[Version]:
     """Every version of a dataset, oldest first (a dataset with none: its draft)."""
     with engine.connect() as conn:
         dataset = core_datasets.find(conn, who, dataset_id)
-        found = store.versions(conn, dataset.id) or [None]
+        found = store_datasets.versions(conn, dataset.id) or [None]
         return [_at(conn, dataset, version) for version in found]
 
 
@@ -195,21 +197,34 @@ def upsert(engine: Engine, who: Principal, request: Upsert) -> Version:
             kept = [first[key] for key in sent if key in first]
         number = store_datasets.latest(conn, dataset_id) + 1
         _become(conn, dataset_id, kept, number, now)
-        store_datasets.insert_rows(conn, [_new_row(who, dataset_id, p, number, now) for p in new])
-        version = {
-            "id": new_id("dsv_"),
-            "org_id": who.org_id,
-            "dataset_id": dataset_id,
-            "number": number,
-            "version_name": request.version_name,
-            "version_description": request.version_description,
-            "created_at": now,
-        }
-        store.insert_version(conn, version)
+        core_datasets.add_rows(conn, who, dataset_id, [_as_log(point) for point in new])
+        core_datasets.commit_version(
+            conn, who, dataset_id, request.version_name, request.version_description
+        )
         store_datasets.update_dataset(conn, who.org_id, dataset_id, updated_at=now)
         changes = {"version": number, "action": request.action}
         audit.record(conn, who, "changed", "dataset", dataset_id, changes)
         return _at(conn, core_datasets.find(conn, who, dataset_id), _version(conn, dataset, None))
+
+
+def move(
+    engine: Engine, who: Principal, dataset_id: str, path: str | None, name: str | None
+) -> Version:
+    """A dataset moved to `path` (its name the path's last part) or renamed in place, as a
+    File is; at its newest version. 409 when another dataset has the path."""
+    with begin_write(engine) as conn:
+        dataset = core_datasets.find(conn, who, dataset_id)
+        new_path = moved_path(dataset.path, path, name)
+        if new_path != dataset.path:
+            if store.find_by_path(conn, who.org_id, new_path) is not None:
+                raise Conflict(f"a dataset at '{new_path}' already exists")
+            values = {"path": new_path, "name": posixpath.basename(new_path)}
+            store_datasets.update_dataset(
+                conn, who.org_id, dataset_id, **values, updated_at=utcnow()
+            )
+            audit.record(conn, who, "changed", "dataset", dataset_id, {"fields": ["path"]})
+            dataset = core_datasets.find(conn, who, dataset_id)
+        return _at(conn, dataset, _version(conn, dataset, None))
 
 
 def _dataset_for(engine: Engine, who: Principal, request: Upsert) -> str:
@@ -231,11 +246,12 @@ def _become(conn: Connection, dataset_id: str, kept: Iterable[Row], number: int,
     """Make the dataset's current rows exactly `kept` (rows of some version): take out the
     current rows not among them, and bring back, as copies, those no longer current."""
     keep = {row.id: row for row in kept}
-    current = {row.id for row in store.rows(conn, store_datasets.current(dataset_id))}
+    current = set(store_datasets.current_ids(conn, dataset_id))
     gone = [key for key in current if key not in keep]
     for start in range(0, len(gone), CHUNK):
-        chosen = dataset_logs.c.id.in_(gone[start : start + CHUNK])
-        store_datasets.remove(conn, dataset_id, chosen, number - 1)
+        core_datasets.remove_rows(
+            conn, dataset_id, dataset_logs.c.id.in_(gone[start : start + CHUNK])
+        )
     back = [
         {**_copied(row), "added_in": number, "removed_in": None, "updated_at": now}
         for key, row in keep.items()
@@ -248,21 +264,10 @@ def _copied(row: Row) -> dict[str, Any]:
     return {k: v for k, v in row._mapping.items() if k != "id"}
 
 
-def _new_row(
-    who: Principal, dataset_id: str, point: Datapoint, number: int, now: Any
-) -> dict[str, Any]:
+def _as_log(point: Datapoint) -> tuple[LogData, Any]:
+    """A Datapoint as a dataset log made directly, and its target."""
     log = LogData(unique_id=point.id, input=point.inputs, prompt_messages=point.messages)
-    row = to_row(finalize(log, now), who, now)
-    return {
-        **{name: row[name] for name in SNAPSHOT_COLUMNS},
-        "org_id": who.org_id,
-        "dataset_id": dataset_id,
-        "source_log_id": None,
-        "added_in": number,
-        "added_at": now,
-        "updated_at": now,
-        "target": point.target,
-    }
+    return log, point.target
 
 
 def parse_csv_rows(records: Iterable[Mapping[str, str]]) -> list[Datapoint]:

@@ -63,7 +63,7 @@ def move(
     try:
         with begin_write(engine) as conn:
             file = _file(conn, principal, file_id, type)
-            new_path = _moved_path(file.path, path, name)
+            new_path = moved_path(file.path, path, name)
             if new_path != file.path:
                 name = posixpath.basename(new_path)
                 values = {"path": new_path, "name": name, "updated_at": utcnow()}
@@ -76,7 +76,7 @@ def move(
     return row  # type: ignore[return-value]
 
 
-def _moved_path(current: str, path: str | None, name: str | None) -> str:
+def moved_path(current: str, path: str | None, name: str | None) -> str:
     if path is not None:
         path = path.strip("/")
         if not path:

@@ -1,15 +1,11 @@
-"""Queries over datasets as the Humanloop dialect sees them: versions and the rows each holds.
-
-Version N of a dataset holds the rows added in a version up to N and not removed by N
-(`store.datasets` and `core.datasets` describe the model).
-"""
+"""Queries over datasets as the Humanloop dialect reads them, beside `store.datasets`: the
+newest version of many datasets at once, a version by id or name, rows a page at a time."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, func, select
 
 from llmtrail.store.tables import dataset_logs, dataset_versions, datasets
 
@@ -17,25 +13,10 @@ SORTS = {"created_at": datasets.c.created_at, "updated_at": datasets.c.updated_a
 SORTS["name"] = datasets.c.name
 
 
-def in_version(dataset_id: str, number: int) -> ColumnElement[bool]:
-    """The rows version `number` of the dataset holds."""
-    return and_(
-        dataset_logs.c.dataset_id == dataset_id,
-        dataset_logs.c.added_in <= number,
-        or_(dataset_logs.c.removed_in.is_(None), dataset_logs.c.removed_in > number),
-    )
-
-
 def lock(conn: Connection, dataset_id: str) -> None:
     """Hold the dataset row until the transaction ends: versions are numbered one after the
     other (PostgreSQL; SQLite's write transaction holds the whole database already)."""
     conn.execute(select(datasets.c.id).where(datasets.c.id == dataset_id).with_for_update())
-
-
-def versions(conn: Connection, dataset_id: str) -> list[Row]:
-    """The dataset's versions, oldest first."""
-    query = select(dataset_versions).where(dataset_versions.c.dataset_id == dataset_id)
-    return conn.execute(query.order_by(dataset_versions.c.number)).all()
 
 
 def newest(conn: Connection, dataset_ids: Sequence[str]) -> dict[str, Row]:
@@ -71,10 +52,6 @@ def name_taken(conn: Connection, dataset_id: str, version_name: str) -> bool:
         dataset_versions.c.version_name == version_name,
     )
     return conn.execute(query).first() is not None
-
-
-def insert_version(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(dataset_versions.insert().values(**row))
 
 
 def count(conn: Connection, where: ColumnElement[bool]) -> int:

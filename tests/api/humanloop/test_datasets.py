@@ -94,6 +94,22 @@ def test_list_datapoints_pages_and_list_datasets(hl: Humanloop) -> None:
     assert [d.name for d in by_name.items] == sorted(d.name for d in by_name.items)
 
 
+def test_move_and_rename(hl: Humanloop) -> None:
+    base = uuid.uuid4().hex[:8]
+    dataset = hl.datasets.upsert(path=f"{base}/a/set", datapoints=[point("x")], version_name="v")
+    moved = hl.datasets.move(dataset.id, path=f"{base}/b/renamed")
+    assert (moved.path, moved.name) == (f"{base}/b/renamed", "renamed")
+    assert moved.version_id == dataset.version_id and moved.datapoints_count == 1
+    renamed = hl.datasets.move(dataset.id, name="again")
+    assert renamed.path == f"{base}/b/again"
+    hl.datasets.upsert(path=f"{base}/taken", datapoints=[])
+    with pytest.raises(ApiError) as taken:
+        hl.datasets.move(dataset.id, path=f"{base}/taken")
+    assert taken.value.status_code == 409
+    again = hl.datasets.upsert(path=f"{base}/b/again", datapoints=[point("y")], action="add")
+    assert again.id == dataset.id, "found at its new path"
+
+
 def test_delete_and_404(hl: Humanloop, tenant_factory) -> None:  # type: ignore[no-untyped-def]
     dataset = hl.datasets.upsert(path=f"{uuid.uuid4().hex[:8]}/gone", datapoints=[point("x")])
     other = tenant_factory()

@@ -1,6 +1,6 @@
 """Humanloop Datasets (contract §6) over the datasets both dialects share (`core.datapoints`):
-upsert with Datapoints and `action` set/add/remove, get, list, list Datapoints, list versions,
-delete, and a CSV upload, as the `humanloop` 0.8.38 SDK calls them. There are no
+upsert with Datapoints and `action` set/add/remove, get, list, move, list Datapoints, list
+versions, delete, and a CSV upload, as the `humanloop` 0.8.38 SDK calls them. There are no
 deployments: `environment` is accepted and names the newest version."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from llmtrail.api.auth import principal
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.humanloop import dataset_responses as answer
 from llmtrail.api.humanloop.files import FileListing
-from llmtrail.api.humanloop.schemas import Message
+from llmtrail.api.humanloop.schemas import FileMove, Message
 from llmtrail.api.humanloop.surface import MAX_PAGE_SIZE, doc, router
 from llmtrail.core import datapoints, datasets
 from llmtrail.core.ids import iso
@@ -164,6 +164,20 @@ def delete_dataset(
 ) -> Response:
     datasets.delete(backend.engine, who, id)
     return Response(status_code=204)
+
+
+@router.patch(
+    "/datasets/{id}",
+    summary="Move or rename a Dataset",
+    responses=doc(answer.DatasetResponse, 404, 409),
+)
+def move_dataset(
+    id: str,
+    body: FileMove,
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> dict[str, Any]:
+    return dataset_response(datapoints.move(backend.engine, who, id, body.path, body.name))
 
 
 @router.get(
