@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from llmtrail import __version__, plugins
 from llmtrail.api.backend import Backend
-from llmtrail.api.limits import BodySizeLimit
+from llmtrail.api.limits import BodySizeLimit, RateLimiter
 from llmtrail.api.routing import JSONBody
 from llmtrail.api.surface import Surface
 from llmtrail.config import Settings, load_settings
@@ -45,6 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             writer=writer,
             keys=KeyCache(settings.key_cache_seconds),
             signer=signer,
+            limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+            if settings.rate_limit_per_second
+            else None,
         )
         try:
             async with AsyncExitStack() as services:
@@ -79,7 +82,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for middleware in surface.middleware:
             app.add_middleware(middleware)
     exempt = frozenset(path for s in mounted if s.reads_bodies for path in s.paths)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, exempt=exempt)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        exempt=exempt,
+        body_seconds=settings.body_timeout_seconds,
+    )
     return app
 
 
