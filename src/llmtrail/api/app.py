@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from llmtrail import __version__, plugins
 from llmtrail.api.backend import Backend
@@ -81,6 +82,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for surface in mounted:
         for middleware in surface.middleware:
             app.add_middleware(middleware)
+    if settings.cors_origins:  # closed unless configured: no header, no preflight answered
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+            max_age=600,
+        )
     exempt = frozenset(path for s in mounted if s.reads_bodies for path in s.paths)
     app.add_middleware(
         BodySizeLimit,
