@@ -122,6 +122,11 @@ class Server:
         return (self.data_dir / "server.log").read_text()
 
 
+# Three processes (server, writer, worker) import the app and migrate; on a machine loaded by
+# other suites that has taken over 30 s, and a session fixture that gives up fails every test.
+SERVE_START_SECONDS = 120
+
+
 def start_server(database_url: str, data_dir: Path, **env: str) -> Server:
     """Run `llmtrail serve` as users do, and wait until it answers. Its OTLP/gRPC receiver
     listens on a free port of its own (servers of other tests must not share 4317)."""
@@ -143,7 +148,7 @@ def start_server(database_url: str, data_dir: Path, **env: str) -> Server:
         stderr=log.open("ab"),
     )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + SERVE_START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"llmtrail serve exited: {log.read_text()}")
@@ -154,7 +159,7 @@ def start_server(database_url: str, data_dir: Path, **env: str) -> Server:
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("llmtrail serve did not answer within 30 s")
+    raise RuntimeError(f"llmtrail serve did not answer within {SERVE_START_SECONDS} s")
 
 
 def stop_server(server: Server) -> None:

@@ -17,7 +17,7 @@ from rich.table import Table
 from llmtrail.cli.common import engine as _engine
 from llmtrail.cli.common import err, refused
 from llmtrail.cli.common import settings as _settings
-from llmtrail.cli.transfer import logs_app
+from llmtrail.cli.transfer import datasets_app, logs_app
 from llmtrail.core import audit as audit_service
 from llmtrail.core import jobs as job_service
 from llmtrail.core import keys as key_service
@@ -37,6 +37,7 @@ users_app = typer.Typer(
 )
 app.add_typer(users_app, name="users")
 app.add_typer(logs_app, name="logs")
+app.add_typer(datasets_app, name="datasets")
 
 
 class Env(StrEnum):
@@ -92,6 +93,20 @@ def serve(
     finally:
         if jobs is not None:
             worker_process.stop(jobs, settings.shutdown_timeout_seconds)
+
+
+@app.command()
+def demo(org: str = typer.Option("default", help="The organization to fill.")) -> None:
+    """Load a realistic demo data set (traces, chat calls, errors, scores, a dataset) into
+    the current data dir, to see the whole UI at once."""
+    from llmtrail import demo as demo_data
+
+    loaded = demo_data.load(_engine(), org)
+    err.print(
+        f"demo: {loaded.logs} logs in {loaded.traces} traces and single calls, "
+        f"{loaded.scores} scores, dataset {loaded.dataset_id} (filled by the server's worker); "
+        "open the UI with `llmtrail serve`"
+    )
 
 
 @app.command()

@@ -6,8 +6,9 @@ The model, for whoever builds on it (tables in `store/tables.py`, SQL in `store/
 - A **dataset** (`datasets`) belongs to an organization: `id` (`ds_...`, the same id in both
   dialects), `name`, `description`, `type` (`sampling` or `llm`), `path` (unique in the
   organization: where the Humanloop dialect files it as a Dataset File), `status` (`ready`,
-  or `loading` while a background job fills it) with `running_status` (`pending`, `running`,
-  `completed`, `failed`) and `running_progress` (percent) showing that job.
+  `loading` while a background job fills it, `failed` when that job gave up) with
+  `running_status` (`pending`, `running`, `completed`, `failed`) and `running_progress`
+  (percent) showing that job.
 - A **dataset log** (`dataset_logs`) is a row of the dataset. Added from a log, it is a copy
   of every column of the log taken when it was added (`SNAPSHOT_COLUMNS`), keeping the log's
   `unique_id` as its own id and the log's key in `source_log_id`: later edits to the log, or
@@ -121,9 +122,11 @@ def create(
     type: str = "sampling",
     path: str | None = None,
     fill: Window | None = None,
+    source_id: str | None = None,
 ) -> Row:
     """A new dataset, empty, or filled in the background from the logs of `fill` (its
-    status `loading` until the job is done). `path` defaults to the name (made unique)."""
+    status `loading` until the job is done), or a copy of the dataset `source_id` holds now.
+    `path` defaults to the name (made unique)."""
     from llmtrail.core import dataset_jobs  # the job kind names this module's rules
 
     now = utcnow()
@@ -139,9 +142,10 @@ def create(
             "name": name,
             "description": description,
             "type": type,
+            # Empty: nothing to run, so its run is complete (the SDK's Dataset needs a state).
             "status": READY if fill is None else LOADING,
-            "running_status": None if fill is None else PENDING,
-            "running_progress": None if fill is None else 0.0,
+            "running_status": COMPLETED if fill is None else PENDING,
+            "running_progress": 100.0 if fill is None else 0.0,
             "running_at": None if fill is None else now,
             "path": path,
             "initial_log_filters": fill.filters if fill is not None else None,
@@ -150,7 +154,11 @@ def create(
             "created_at": now,
             "updated_at": now,
         }
+        if source_id is not None:
+            find(conn, who, source_id)
         store.insert_dataset(conn, row)
+        if source_id is not None:
+            store.copy_dataset(conn, source_id, dataset_id, now)
         if fill is not None:
             dataset_jobs.queue_add(conn, who, dataset_id, fill, now)
         audit.record(conn, who, "created", "dataset", dataset_id)
@@ -219,29 +227,39 @@ def create_log(
     engine: Engine, who: Principal, dataset_id: str, log: LogData, target: Any = None
 ) -> Row:
     """A dataset log made from what was given, not copied from a log (no source)."""
-    now = utcnow()
-    row = to_row(finalize(log, now), who, now)
     with begin_write(engine) as conn:
         find(conn, who, dataset_id)
-        if store.get_log(conn, dataset_id, row["unique_id"]) is not None:
-            raise Conflict(f"the dataset already holds a log with id '{row['unique_id']}'")
-        [key] = store.insert_rows(
-            conn,
-            [
-                {
-                    **{name: row[name] for name in SNAPSHOT_COLUMNS},
-                    "org_id": who.org_id,
-                    "dataset_id": dataset_id,
-                    "source_log_id": None,
-                    "added_in": store.latest(conn, dataset_id) + 1,
-                    "added_at": now,
-                    "updated_at": now,
-                    "target": target,
-                }
-            ],
-        )
+        [key] = add_rows(conn, who, dataset_id, [(log, target)])
         audit.record(conn, who, "changed", "dataset", dataset_id, {"logs": "created"})
         return store.by_ids(conn, [key])[0]
+
+
+def add_rows(
+    conn: Connection, who: Principal, dataset_id: str, given: list[tuple[LogData, Any]]
+) -> list[int]:
+    """Rows made from logs given (each with its target), in the caller's transaction, part
+    of the next version; 409 for an id the dataset holds already. Their keys, in order.
+    (The Humanloop dialect adds its datapoints here, then `commit_version`.)"""
+    now = utcnow()
+    added_in = store.latest(conn, dataset_id) + 1
+    rows = []
+    for log, target in given:
+        row = to_row(finalize(log, now), who, now)
+        if store.get_log(conn, dataset_id, row["unique_id"]) is not None:
+            raise Conflict(f"the dataset already holds a log with id '{row['unique_id']}'")
+        rows.append(
+            {
+                **{name: row[name] for name in SNAPSHOT_COLUMNS},
+                "org_id": who.org_id,
+                "dataset_id": dataset_id,
+                "source_log_id": None,
+                "added_in": added_in,
+                "added_at": now,
+                "updated_at": now,
+                "target": target,
+            }
+        )
+    return store.insert_rows(conn, rows)
 
 
 def _find_log(conn: Connection, who: Principal, dataset_id: str, unique_id: str) -> Row:
@@ -307,7 +325,7 @@ def change_log(
 def delete_log(engine: Engine, who: Principal, dataset_id: str, unique_id: str) -> None:
     with begin_write(engine) as conn:
         row = _find_log(conn, who, dataset_id, unique_id)
-        store.remove(conn, dataset_id, dataset_logs.c.id == row.id, store.latest(conn, dataset_id))
+        remove_rows(conn, dataset_id, dataset_logs.c.id == row.id)
         audit.record(conn, who, "changed", "dataset", dataset_id, {"logs": "removed"})
 
 
@@ -315,11 +333,15 @@ def remove_logs(engine: Engine, who: Principal, dataset_id: str, filters: Group 
     """Take the logs that pass `filters` (None: every log) out of the dataset; how many."""
     with begin_write(engine) as conn:
         find(conn, who, dataset_id)
-        removed = store.remove(
-            conn, dataset_id, _filter(who, filters), store.latest(conn, dataset_id)
-        )
+        removed = remove_rows(conn, dataset_id, _filter(who, filters))
         audit.record(conn, who, "changed", "dataset", dataset_id, {"logs": "removed"})
         return removed
+
+
+def remove_rows(conn: Connection, dataset_id: str, where: Any) -> int:
+    """Take the current rows matching `where` (a clause over `dataset_logs`; None: all) out
+    of the dataset, in the caller's transaction, as of the next version; how many."""
+    return store.remove(conn, dataset_id, where, store.latest(conn, dataset_id))
 
 
 # --- versions -------------------------------------------------------------------------------

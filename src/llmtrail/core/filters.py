@@ -188,6 +188,12 @@ def parse_quick_filters(params: Iterable[tuple[str, str]], reserved: set[str]) -
 
     A key that is not a log field is a metadata key (contract §5.2).
     """
+    return parse_filters(quick_specs(params, reserved), ("query",))
+
+
+def quick_specs(params: Iterable[tuple[str, str]], reserved: set[str]) -> dict[str, Any]:
+    """URL filters in the body form `{field: {operator, value}}` (unchecked: parse them),
+    as a dataset keeps the filter it was filled from."""
     specs: dict[str, dict[str, Any]] = {}
     for raw_key, value in params:
         match = re.fullmatch(r"(.+)\[(value|operator|connector)\]", raw_key)
@@ -197,7 +203,7 @@ def parse_quick_filters(params: Iterable[tuple[str, str]], reserved: set[str]) -
         if _resolve(name)[1] is None:
             name = MAP_PREFIX + name
         specs.setdefault(name, {"operator": ""})[part] = value
-    return parse_filters(specs, ("query",))
+    return specs
 
 
 def parse_value_conditions(conditions: Any, loc: tuple[str | int, ...]) -> Group:

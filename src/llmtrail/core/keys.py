@@ -163,6 +163,20 @@ def revoke_key(engine: Engine, key_id: int, by: Principal | None = None) -> None
         audit.record(conn, by or Principal.operator(org_id), "deleted", "key", key_id)
 
 
+def organization_name(engine: Engine, org_id: int) -> str:
+    with engine.connect() as conn:
+        found = store.org_name(conn, org_id)
+    if found is None:
+        raise NotFound(f"no organization with id {org_id}")
+    return found
+
+
+def organization_id(engine: Engine, name: str) -> int:
+    """The organization's id, made when new."""
+    with begin_write(engine) as conn:
+        return store.org_id(conn, name, utcnow())
+
+
 def organization(engine: Engine, name: str) -> int:
     """An organization's id by name (the CLI's `--org`)."""
     with engine.connect() as conn:

@@ -160,6 +160,48 @@ def subtree(
     return node, trees.root_of(node)
 
 
+@dataclass(frozen=True)
+class Trace:
+    """A whole trace: every node by log id, and the spans at its top (those whose parent is
+    not in it: one root, or several when a trace was sent without one)."""
+
+    nodes: dict[str, Node]
+    tops: list[Node]
+
+    def totals(self) -> dict[str, Any]:
+        """Tokens and costs over the whole trace, and the time it spans."""
+        parts = [top.totals() for top in self.tops]
+        sums: dict[str, Any] = {}
+        for name in SUMMED:
+            values = [p[name] for p in parts if p[name] is not None]
+            sums[name] = sum(values) if values else None
+        starts = [p["start_time"] for p in parts if p["start_time"] is not None]
+        ends = [p["end_time"] for p in parts if p["end_time"] is not None]
+        sums["start_time"], sums["end_time"] = min(starts, default=None), max(ends, default=None)
+        return sums
+
+
+def trace_of(engine: Engine, principal: Principal, key: str, columns: Iterable[str] = ()) -> Trace:
+    """The trace `key` names: a trace id, or the id of any of its logs (the structure and
+    `columns` of its logs only, in one query after the one that finds it)."""
+    wanted = dict.fromkeys((*STRUCTURE, *columns))
+    with engine.connect() as conn:
+        found = store.get_by_unique_id(conn, principal.org_id, key)
+        trace_id = (found.trace_unique_id or found.unique_id) if found is not None else key
+        rows = store.traces_rows(conn, principal.org_id, [trace_id], wanted)
+    if found is not None and all(row.unique_id != found.unique_id for row in rows):
+        rows = [found, *rows]  # a root that names no trace of its own
+    if not rows:
+        raise NotFound("Trace not found")
+    nodes = build(rows)
+    linked = {
+        linked.row.unique_id if isinstance(linked, Node) else linked.unique_id
+        for node in nodes.values()
+        for linked in (*node.children, *node.evaluations)
+    }
+    return Trace(nodes, [node for uid, node in nodes.items() if uid not in linked])
+
+
 def flow_of(root: Row) -> str | None:
     """`trace_flow_id`: the Flow (or Agent) File whose log roots the trace."""
     return root.file_id if root.log_type in NEEDS_IO else None

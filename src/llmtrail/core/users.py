@@ -124,8 +124,9 @@ def list_users(engine: Engine, org_id: int | None = None) -> list[UserInfo]:
     ]
 
 
-def set_role(engine: Engine, email: str, org: str, role: str) -> None:
-    """Give the user `role` in `org`, making it a member there if it was not."""
+def set_role(engine: Engine, email: str, org: str, role: str, by: Principal | None = None) -> None:
+    """Give the user `role` in `org`, making it a member there if it was not; `by`: who the
+    audit trail names (the operator when None)."""
     roles.checked(role)
     now = utcnow()
     with begin_write(engine) as conn:
@@ -134,9 +135,8 @@ def set_role(engine: Engine, email: str, org: str, role: str) -> None:
         if org_id is None:
             raise NotFound(f"no organization named '{org}'")
         before = store.set_role(conn, user.id, org_id, role, now)
-        audit.record(
-            conn, Principal.operator(org_id), "changed", "user", user.id, {"role": [before, role]}
-        )
+        who = by or Principal.operator(org_id)
+        audit.record(conn, who, "changed", "user", user.id, {"role": [before, role]})
 
 
 def disable_user(engine: Engine, email: str) -> None:

@@ -142,6 +142,25 @@ def copy_logs(
     return len(conn.execute(statement).all())
 
 
+def copy_dataset(conn: Connection, source_id: str, dataset_id: str, now: Any) -> int:
+    """Copy a dataset's current rows into another (an empty one, as its first content)."""
+    kept = [c.name for c in dataset_logs.c if c.name not in ("id", "dataset_id", "added_in")]
+    kept = [name for name in kept if name not in ("removed_in", "added_at", "updated_at")]
+    chosen = select(
+        literal(dataset_id),
+        literal(1),
+        literal(now),
+        literal(now),
+        *(dataset_logs.c[n] for n in kept),
+    ).where(current(source_id))
+    statement = (
+        insert(dataset_logs)
+        .from_select(["dataset_id", "added_in", "added_at", "updated_at", *kept], chosen)
+        .returning(dataset_logs.c.id)
+    )
+    return len(conn.execute(statement).all())
+
+
 def insert_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
     """New dataset rows; their ids, in order."""
     return [
@@ -174,9 +193,10 @@ def logs_page(
     return total, conn.execute(query).all()
 
 
-def all_current(conn: Connection, dataset_id: str) -> list[Row]:
-    query = select(dataset_logs).where(current(dataset_id)).order_by(dataset_logs.c.id)
-    return conn.execute(query).all()
+def current_ids(conn: Connection, dataset_id: str) -> list[int]:
+    """The keys of the rows the dataset holds now, in order."""
+    query = select(dataset_logs.c.id).where(current(dataset_id)).order_by(dataset_logs.c.id)
+    return list(conn.scalars(query))
 
 
 def update_log(conn: Connection, row_id: int, **values: Any) -> None:

@@ -19,6 +19,10 @@ def org_id(conn: Connection, name: str, now: datetime) -> int:
     )
 
 
+def org_name(conn: Connection, org_id: int) -> str | None:
+    return conn.scalar(select(organizations.c.name).where(organizations.c.id == org_id))
+
+
 def find_org(conn: Connection, name: str) -> int | None:
     return conn.scalar(select(organizations.c.id).where(organizations.c.name == name))
 

@@ -9,7 +9,16 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 # The page modules, each with a `router`.
-PAGES = ("llmtrail.ui.access", "llmtrail.ui.logs")
+PAGES = (
+    "llmtrail.ui.access",
+    "llmtrail.ui.logs",
+    "llmtrail.ui.detail",
+    "llmtrail.ui.traces",
+    "llmtrail.ui.dashboard",
+    "llmtrail.ui.settings",
+    "llmtrail.ui.evaluation",
+    "llmtrail.ui.datasets",
+)
 STATIC = Path(__file__).with_name("static")
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 
 from llmtrail.core import queries, scores
 from llmtrail.core.filters import FIELDS, combine, parse_filters, parse_quick_filters
@@ -63,15 +64,14 @@ def _page_number(value: str | None) -> int:
         raise Invalid.at("page", f"must be an integer, got '{value}'") from None
 
 
-def filter_params(request: Request) -> list[tuple[str, str]]:
+def filter_params(params: QueryParams) -> list[tuple[str, str]]:
     """The URL's filters, in the list API's quick-filter form (empty boxes dropped)."""
-    return [(k, v) for k, v in request.query_params.multi_items() if k not in CONTROL and v]
+    return [(k, v) for k, v in params.multi_items() if k not in CONTROL and v]
 
 
-def log_query(request: Request, extra: dict[str, Any] | None = None) -> queries.LogQuery:
+def log_query(params: QueryParams, extra: dict[str, Any] | None = None) -> queries.LogQuery:
     """The page's query from its URL; `extra`: conditions in the body form, ANDed."""
-    params = request.query_params
-    groups = [parse_quick_filters(filter_params(request), CONTROL)]
+    groups = [parse_quick_filters(filter_params(params), CONTROL)]
     if extra:
         groups.append(parse_filters(extra))
     span = RANGES.get(params.get("range") or DEFAULT_RANGE)
@@ -114,7 +114,7 @@ def _url(request: Request, **changes: Any) -> str:
 def _free_conditions(request: Request) -> list[tuple[str, str, str]]:
     """The URL's filters that have no box of their own, as (field, operator, value) rows."""
     rows: dict[str, list[str]] = {}
-    for key, value in filter_params(request):
+    for key, value in filter_params(request.query_params):
         name, _, part = key.partition("[")
         if name in BOXES and not part:
             continue
@@ -128,7 +128,7 @@ async def logs_page(request: Request, who: Principal = Depends(session.signed_in
     params = request.query_params
     if any(name in params for name in FREE):
         return RedirectResponse(_canonical(request), status_code=303)
-    query = log_query(request)
+    query = log_query(params)
     context = await run_in_threadpool(_rows, who, request, query)
     cursor = context["cursor"]
     more = query.page * query.page_size < context["total"]
@@ -179,7 +179,7 @@ def _canonical(request: Request) -> str:
 async def tail(request: Request, who: Principal = Depends(session.signed_in)) -> Response:
     """Rows created since `since`, newest first, and the marker that asks for the next."""
     since = _when(request.query_params.get("since"), "since") or utcnow()
-    query = log_query(request, {"created_at": {"operator": "gt", "value": iso(since)}})
+    query = log_query(request.query_params, {"created_at": {"operator": "gt", "value": iso(since)}})
     context = await run_in_threadpool(_rows, who, request, query)
     context["tail_url"] = _tail_url(request, context["newest"] or iso(since))
     context["tail_seconds"] = TAIL_SECONDS

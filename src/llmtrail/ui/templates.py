@@ -37,12 +37,23 @@ def _seconds(value: float | None) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
+def _compact(value: Any) -> str:
+    """JSON for a `<script type="application/json">` block: `<` escaped, so no value can
+    close the block."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode().replace("<", "\\u003c")
+
+
 def _json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
 
 
 TEMPLATES.env.filters.update(
-    when=_when, money=_money, seconds=_seconds, json=_json, score=scores.value_of
+    when=_when,
+    money=_money,
+    seconds=_seconds,
+    json=_json,
+    data=_compact,
+    score=scores.value_of,
 )
 
 

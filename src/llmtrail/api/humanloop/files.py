@@ -62,12 +62,12 @@ def _make_file_routes(
 
     def get(
         id: str,
-        version_id: str | None = None,
-        environment: str | None = None,
+        version_id: str | None = Query(None, description="This version."),
+        environment: str | None = Query(None, description="The version deployed there."),
         who: Principal = Depends(principal),
         backend: Backend = Depends(get_backend),
     ) -> dict[str, Any]:
-        version = files.get(backend.engine, who, id, version_id, file_type)
+        version = files.get(backend.engine, who, id, version_id, file_type, environment)
         return file_response(backend, who, version)
 
     name = file_type.value.title()
@@ -278,8 +278,9 @@ for _file_type in (FileType.PROMPT, FileType.TOOL, FileType.FLOW, FileType.AGENT
 @reads
 def retrieve_by_path(
     body: schemas.PathBody,
-    environment: str | None = None,
+    environment: str | None = Query(None, description="At the version deployed there."),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> dict[str, Any]:
-    return file_response(backend, who, files.by_path(backend.engine, who, body.path))
+    found = files.by_path(backend.engine, who, body.path, environment)
+    return file_response(backend, who, found)

@@ -82,6 +82,7 @@ async def log_to_file(
     body: schemas.LogBody,
     version_id: str | None = None,
     *,
+    environment: str | None = None,
     spans: bool = False,
     also: Callable[[list[dict[str, Any]]], Work] | None = None,
 ) -> dict[str, Any]:
@@ -95,6 +96,7 @@ async def log_to_file(
         id=body.id,
         kernel=_kernel(file_type, body),
         version_id=version_id,
+        environment=environment,
     )
     version = files.cached_for_log(who, ref) or await run_in_threadpool(
         files.resolve_for_log, backend.engine, who, ref
@@ -121,7 +123,9 @@ def _make_log_route(file_type: FileType) -> None:
         body: body_model,  # type: ignore[valid-type]
         request: Request,
         version_id: str | None = Query(None, description="Log against this File version."),
-        environment: str | None = Query(None, description="Accepted; there are no deployments."),
+        environment: str | None = Query(
+            None, description="Log against the version deployed there (without a kernel)."
+        ),
         idempotency_key: str | None = idempotency.KEY,
         who: Principal = Depends(principal),
         backend: Backend = Depends(get_backend),
@@ -131,7 +135,9 @@ def _make_log_route(file_type: FileType) -> None:
                 return claim.receipt(200, created(file_type, rows[0]))  # type: ignore[union-attr]
 
             also = receipt if claim is not None else None
-            row = await log_to_file(backend, who, file_type, body, version_id, also=also)
+            row = await log_to_file(
+                backend, who, file_type, body, version_id, environment=environment, also=also
+            )
             return JSONBody(created(file_type, row))
 
         return await idempotency.idempotent(request, idempotency_key, who, backend, write)
@@ -259,7 +265,9 @@ def list_logs(
     size: int = Query(10, ge=0, le=MAX_PAGE_SIZE),
     version_id: str | None = None,
     id: list[str] | None = Query(None, description="Substrings of Log ids, any of them."),
-    search: str | None = Query(None, description="A substring of the inputs or output."),
+    search: str | None = Query(
+        None, description="A substring of the inputs, output or messages, in any case."
+    ),
     metadata_search: str | None = Query(None, description="A substring of the metadata."),
     start_date: datetime | None = None,
     end_date: datetime | None = None,

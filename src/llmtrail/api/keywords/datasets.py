@@ -56,7 +56,9 @@ def _dataset(backend: Backend, row: Any) -> dict[str, Any]:
 
 
 def _sampling(body: dict[str, Any], name: str) -> float:
-    value = body.get(name, 100)
+    value = body.get(name)
+    if value is None:
+        return 100.0
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
         raise Invalid.at(name, "must be a number from 0 to 100 (percent)")
     return float(value)
@@ -91,19 +93,29 @@ def _filters(body: dict[str, Any] | None) -> Group | None:
 # --- datasets -----------------------------------------------------------------------------
 
 
+@router.post(
+    "/api/datasets/create/",
+    status_code=201,
+    summary="Create a dataset (the keywordsai SDK's path)",
+    responses=doc(ds.Dataset, 400, status=201),
+)
 @router.post("/api/datasets/", status_code=201, responses=doc(ds.Dataset, 400, status=201))
 def create_dataset(
     body: dict[str, Any] = Body(...),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> JSONBody:
-    """Empty (`is_empty`), or filled in the background from the logs of a time window that
-    pass `initial_log_filters`, `sampling` percent of them."""
+    """Empty (`is_empty`), a copy of the dataset `source_dataset_id`, or filled in the
+    background from the logs of a time window that pass `initial_log_filters`, `sampling`
+    percent of them."""
     given = datasets.described(body, creating=True)
+    source = body.get("source_dataset_id")
+    if source is not None and not (isinstance(source, str) and source):
+        raise Invalid.at("source_dataset_id", "must be a dataset id")
     fill = None
-    if not body.get("is_empty", False):
+    if not body.get("is_empty", False) and source is None:
         fill = _window(body, "initial_log_filters", "sampling")
-    row = datasets.create(backend.engine, who, **given, fill=fill)
+    row = datasets.create(backend.engine, who, **given, fill=fill, source_id=source)
     return JSONBody(_dataset(backend, row), status_code=201)
 
 
@@ -150,6 +162,11 @@ def delete_dataset(
 # --- dataset logs ---------------------------------------------------------------------------
 
 
+@router.post(
+    f"{LOGS}create/",
+    summary="Add existing logs (the keywordsai SDK's path)",
+    responses=doc(ds.Message, 400, 404),
+)
 @router.post(f"{LOGS}bulk/", responses=doc(ds.Message, 400, 404))
 def add_logs(
     dataset_id: str,
@@ -224,6 +241,11 @@ def _list_logs(
     return paged(request, total, page, page_size, results, filters_data={})
 
 
+@router.get(
+    LOGS,
+    summary="List dataset logs (the keywordsai SDK's path)",
+    responses=doc(ds.DatasetLogList, 400, 404),
+)
 @router.get(f"{LOGS}list/", responses=doc(ds.DatasetLogList, 400, 404))
 def list_logs(
     request: Request,

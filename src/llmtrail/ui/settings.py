@@ -1,0 +1,118 @@
+"""Settings: the organization's API keys (a new key is shown once), its users and their
+roles, and its audit trail. Admins change them; everyone else reads what they may."""
+
+from __future__ import annotations
+
+from fastapi import Depends, Form, Request, Response
+from fastapi.responses import RedirectResponse
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from llmtrail.core import audit, keys, roles, users
+from llmtrail.core.keys import Principal
+from llmtrail.errors import NotFound
+from llmtrail.ui import session
+from llmtrail.ui.routing import pages
+from llmtrail.ui.templates import render
+
+router = pages()
+AUDIT_PAGE = 50
+
+
+def _engine(request: Request) -> Engine:
+    return session.backend(request).engine
+
+
+@router.get("/settings")
+async def settings_home() -> Response:
+    return RedirectResponse("/settings/keys", status_code=303)
+
+
+async def _keys_page(
+    request: Request, who: Principal, new_key: str | None = None, status: int = 200
+) -> Response:
+    listed = await run_in_threadpool(keys.list_keys, _engine(request), who.org_id)
+    context = {
+        "nav": "settings",
+        "tab": "keys",
+        "keys": listed,
+        "new_key": new_key,
+        "key_roles": roles.KEY_ROLES,
+    }
+    return render(request, "settings/keys.html", context, status)
+
+
+@router.get("/settings/keys")
+async def keys_page(request: Request, who: Principal = Depends(session.signed_in)) -> Response:
+    return await _keys_page(request, who)
+
+
+@router.post("/settings/keys")
+async def create_key(
+    request: Request,
+    name: str = Form("default"),
+    environment: str = Form("prod"),
+    role: str = Form(roles.MEMBER),
+    who: Principal = Depends(session.admin),
+) -> Response:
+    """The new key's plaintext is in this answer alone: it is stored as a digest."""
+    engine = _engine(request)
+    org = await run_in_threadpool(keys.organization_name, engine, who.org_id)
+    _, plaintext = await run_in_threadpool(
+        keys.create_key,
+        engine,
+        name=name or "default",
+        org=org,
+        environment=environment,
+        role=role,
+        by=who,
+    )
+    return await _keys_page(request, who, plaintext, 201)
+
+
+@router.post("/settings/keys/{key_id}/revoke")
+async def revoke_key(
+    request: Request, key_id: int, who: Principal = Depends(session.admin)
+) -> Response:
+    await run_in_threadpool(keys.revoke_key, _engine(request), key_id, who)
+    return RedirectResponse("/settings/keys", status_code=303)
+
+
+@router.get("/settings/users")
+async def users_page(request: Request, who: Principal = Depends(session.signed_in)) -> Response:
+    listed = await run_in_threadpool(users.list_users, _engine(request), who.org_id)
+    context = {"nav": "settings", "tab": "users", "users": listed, "roles": roles.ROLES}
+    return render(request, "settings/users.html", context)
+
+
+@router.post("/settings/users/{user_id}/role")
+async def set_role(
+    request: Request,
+    user_id: int,
+    role: str = Form(...),
+    who: Principal = Depends(session.admin),
+) -> Response:
+    engine = _engine(request)
+    members = await run_in_threadpool(users.list_users, engine, who.org_id)
+    member = next((u for u in members if u.id == user_id), None)
+    if member is None or member.organization is None:
+        raise NotFound(f"no user with id {user_id} in this organization")
+    await run_in_threadpool(users.set_role, engine, member.email, member.organization, role, who)
+    return RedirectResponse("/settings/users", status_code=303)
+
+
+@router.get("/settings/audit")
+async def audit_page(
+    request: Request, page: int = 1, who: Principal = Depends(session.signed_in)
+) -> Response:
+    total, rows = await run_in_threadpool(
+        audit.listed, _engine(request), who, max(page, 1), AUDIT_PAGE
+    )
+    context = {
+        "nav": "settings",
+        "tab": "audit",
+        "rows": rows,
+        "page": max(page, 1),
+        "more": max(page, 1) * AUDIT_PAGE < total,
+    }
+    return render(request, "settings/audit.html", context)

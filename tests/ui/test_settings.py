@@ -1,0 +1,67 @@
+"""Settings: keys created (shown once) and revoked, roles changed, the audit trail; what a
+member or a viewer sees and may not do."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from sqlalchemy import Engine
+
+from llmtrail.core import users
+from tests.conftest import Server
+from tests.ui.conftest import Org, browserless
+
+KEY = re.compile(r'<div class="key-once">(lt_[A-Za-z0-9_-]+)</div>')
+
+
+def test_an_admin_creates_a_key_seen_once_and_revokes_it(
+    server: Server, engine: Engine, org: Org
+) -> None:
+    with browserless(server.base_url) as admin:
+        admin.sign_in(org.users(engine, "admin"))
+        made = admin.submit(
+            "/settings/keys", "/settings/keys", name="ci", environment="test", role="viewer"
+        )
+        assert made.status_code == 201
+        plaintext = KEY.search(made.text).group(1)  # type: ignore[union-attr]
+        listed = admin.get("/settings/keys").text
+        assert plaintext not in listed and plaintext[:10] in listed
+        reads = httpx.get(
+            f"{server.base_url}/api/request-logs/list/",
+            headers={"Authorization": f"Bearer {plaintext}"},
+        )
+        assert reads.status_code == 200  # a live viewer key of this organization
+        key_id = re.search(r'<tr id="key-(\d+)"><td>ci</td>', listed).group(1)  # type: ignore[union-attr]
+        revoked = admin.submit("/settings/keys", f"/settings/keys/{key_id}/revoke")
+        assert revoked.status_code == 303
+        row = admin.get("/settings/keys").text.split(f'id="key-{key_id}"')[1].split("</tr>")[0]
+        assert "revoked" in row and "Revoke" not in row
+        trail = admin.get("/settings/audit").text
+        assert trail.count(f"key {key_id}") == 2 and "user" in trail
+
+
+def test_an_admin_changes_a_role(server: Server, engine: Engine, org: Org) -> None:
+    target = org.users(engine, "member")
+    with browserless(server.base_url) as admin:
+        admin.sign_in(org.users(engine, "admin"))
+        page = admin.get("/settings/users").text
+        assert target in page
+        [info] = [u for u in users.list_users(engine) if u.email == target]
+        changed = admin.submit("/settings/users", f"/settings/users/{info.id}/role", role="viewer")
+        assert changed.status_code == 303
+    assert [u.role for u in users.list_users(engine) if u.email == target] == ["viewer"]
+
+
+def test_members_and_viewers_see_no_controls_and_are_refused(
+    server: Server, engine: Engine, org: Org
+) -> None:
+    for role in ("member", "viewer"):
+        with browserless(server.base_url) as client:
+            client.sign_in(org.users(engine, role))
+            page = client.get("/settings/keys").text
+            assert 'id="create-key"' not in page and "Revoke" not in page
+            assert "<select" not in client.get("/settings/users").text.split("</header>")[1]
+            refused = client.submit("/settings/keys", "/settings/keys", name="x")
+            assert refused.status_code == 403 and "for admins only" in refused.text
+            assert client.get("/settings/audit").status_code == 403
