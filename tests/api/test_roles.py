@@ -142,8 +142,11 @@ class Org:
             f"/v5/{kind}/": made(api.post(f"/v5/{kind}", json={"path": kind, **kernel}))["id"]
             for kind, kernel in kernels.items()
         }
+        environments = made(api.get(f"/v5/prompts/{prompt['prompt_id']}/environments"))
         return {
             **files,
+            "/v5/datasets/": dataset["id"],  # the same dataset in both dialects
+            "environment_id": environments[0]["id"],
             "dataset_id": dataset["id"],
             "version_id": prompt["version_id"],
             "unique_id": log["unique_id"],
