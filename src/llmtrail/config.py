@@ -76,6 +76,14 @@ class Settings:
     # On SIGTERM, how long each step of stopping may take: requests in flight finishing,
     # the writer committing what it holds, the job worker finishing its running jobs.
     shutdown_timeout_seconds: float = DEFAULT_SHUTDOWN_TIMEOUT_SECONDS
+    # Requests a second each key (or signed-in user) may send, with bursts of up to
+    # `rate_limit_burst`, per server process; 0: no limit.
+    rate_limit_per_second: float = 0.0
+    rate_limit_burst: int = 0  # 0: one second's worth
+    # Origins a browser may call the API from (CORS); none: no cross-origin call at all.
+    cors_origins: tuple[str, ...] = ()
+    # How long a request body may stop arriving before the request is answered 408.
+    body_timeout_seconds: float = 30.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -167,6 +175,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         idempotency_seconds=_number(
             env, "LLMTRAIL_IDEMPOTENCY_SECONDS", DEFAULT_IDEMPOTENCY_SECONDS, float, 1.0
         ),
+        rate_limit_per_second=_number(env, "LLMTRAIL_RATE_LIMIT_PER_SECOND", 0.0, float, 0.0),
+        rate_limit_burst=_number(env, "LLMTRAIL_RATE_LIMIT_BURST", 0, int, 0),
+        cors_origins=tuple(
+            origin.strip()
+            for origin in (env.get("LLMTRAIL_CORS_ORIGINS") or "").split(",")
+            if origin.strip()
+        ),
+        body_timeout_seconds=_number(env, "LLMTRAIL_BODY_TIMEOUT_SECONDS", 30.0, float, 0.1),
         shutdown_timeout_seconds=_number(
             env, "LLMTRAIL_SHUTDOWN_TIMEOUT_SECONDS", DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, float, 0.1
         ),

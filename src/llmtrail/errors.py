@@ -81,3 +81,11 @@ class Unavailable(DomainError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RateLimited(DomainError):
+    """The caller sent more requests than its rate allows: 429, retry after `retry_after`."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

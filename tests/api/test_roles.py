@@ -7,6 +7,7 @@ which POSTs only read is written down below, apart from the code that marks them
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -126,7 +127,29 @@ class Org:
         prompt = made(
             api.post("/v5/prompts/log", json={"path": "p", "prompt": {"model": "m"}, "output": "x"})
         )
+        window = {"start_time": "2000-01-01T00:00:00Z", "end_time": "2000-01-02T00:00:00Z"}
+        dataset = made(api.post("/api/datasets/", json={"name": "d", **window}))
+        for _ in range(300):  # its background add (of no log) done: nothing changes after
+            if dataset["status"] == "ready":
+                break
+            time.sleep(0.1)
+            dataset = made(api.get(f"/api/datasets/{dataset['id']}/"))
+        kernels = {
+            "tools": {"function": {"name": "f"}},
+            "flows": {"attributes": {}},
+            "agents": {"model": "m"},
+        }
+        files = {
+            f"/v5/{kind}/": made(api.post(f"/v5/{kind}", json={"path": kind, **kernel}))["id"]
+            for kind, kernel in kernels.items()
+        }
+        environments = made(api.get(f"/v5/prompts/{prompt['prompt_id']}/environments"))
         return {
+            **files,
+            "/v5/datasets/": dataset["id"],  # the same dataset in both dialects
+            "environment_id": environments[0]["id"],
+            "dataset_id": dataset["id"],
+            "version_id": prompt["version_id"],
             "unique_id": log["unique_id"],
             "log_id": log["unique_id"],
             "evaluator_id": evaluator["id"],

@@ -8,10 +8,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from llmtrail import __version__, plugins
 from llmtrail.api.backend import Backend
-from llmtrail.api.limits import BodySizeLimit
+from llmtrail.api.limits import BodySizeLimit, RateLimiter
 from llmtrail.api.routing import JSONBody
 from llmtrail.api.surface import Surface
 from llmtrail.config import Settings, load_settings
@@ -45,6 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             writer=writer,
             keys=KeyCache(settings.key_cache_seconds),
             signer=signer,
+            limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+            if settings.rate_limit_per_second
+            else None,
         )
         try:
             async with AsyncExitStack() as services:
@@ -78,8 +82,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for surface in mounted:
         for middleware in surface.middleware:
             app.add_middleware(middleware)
+    if settings.cors_origins:  # closed unless configured: no header, no preflight answered
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+            max_age=600,
+        )
     exempt = frozenset(path for s in mounted if s.reads_bodies for path in s.paths)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, exempt=exempt)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        exempt=exempt,
+        body_seconds=settings.body_timeout_seconds,
+    )
     return app
 
 

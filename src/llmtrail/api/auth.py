@@ -68,7 +68,8 @@ def _bearer(authorization: str | None) -> str | None:
 
 
 async def principal(request: Request) -> Principal:
-    """The caller, refused (403) when its role may not write and the route writes.
+    """The caller, refused (403) when its role may not write and the route writes, and
+    (429) when it is past its rate (`LLMTRAIL_RATE_LIMIT_PER_SECOND`).
 
     A key or token verified in the last `key_cache_seconds` is not looked up again, so a
     busy client costs no query (and no thread hop) per request. One dependency that reads
@@ -76,7 +77,10 @@ async def principal(request: Request) -> Principal:
     apiece), so the two header schemes are declared in the OpenAPI document
     (`Surface.document`) instead of as dependencies of their own.
     """
-    found = await verify(request.app.state.backend, request.headers)
+    backend = request.app.state.backend
+    found = await verify(backend, request.headers)
+    if backend.limiter is not None:
+        backend.limiter.take(found.actor)
     route = request.scope.get("route")
     if getattr(route, "writes", request.method in WRITING):
         roles.may_write(found)

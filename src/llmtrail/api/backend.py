@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy import Engine
 
+from llmtrail.api.limits import RateLimiter
 from llmtrail.config import Settings
 from llmtrail.core.keys import KeyCache
 from llmtrail.core.tokens import Signer
@@ -21,6 +22,7 @@ class Backend:
     writer: Writer
     keys: KeyCache
     signer: Signer
+    limiter: RateLimiter | None = None  # None: no rate limit
 
 
 async def get_backend(request: Request) -> Backend:

@@ -26,6 +26,10 @@ INT64 = (-(2**63), 2**63 - 1)
 # A decimal integer of 18 digits or fewer always fits: only longer runs need a look.
 _LONG_DIGITS = re.compile(rb"\d{19}")
 
+# JSON nesting, in levels: pydantic-core's own limit, which the direct routes' bodies meet
+# (orjson writes 254 at most: anything deeper could not be stored).
+MAX_JSON_DEPTH = 200
+
 NonNegInt = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
@@ -69,3 +73,18 @@ def _leaves(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple, in
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _leaves(item, (*path, index))
+
+
+def refuse_deep_nesting(raw: bytes, parsed: Any) -> None:
+    """Refuse a parsed body nested deeper than `MAX_JSON_DEPTH` as malformed JSON. Only a
+    body with that many brackets in all (one count of its bytes, in C) is walked."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return
+    stack = [(parsed, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            _refuse((), "json_invalid", f"JSON nested deeper than {MAX_JSON_DEPTH} levels", "")
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))

@@ -36,19 +36,22 @@ from llmtrail.api.routing import JSONBody
 _DEPENDENCIES = {principal, get_backend}
 
 
-def _decode_error(raw: bytes) -> dict[str, Any]:
-    """The error FastAPI reports for a body that is not JSON (position and reason included)."""
+def _decode_error(raw: bytes, reason: str) -> dict[str, Any]:
+    """The error FastAPI reports for a body that is not JSON (position and reason included);
+    JSON nested deeper than pydantic-core reads is refused with pydantic's `reason`."""
     try:
         orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        return {
-            "type": "json_invalid",
-            "loc": ("body", exc.pos),
-            "msg": "JSON decode error",
-            "input": {},
-            "ctx": {"error": exc.msg},
-        }
-    raise AssertionError("pydantic refused JSON that orjson reads")  # pragma: no cover
+        pos, reason = exc.pos, exc.msg
+    else:
+        pos = 0
+    return {
+        "type": "json_invalid",
+        "loc": ("body", pos),
+        "msg": "JSON decode error",
+        "input": {},
+        "ctx": {"error": reason},
+    }
 
 
 def _validate(model: type[BaseModel], raw: bytes) -> BaseModel:
@@ -60,8 +63,10 @@ def _validate(model: type[BaseModel], raw: bytes) -> BaseModel:
         return model.model_validate_json(raw)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
-        if any(e["type"] == "json_invalid" for e in errors):
-            raise RequestValidationError([_decode_error(raw)]) from None
+        invalid = [e for e in errors if e["type"] == "json_invalid"]
+        if invalid:
+            reason = invalid[0].get("ctx", {}).get("error", invalid[0]["msg"])
+            raise RequestValidationError([_decode_error(raw, str(reason))]) from None
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in errors], body=raw
         ) from None

@@ -8,6 +8,7 @@ brings its shape along and nothing here changes.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Protocol
 
 from fastapi import Request, Response
@@ -21,6 +22,7 @@ from llmtrail.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    RateLimited,
     Unauthorized,
     Unavailable,
 )
@@ -74,9 +76,10 @@ def render(shape: ErrorShape, exc: Exception) -> Response | None:
         return shape.invalid(exc.errors, exc.status)
     if isinstance(exc, Overloaded):
         return shape.refused(503, overloaded(exc), {"Retry-After": str(exc.retry_after)})
-    if isinstance(exc, Unavailable):
-        seconds = max(1, round(exc.retry_after or 1))
-        return shape.refused(503, exc.message, {"Retry-After": str(seconds)})
+    if isinstance(exc, Unavailable | RateLimited):
+        seconds = max(1, math.ceil(exc.retry_after or 1))
+        status = 429 if isinstance(exc, RateLimited) else 503
+        return shape.refused(status, exc.message, {"Retry-After": str(seconds)})
     for kind, status in STATUS.items():
         if isinstance(exc, kind):
             return shape.refused(status, exc.message)

@@ -23,6 +23,7 @@ MEANINGS = {
     409: "Clashes with what is stored (an id or a name already taken).",
     413: "The body is larger than LLMTRAIL_MAX_BODY_BYTES.",
     422: "The request breaks a rule; each field and rule is named.",
+    429: "Past the caller's rate (LLMTRAIL_RATE_LIMIT_PER_SECOND); retry after `Retry-After`.",
     503: "The writer is overloaded; retry after `Retry-After` seconds.",
 }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import orjson
@@ -20,7 +20,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from llmtrail.api.bounds import refuse_unstorable
+from llmtrail.api.bounds import refuse_deep_nesting, refuse_unstorable
 
 
 class JSONBody(JSONResponse):
@@ -73,7 +73,11 @@ class OrjsonRoute(APIRoute):
         async def parse_with_orjson(request: Request) -> Response:
             request = _OrjsonRequest(request.scope, request.receive)
             if request.method in _WITH_BODIES:  # refused here: FastAPI's parsing would say 400
-                refuse_unstorable(await request.body())
+                raw = await request.body()
+                refuse_unstorable(raw)
+                if raw:
+                    with suppress(orjson.JSONDecodeError):  # FastAPI reports it as it parses
+                        refuse_deep_nesting(raw, await request.json())
             return await handler(request)
 
         return parse_with_orjson

@@ -32,7 +32,8 @@ class _Answering(APIRoute):
     status, in `responses=`, and `tests/api/test_response_models.py` holds the answers to them.
 
     `writes` (from the method, `auth.writes`) is what `auth.principal` reads to refuse a
-    viewer; on a surface that authenticates (`gated`), such a route documents that 403.
+    viewer; on a surface that authenticates (`gated`), such a route documents that 403, and
+    every route the 429 of a caller past its rate.
     """
 
     shape: ErrorShape
@@ -41,9 +42,10 @@ class _Answering(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         kwargs["response_model"] = None  # not inferred from the endpoint's annotation either
         self.writes = writes(kwargs.get("methods") or (), endpoint)
-        if self.writes and self.gated:
+        if self.gated:  # 429 once LLMTRAIL_RATE_LIMIT_PER_SECOND is set, 403 for a viewer
+            refusals = (429, 403) if self.writes else (429,)
             kwargs["responses"] = {
-                **failures({403: Detail}, 403),
+                **failures({403: Detail, 429: Detail}, *refusals),
                 **(kwargs.get("responses") or {}),
             }
         super().__init__(path, endpoint, **kwargs)

@@ -103,7 +103,8 @@ def create_key(
 
 
 class KeyCache:
-    """Principals of recently verified keys, each trusted for `ttl` seconds."""
+    """Principals of recently verified keys, each trusted for `ttl` seconds. Held by the
+    credential's digest: the server keeps no key, nor token, in plaintext."""
 
     MAX_ENTRIES = 10_000
 
@@ -112,7 +113,7 @@ class KeyCache:
         self._entries: dict[str, tuple[float, Principal]] = {}
 
     def get(self, key: str) -> Principal | None:
-        entry = self._entries.get(key)
+        entry = self._entries.get(digest(key))
         if entry is None or entry[0] < time.monotonic():
             return None
         return entry[1]
@@ -124,7 +125,7 @@ class KeyCache:
             return
         if len(self._entries) >= self.MAX_ENTRIES:
             self._entries.clear()
-        self._entries[key] = (time.monotonic() + ttl, principal)
+        self._entries[digest(key)] = (time.monotonic() + ttl, principal)
 
 
 def authenticate(engine: Engine, key: str) -> Principal | None:
