@@ -39,6 +39,11 @@ def main() -> None:
     parser.add_argument(
         "--export-only", action="store_true", help="run only the export scenario (quick)"
     )
+    parser.add_argument(
+        "--ui-only",
+        action="store_true",
+        help="run only the UI pages' server time, at --size logs (quick with a small --size)",
+    )
     parser.add_argument("--clients", type=int, default=8, help="concurrent ingest clients")
     parser.add_argument(
         "--overload-only", action="store_true", help="run only the overload scenario (quick)"
@@ -71,7 +76,7 @@ def main() -> None:
     started = time.monotonic()
     # `--only` and `--overload-only` add to the figures already written, so the backends and
     # the scenarios can be run apart.
-    partial = args.only or args.overload_only or args.otlp_only or args.export_only
+    partial = args.only or args.overload_only or args.otlp_only or args.export_only or args.ui_only
     previous = orjson.loads(args.out.read_bytes()) if partial and args.out.exists() else {}
     results: dict[str, dict[str, float]] = previous.get("results", {})
     run = scenarios.run_all
@@ -79,6 +84,8 @@ def main() -> None:
         run = scenarios.run_overload if args.overload_only else scenarios.run_otlp
     if args.export_only:
         run = scenarios.run_export
+    if args.ui_only:
+        run = scenarios.run_ui
     for backend in backends:
         srv, pg_name = server.start(backend, args.pg_url)
         try:
