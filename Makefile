@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PG_URL  ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: serve test unit bench lint format install postgres chromium clean
+.PHONY: serve test unit bench fuzz lint format install postgres chromium clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -40,6 +40,12 @@ unit: $(STAMP)
 
 bench: $(STAMP) postgres
 	LLMTRAIL_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench $(ARGS)
+
+# Schemathesis over every route for longer than `make test` does (a new seed each run unless
+# LLMTRAIL_FUZZ_SEED is set; EXAMPLES cases per operation).
+EXAMPLES ?= 100
+fuzz: $(STAMP) postgres
+	LLMTRAIL_TEST_PG_URL=$(PG_URL) LLMTRAIL_FUZZ_EXAMPLES=$(EXAMPLES) $(BIN)/pytest -n 2 -q tests/api/test_fuzz.py
 
 # The OpenAPI document, committed so that a change to any route's contract shows in review.
 openapi: $(STAMP)

@@ -44,6 +44,15 @@ def main() -> None:
         action="store_true",
         help="run only the UI pages' server time, at --size logs (quick with a small --size)",
     )
+    parser.add_argument(
+        "--dataset",
+        type=int,
+        default=20_000,
+        help="logs copied into a dataset by filter (the issue's figure: 100000)",
+    )
+    parser.add_argument(
+        "--dataset-only", action="store_true", help="run only the dataset scenario (quick)"
+    )
     parser.add_argument("--clients", type=int, default=8, help="concurrent ingest clients")
     parser.add_argument(
         "--overload-only", action="store_true", help="run only the overload scenario (quick)"
@@ -76,7 +85,14 @@ def main() -> None:
     started = time.monotonic()
     # `--only` and `--overload-only` add to the figures already written, so the backends and
     # the scenarios can be run apart.
-    partial = args.only or args.overload_only or args.otlp_only or args.export_only or args.ui_only
+    partial = (
+        args.only
+        or args.overload_only
+        or args.otlp_only
+        or args.export_only
+        or args.dataset_only
+        or args.ui_only
+    )
     previous = orjson.loads(args.out.read_bytes()) if partial and args.out.exists() else {}
     results: dict[str, dict[str, float]] = previous.get("results", {})
     run = scenarios.run_all
@@ -86,6 +102,8 @@ def main() -> None:
         run = scenarios.run_export
     if args.ui_only:
         run = scenarios.run_ui
+    if args.dataset_only:
+        run = scenarios.run_dataset
     for backend in backends:
         srv, pg_name = server.start(backend, args.pg_url)
         try:
@@ -104,6 +122,7 @@ def main() -> None:
             "ingest": args.ingest,
             "hl_ingest": args.hl_ingest,
             "export": args.export,
+            "dataset": args.dataset,
             "clients": args.clients,
             "overload_clients": args.overload_clients,
             "overload_seconds": args.overload_seconds,

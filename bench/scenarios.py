@@ -17,6 +17,7 @@ import orjson
 from sqlalchemy import Float, String, cast, literal, select, text
 
 from bench import ceilings, data, load, ui
+from bench.datasets import dataset_add
 from bench.evaluation import evaluation
 from bench.exports import export
 from bench.load import Request, percentile
@@ -425,6 +426,7 @@ def run_all(srv: Server, args: argparse.Namespace) -> dict[str, float]:
     out["rss_peak_ingest_mb"] = round(srv.memory_mb()[1])
     _timed(srv, f"reads at {args.size:,} logs", lambda: reads(srv, args, out))
     _timed(srv, f"export of {args.export:,} logs", lambda: export(srv, args, out, fill))
+    _timed(srv, f"dataset of {args.dataset:,} logs", lambda: dataset_add(srv, args, out, fill))
     _timed(srv, "overload", lambda: overload(srv, args, out))
     return out
 
@@ -433,6 +435,13 @@ def run_export(srv: Server, args: argparse.Namespace) -> dict[str, float]:
     """The export scenario alone, on a fresh server (`--export-only`)."""
     out = _at_rest(srv)
     _timed(srv, f"export of {args.export:,} logs", lambda: export(srv, args, out, fill))
+    return out
+
+
+def run_dataset(srv: Server, args: argparse.Namespace) -> dict[str, float]:
+    """Filling a dataset alone, on a fresh server (`--dataset-only`)."""
+    out = _at_rest(srv)
+    _timed(srv, f"dataset of {args.dataset:,} logs", lambda: dataset_add(srv, args, out, fill))
     return out
 
 

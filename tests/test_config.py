@@ -32,6 +32,8 @@ def test_a_postgresql_url_gets_its_driver_named() -> None:
         ("LLMTRAIL_JWT_REFRESH_SECONDS", "soon", "LLMTRAIL_JWT_REFRESH_SECONDS must be an"),
         ("LLMTRAIL_JWT_REFRESH_SECONDS", "60", "must be at least LLMTRAIL_JWT_ACCESS_SECONDS"),
         ("LLMTRAIL_SECRET_KEY", "short", "LLMTRAIL_SECRET_KEY must be at least 32 characters"),
+        ("LLMTRAIL_SHUTDOWN_TIMEOUT_SECONDS", "0", "LLMTRAIL_SHUTDOWN_TIMEOUT_SECONDS must be at"),
+        ("LLMTRAIL_IDEMPOTENCY_SECONDS", "day", "LLMTRAIL_IDEMPOTENCY_SECONDS must be a number"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_variable(name: str, value: str, message: str) -> None:
@@ -51,3 +53,11 @@ def test_token_lifetimes_and_the_secret_key() -> None:
     chosen = {"LLMTRAIL_JWT_ACCESS_SECONDS": "60", "LLMTRAIL_SECRET_KEY": "s" * 32}
     settings = load_settings(chosen)
     assert (settings.jwt_access_seconds, settings.secret_key) == (60, "s" * 32)
+
+
+def test_shutdown_and_idempotency_defaults() -> None:
+    settings = load_settings({})
+    assert (settings.shutdown_timeout_seconds, settings.idempotency_seconds) == (30.0, 86400.0)
+    chosen = {"LLMTRAIL_SHUTDOWN_TIMEOUT_SECONDS": "2.5", "LLMTRAIL_IDEMPOTENCY_SECONDS": "60"}
+    settings = load_settings(chosen)
+    assert (settings.shutdown_timeout_seconds, settings.idempotency_seconds) == (2.5, 60.0)

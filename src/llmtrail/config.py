@@ -21,6 +21,8 @@ DEFAULT_WRITER_QUEUE_BYTES = 64 * 1024 * 1024
 DEFAULT_WRITER_WAIT_SECONDS = 5.0
 DEFAULT_JWT_ACCESS_SECONDS = 5 * 60
 DEFAULT_JWT_REFRESH_SECONDS = 24 * 60 * 60
+DEFAULT_IDEMPOTENCY_SECONDS = 24 * 60 * 60
+DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 30.0
 # HS256 wants a key at least as long as its 256-bit digest (RFC 7518 §3.2).
 MIN_SECRET_KEY_CHARS = 32
 T = TypeVar("T", int, float)
@@ -69,6 +71,11 @@ class Settings:
     # How long a JWT access token, and the refresh token that renews it, are good for.
     jwt_access_seconds: int = DEFAULT_JWT_ACCESS_SECONDS
     jwt_refresh_seconds: int = DEFAULT_JWT_REFRESH_SECONDS
+    # How long the answer of a write sent with an `Idempotency-Key` answers its retries.
+    idempotency_seconds: float = DEFAULT_IDEMPOTENCY_SECONDS
+    # On SIGTERM, how long each step of stopping may take: requests in flight finishing,
+    # the writer committing what it holds, the job worker finishing its running jobs.
+    shutdown_timeout_seconds: float = DEFAULT_SHUTDOWN_TIMEOUT_SECONDS
 
     @property
     def is_sqlite(self) -> bool:
@@ -157,6 +164,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         secret_key=_secret_key(env),
         jwt_access_seconds=access_seconds,
         jwt_refresh_seconds=refresh_seconds,
+        idempotency_seconds=_number(
+            env, "LLMTRAIL_IDEMPOTENCY_SECONDS", DEFAULT_IDEMPOTENCY_SECONDS, float, 1.0
+        ),
+        shutdown_timeout_seconds=_number(
+            env, "LLMTRAIL_SHUTDOWN_TIMEOUT_SECONDS", DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, float, 0.1
+        ),
     )
 
 

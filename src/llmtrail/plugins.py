@@ -17,6 +17,7 @@ SURFACES: tuple[str, ...] = (
     "llmtrail.api.keywords.router",
     "llmtrail.api.keywords.evaluation",
     "llmtrail.api.keywords.datasets",
+    "llmtrail.api.keywords.dataset_evals",
     "llmtrail.api.humanloop.router",
     "llmtrail.api.otlp.router",
     "llmtrail.api.keywords.sessions",
@@ -29,6 +30,7 @@ JOB_KINDS: tuple[str, ...] = (
     "llmtrail.core.events",
     "llmtrail.worker.evaluate",
     "llmtrail.core.dataset_jobs",
+    "llmtrail.worker.dataset_evaluate",
 )
 
 

@@ -25,6 +25,7 @@ from keywordsai.types.log_types import KeywordsAIFullLogParams
 from keywordsai.types.log_types import LogList as SdkLogList
 from pydantic import BaseModel, TypeAdapter
 
+from llmtrail.api.humanloop import dataset_responses as hld
 from llmtrail.api.humanloop import responses as hl
 from llmtrail.api.keywords import dataset_responses as ds
 from llmtrail.api.keywords import responses as kw
@@ -63,6 +64,10 @@ SDK_PARSERS: dict[type[BaseModel], Callable[[Any], Any]] = {
             hl.CreateFlowLogResponse,
             hl.CreateToolLogResponse,
             hl.CreateEvaluatorLogResponse,
+            hld.DatasetResponse,
+            hld.PaginatedDatasetResponse,
+            hld.PaginatedDatapointResponse,
+            hld.ListDatasets,
         )
     },
 }
@@ -307,6 +312,13 @@ def test_humanloop_file_answers(
         deleted = api.delete(f"{file}/versions/{created['version_id']}")
         assert deleted.status_code == 204 and not deleted.content
         conforms(api.delete(version), 409, Detail)  # the only version left
+        deploy = f"{file}/environments/staging"
+        staged = conforms(api.post(deploy, params={"version_id": newer["version_id"]}), 200, model)
+        assert staged["environments"][0]["name"] == "staging"
+        envs = conforms(api.get(f"{file}/environments"), 200, list[hl.FileEnvironmentResponse])
+        assert [e["file"] is not None for e in envs] == [False, True]
+        removed = api.delete(deploy)
+        assert removed.status_code == 204 and not removed.content
         deleted = api.delete(file)
         assert deleted.status_code == 204 and not deleted.content
 
@@ -372,6 +384,10 @@ ERRORS = [
             ("PATCH", f"/v5/{kind}s/nope/versions/nope", {"name": "n"}, 404),
             ("DELETE", f"/v5/{kind}s/nope/versions/nope", None, 404),
             ("GET", f"/v5/{kind}s?size=-1", None, 422),
+            ("GET", f"/v5/{kind}s/nope/environments", None, 404),
+            ("POST", f"/v5/{kind}s/nope/environments/production?version_id=v", None, 404),
+            ("POST", f"/v5/{kind}s/nope/environments/production", None, 422),
+            ("DELETE", f"/v5/{kind}s/nope/environments/production", None, 404),
         )
     ),
     ("PATCH", "/v5/prompts/nope", {"path": ""}, 422),
@@ -662,6 +678,9 @@ DS_ONE = f"{DS}{{dataset_id}}/"
 DS_LOGS = f"{DS_ONE}logs/"
 DATASET_ROUTES = [
     ("POST", DS),
+    ("POST", f"{DS}create/"),
+    ("GET", DS_LOGS),
+    ("POST", f"{DS_LOGS}create/"),
     ("GET", f"{DS}list/"),
     *((method, DS_ONE) for method in ("GET", "PATCH", "DELETE")),
     ("POST", DS_LOGS),
@@ -670,6 +689,8 @@ DATASET_ROUTES = [
     ("POST", f"{DS_LOGS}list/"),
     ("DELETE", f"{DS_LOGS}delete/"),
     *((method, f"{DS_LOGS}{{log_id}}/") for method in ("GET", "PATCH", "PUT", "DELETE")),
+    ("POST", f"{DS_ONE}eval-reports/create/"),
+    *(("GET", f"{DS_ONE}eval-reports/{tail}") for tail in ("list/", "compare/", "{report_id}/")),
 ]
 
 
@@ -715,11 +736,52 @@ def test_dataset_answers(server: Server, tenant: Tenant, person_factory) -> None
             ("PATCH", f"{one}logs/x/", {"cost": 1}),
         ):
             conforms(send(api, method, path, sent), 400, kw.FieldErrors)
+        rule = {"name": f"r-{made['id']}", **RULE}
+        judge = conforms(api.post(EV, json=rule), 201, kw.Evaluator)["evaluator_slug"]
+        run = {"evaluator_slugs": [judge]}
+        report = conforms(
+            api.post(f"{one}eval-reports/create/", json=run), 201, ds.EvalReportSummary
+        )
+        conforms(api.get(f"{one}eval-reports/list/"), 200, ds.EvalReportList)
+        conforms(api.get(f"{one}eval-reports/{report['id']}/"), 200, ds.EvalReport)
+        pair = {"a": report["id"], "b": report["id"]}
+        conforms(api.get(f"{one}eval-reports/compare/", params=pair), 200, ds.EvalComparison)
+        conforms(api.post(f"{one}eval-reports/create/", json={}), 400, kw.FieldErrors)
+        conforms(api.get(f"{one}eval-reports/compare/"), 400, kw.FieldErrors)
+        conforms(api.get(f"{one}eval-reports/nope/"), 404, Detail)
         again = {"input": "i", "output": "o", "unique_id": direct["log_data"]["id"]}
         assert api.post(f"{one}logs/", json=again).status_code == 201
         conforms(api.post(f"{one}logs/", json=again), 409, Detail)
         assert api.delete(one).status_code == 204
         conforms(api.get(one), 404, Detail)
+
+
+def test_humanloop_dataset_answers(tenant: Tenant) -> None:
+    points = [
+        {"inputs": {"q": "?"}, "target": {"a": 1}},
+        {"messages": [{"role": "user", "content": "hi"}]},
+    ]
+    body = {"path": f"{uuid.uuid4().hex[:8]}/set", "datapoints": points, "version_name": "v1"}
+    with tenant.client("x-api-key") as api:
+        made = conforms(api.post("/v5/datasets", json=body), 200, hld.DatasetResponse)
+        again = body | {"id": made["id"], "version_name": "v2"}
+        with_points = api.post("/v5/datasets?include_datapoints=true", json=again)
+        conforms(with_points, 200, hld.DatasetResponse)
+        conforms(api.post("/v5/datasets", json=body), 409, Detail)
+        conforms(api.post("/v5/datasets", json={"path": "x"}), 422, hl.HTTPValidationError)
+        one = f"/v5/datasets/{made['id']}"
+        conforms(api.get(f"{one}?include_datapoints=true"), 200, hld.DatasetResponse)
+        conforms(api.get("/v5/datasets/ds_none"), 404, Detail)
+        conforms(api.get("/v5/datasets?size=5"), 200, hld.PaginatedDatasetResponse)
+        conforms(api.get(f"{one}/datapoints"), 200, hld.PaginatedDatapointResponse)
+        conforms(api.get(f"{one}/versions?include_datapoints=latest_saved"), 200, hld.ListDatasets)
+        csv_file = {"file": ("d.csv", b"q,target\r\nx,{}\r\n", "text/csv")}
+        uploaded = api.post(f"{one}/datapoints/csv", files=csv_file)
+        conforms(uploaded, 200, hld.DatasetResponse)
+        bad = api.post(f"{one}/datapoints/csv", files={"file": ("d.csv", b"\xff", "text/csv")})
+        conforms(bad, 422, hl.HTTPValidationError)
+        deleted = api.delete(one)
+        assert deleted.status_code == 204 and not deleted.content
 
 
 # Sign-in: the routes a client calls without credentials.
@@ -732,6 +794,11 @@ ROUTES = [
     *((method, f"{KW}/{{unique_id}}/") for method in ("GET", "PATCH", "DELETE")),
     ("GET", f"{KW}/{{unique_id}}/history/"),
     *((method, f"{KW}/export/") for method in ("GET", "POST")),
+    ("GET", "/api/datasets/{dataset_id}/export/"),
+    *((method, "/v5/datasets") for method in ("GET", "POST")),
+    *((method, "/v5/datasets/{id}") for method in ("GET", "DELETE")),
+    *(("GET", f"/v5/datasets/{{id}}/{tail}") for tail in ("datapoints", "versions")),
+    ("POST", "/v5/datasets/{id}/datapoints/csv"),
     *(("GET", f"/api/{tail}") for tail in ("jobs/", "jobs/summary/")),
     ("POST", "/api/evaluators/{evaluator_id}/run/"),
     *(
@@ -774,6 +841,15 @@ ROUTES = [
         for method in ("PATCH", "DELETE")
     ),
     ("GET", "/v5/files"),
+    *(
+        (method, f"/v5/{kind}s/{{id}}/environments{tail}")
+        for kind in ("prompt", "agent", "flow", "tool", "evaluator")
+        for method, tail in (
+            ("GET", ""),
+            ("POST", "/{environment_id}"),
+            ("DELETE", "/{environment_id}"),
+        )
+    ),
     *OPEN,
     ("GET", "/auth/users/me/"),
     ("GET", "/api/audit/"),

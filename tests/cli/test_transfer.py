@@ -19,6 +19,7 @@ import orjson
 import pytest
 from sqlalchemy import Engine, func, select
 
+from llmtrail.core import datasets
 from llmtrail.core.ingest import write_logs
 from llmtrail.core.keys import Principal, authenticate, create_key
 from llmtrail.core.logs import LogData
@@ -243,3 +244,22 @@ def _eventually(check: Any, within: float = 30) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def test_datasets_export_writes_a_datasets_logs(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    org, who = seeded(engine, 1)
+    dataset = datasets.create(engine, who, name="golden")
+    for n in range(3):
+        datasets.create_log(engine, who, dataset.id, LogData(input=f"q{n}"), {"answer": n})
+    out = tmp_path / "golden.jsonl"
+    args = ("datasets", "export", dataset.id, "--org", org, "-o", str(out))
+    result = run(database_url, tmp_path, *args)
+    assert result.returncode == 0, result.stderr
+    assert "3 dataset logs exported" in result.stderr
+    records = [orjson.loads(line) for line in out.read_bytes().splitlines()]
+    expected = [(f"q{n}", {"answer": n}) for n in range(3)]
+    assert [(r["input"], r["target"]) for r in records] == expected
+    missing = run(database_url, tmp_path, "datasets", "export", "ds_none", "--org", org)
+    assert missing.returncode == 1 and "Dataset not found" in missing.stderr

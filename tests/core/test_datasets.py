@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from llmtrail.core import dataset_jobs, datasets
 from llmtrail.core.ids import utcnow
@@ -49,6 +49,33 @@ def test_a_fill_commits_chunk_by_chunk(
     with quiet_engine.connect() as conn:
         done = select(func.count()).where(jobs.c.org_id == who.org_id, jobs.c.state == "done")
         assert conn.scalar(done) == 5, "a job a chunk"
+
+
+def test_a_fill_that_gives_up_says_so(
+    quiet_engine: Engine, who: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_writer(quiet_engine, lambda writer: write_logs(writer, who, [LogData(output="x")]))
+    now = utcnow()
+    fill = datasets.Window(now - timedelta(hours=1), now + timedelta(hours=1), {}, 100.0)
+    made = datasets.create(quiet_engine, who, name="doomed", fill=fill)
+
+    def broken(*_: object) -> int:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(dataset_jobs.store, "copy_logs", broken)
+    worker = JobEngine(quiet_engine)
+    assert worker.run_due() == 1
+    assert datasets.get(quiet_engine, who, made.id).status == "loading", "retried first"
+    with begin_write(quiet_engine) as conn:  # its last attempt, due now
+        conn.execute(
+            update(jobs)
+            .where(jobs.c.org_id == who.org_id)
+            .values(max_attempts=2, run_after=utcnow() - timedelta(seconds=1))
+        )
+    assert worker.run_due() == 1
+    gave_up = datasets.get(quiet_engine, who, made.id)
+    assert (gave_up.status, gave_up.running_status) == ("failed", "failed")
+    assert datasets.log_counts(quiet_engine, [made])[made.id] == 0
 
 
 def direct(engine: Engine, who: Principal, dataset_id: str, name: str) -> str:

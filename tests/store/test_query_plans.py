@@ -21,6 +21,10 @@ from llmtrail.core import annotations, queries, traces
 from llmtrail.core.filters import parse_filters
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal, authenticate, create_key
+from llmtrail.core.logs import LogData, finalize, to_row
+from llmtrail.store import search
+from llmtrail.store.driver import insert_rows
+from llmtrail.store.tables import logs
 from tests.helpers import in_writer
 
 
@@ -120,3 +124,37 @@ def test_hot_pages_use_an_index(engine: Engine, principal: Principal, page: str)
     for statement, parameters in statements:
         lines = plan(engine, statement, parameters)
         assert not full_scans(engine, lines), f"{page}: {statement}\n" + "\n".join(lines)
+
+
+def seed_file(engine: Engine, principal: Principal, file_id: str, count: int) -> None:
+    """`count` logs of a File, one of them about a refund policy, and fresh statistics."""
+    now = utcnow()
+    made = (LogData(unique_id=f"{file_id}-{n}", file_id=file_id) for n in range(count))
+    batch = [to_row(finalize(log, now), principal, now) for log in made]
+    for n, row in enumerate(batch):
+        row["output"] = f"answer {n}"
+    batch[0]["output"] = "our refund policy"
+    with engine.begin() as conn:
+        insert_rows(conn, logs, batch)
+        if engine.dialect.name == "postgresql":  # as autovacuum leaves it: no pending entries
+            conn.exec_driver_sql(f"SELECT gin_clean_pending_list('{search.INDEX}')")
+        conn.exec_driver_sql("ANALYZE")
+
+
+@pytest.mark.parametrize("text", ["refund policy", "an"])
+def test_search_reads_the_search_index(engine: Engine, principal: Principal, text: str) -> None:
+    """`search=` in one File of thousands of logs finds them through the trigram index
+    (`store.search`); a text shorter than a trigram reads the File's logs, by their index."""
+    file_id = f"pr_{uuid.uuid4().hex[:8]}"
+    seed_file(engine, principal, file_id, 3000)
+    query = queries.FileLogQuery(file_id=file_id, search=text)
+    with captured(engine) as statements:
+        total, _ = queries.file_logs(engine, principal, query)
+    assert total == (1 if len(text) >= 3 else 2999)
+    sqlite = engine.dialect.name == "sqlite"
+    index = "log_search VIRTUAL TABLE INDEX" if sqlite else "ix_logs_search"
+    for statement, parameters in statements:
+        lines = plan(engine, statement, parameters)
+        assert not full_scans(engine, lines), f"{statement}\n" + "\n".join(lines)
+        if len(text) >= 3:
+            assert any(index in line for line in lines), f"{statement}\n" + "\n".join(lines)

@@ -80,9 +80,13 @@ def signed_in(server: Server, engine: Engine, org: Org) -> Iterator[Browserless]
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the session; each test opens a context (cookies) of its own."""
+    """One headless Chromium per module; each test opens a context (cookies) of its own.
+
+    Not per session: Playwright's sync API keeps an event loop running on the thread while it
+    lives, and every later test in the same worker that calls `asyncio.run` would fail.
+    """
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         yield launched

@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         await services.enter_async_context(surface.service(backend))
                 yield
         finally:
-            await writer.close()
+            await writer.close(settings.shutdown_timeout_seconds)
             engine.dispose()
 
     app = FastAPI(

@@ -8,7 +8,7 @@ A `DirectRoute` keeps FastAPI's view of the endpoint (its OpenAPI operation, bod
 parameters and security) and calls it with the few things an ingest endpoint may take:
 
 - one pydantic model as the body, validated straight from the raw bytes by pydantic-core;
-- optional `str` query parameters;
+- optional `str` query parameters and headers, and the `Request`;
 - the `principal` and `get_backend` dependencies.
 
 Anything else is refused when the route is registered, so a new parameter cannot be
@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 
 from llmtrail.api.auth import principal
 from llmtrail.api.backend import get_backend
+from llmtrail.api.bounds import refuse_unstorable
 from llmtrail.api.routing import JSONBody
 
 _DEPENDENCIES = {principal, get_backend}
@@ -54,6 +55,7 @@ def _validate(model: type[BaseModel], raw: bytes) -> BaseModel:
     if not raw:
         missing = {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
         raise RequestValidationError([missing])
+    refuse_unstorable(raw)
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
@@ -75,12 +77,16 @@ class DirectRoute(APIRoute):
         [body] = dependant.body_params
         model = body.field_info.annotation
         queries = [(q.name, q.alias, q.field_info.default) for q in dependant.query_params]
+        headers = [(h.name, h.alias) for h in dependant.header_params]
         unsupported = [
             calls - _DEPENDENCIES,
             dependant.path_params,
-            dependant.header_params,
             dependant.cookie_params,
-            [q for q in dependant.query_params if q.field_info.annotation != str | None],
+            [
+                p
+                for p in (*dependant.query_params, *dependant.header_params)
+                if p.field_info.annotation != str | None
+            ],
         ]
         if (
             any(unsupported)
@@ -89,9 +95,11 @@ class DirectRoute(APIRoute):
         ):
             raise TypeError(
                 f"{self.path}: a DirectRoute is a coroutine taking a body model, optional str "
-                f"queries, `principal` and `get_backend`; it also takes {unsupported}"
+                f"queries and headers, the Request, `principal` and `get_backend`; it also "
+                f"takes {unsupported}"
             )
         endpoint, status_code = self.endpoint, self.status_code or 200
+        request_name = dependant.request_param_name
 
         async def handler(request: Request) -> Response:
             values: dict[str, Any] = {who: await principal(request)}
@@ -101,6 +109,10 @@ class DirectRoute(APIRoute):
             params = request.query_params
             for name, alias, default in queries:
                 values[name] = params.get(alias, default)
+            for name, alias in headers:
+                values[name] = request.headers.get(alias)
+            if request_name is not None:
+                values[request_name] = request
             answer = await endpoint(**values)
             return answer if isinstance(answer, Response) else JSONBody(answer, status_code)
 

@@ -20,6 +20,8 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from llmtrail.api.bounds import refuse_unstorable
+
 
 class JSONBody(JSONResponse):
     def render(self, content: Any) -> bytes:
@@ -61,11 +63,17 @@ class _OrjsonRequest(Request):
         return self._json
 
 
+_WITH_BODIES = frozenset({"POST", "PUT", "PATCH"})
+
+
 class OrjsonRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def parse_with_orjson(request: Request) -> Response:
-            return await handler(_OrjsonRequest(request.scope, request.receive))
+            request = _OrjsonRequest(request.scope, request.receive)
+            if request.method in _WITH_BODIES:  # refused here: FastAPI's parsing would say 400
+                refuse_unstorable(await request.body())
+            return await handler(request)
 
         return parse_with_orjson

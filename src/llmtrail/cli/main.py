@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from datetime import datetime
 from enum import StrEnum
 
@@ -16,7 +17,7 @@ from rich.table import Table
 from llmtrail.cli.common import engine as _engine
 from llmtrail.cli.common import err, refused
 from llmtrail.cli.common import settings as _settings
-from llmtrail.cli.transfer import logs_app
+from llmtrail.cli.transfer import datasets_app, logs_app
 from llmtrail.core import audit as audit_service
 from llmtrail.core import jobs as job_service
 from llmtrail.core import keys as key_service
@@ -36,6 +37,7 @@ users_app = typer.Typer(
 )
 app.add_typer(users_app, name="users")
 app.add_typer(logs_app, name="logs")
+app.add_typer(datasets_app, name="datasets")
 
 
 class Env(StrEnum):
@@ -71,6 +73,10 @@ def serve(
     if settings.otlp_grpc_port:
         err.print(f"OTLP/gRPC on {host}:{settings.otlp_grpc_port}")
     jobs = worker_process.spawn(settings.job_concurrency) if settings.job_concurrency else None
+    # Uvicorn shuts down gracefully on SIGTERM or SIGINT, then raises the signal again for the
+    # handler it found: this one lets the job worker be stopped (in its bound) and serve exit.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     try:
         uvicorn.run(
             "llmtrail.api.app:create_app",
@@ -82,10 +88,11 @@ def serve(
             http="httptools",
             log_level="warning",
             access_log=False,
+            timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         )
     finally:
         if jobs is not None:
-            worker_process.stop(jobs)
+            worker_process.stop(jobs, settings.shutdown_timeout_seconds)
 
 
 @app.command()

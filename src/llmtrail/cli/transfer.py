@@ -1,5 +1,5 @@
-"""`llmtrail logs export | import`: moving logs out of a store and into another, with progress
-bars on stderr (so an export can go to stdout)."""
+"""`llmtrail logs export | import` and `llmtrail datasets export`: moving logs out of a store
+and into another, with progress bars on stderr (so an export can go to stdout)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from rich.progress import (
 from sqlalchemy import Row
 
 from llmtrail.cli.common import engine, err, refused
-from llmtrail.core import exports, imports
+from llmtrail.core import datasets, exports, imports
 from llmtrail.core import keys as key_service
 from llmtrail.core.filters import combine, parse_filters, parse_quick_filters
 from llmtrail.core.ids import to_utc_naive
@@ -35,6 +35,7 @@ from llmtrail.store.predicates import Group
 from llmtrail.store.writer import GroupCommitWriter
 
 logs_app = typer.Typer(help="Export logs, and import an export.", no_args_is_help=True)
+datasets_app = typer.Typer(help="Export a dataset's logs.", no_args_is_help=True)
 
 FILTER_HELP = (
     "A filter of the log list: FIELD=VALUE or FIELD[operator]=OP as in its URL (a field that "
@@ -150,3 +151,21 @@ def import_logs(
     finally:
         writer.close()
     err.print(f"{done.written} logs imported, {done.skipped} already stored")
+
+
+@datasets_app.command("export")
+def export_dataset(
+    dataset_id: str = typer.Argument(..., help="The dataset's id (ds_...)."),
+    org: str = typer.Option("default", help="The dataset's organization."),
+    format: exports.Format = typer.Option(exports.Format.jsonl, help="jsonl or csv."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="[default: stdout]"),
+) -> None:
+    """Export the logs a dataset holds, in the order they were added, as the API's dataset
+    export does."""
+    database = engine()
+    with refused():
+        who = Principal.operator(key_service.organization(database, org))
+        total = datasets.log_counts(database, [datasets.get(database, who, dataset_id)])
+        pages = exports.dataset_pages(database, who, dataset_id)
+        write_export(pages, exports.DATASET_LOGS, format, output, total[dataset_id])
+    err.print(f"{total[dataset_id]} dataset logs exported")

@@ -10,6 +10,7 @@ so a chunk redone keeps the same logs.
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import datetime
 from typing import Any
@@ -17,13 +18,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Row, and_, func, select
 
 from llmtrail.core import jobs
-from llmtrail.core.datasets import COMPLETED, LOADING, PENDING, READY, RUNNING, Window
+from llmtrail.core.datasets import COMPLETED, FAILED, LOADING, PENDING, READY, RUNNING, Window
 from llmtrail.core.filters import parse_filters
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.store import datasets as store
 from llmtrail.store.logs import matching
 from llmtrail.store.tables import logs
+
+log = logging.getLogger(__name__)
 
 ADD = "dataset_add"
 CHUNK = 5000
@@ -88,6 +91,26 @@ def _wanted(org_id: int, payload: dict[str, Any]) -> ColumnElement[bool]:
 
 
 def _commit(conn: Connection, job: Row, _outcome: Any) -> None:
+    """The next chunk; on the job's last attempt, a failure marks the dataset failed
+    instead of leaving it loading for good."""
+    try:
+        with conn.begin_nested():
+            _fill_chunk(conn, job)
+    except Exception:
+        if job.attempts < job.max_attempts:
+            raise  # retried with backoff
+        log.exception("filling dataset %s failed for good", job.payload["dataset_id"])
+        store.update_dataset(
+            conn,
+            job.org_id,
+            job.payload["dataset_id"],
+            status=FAILED,
+            running_status=FAILED,
+            updated_at=utcnow(),
+        )
+
+
+def _fill_chunk(conn: Connection, job: Row) -> None:
     payload = dict(job.payload)
     dataset = store.get(conn, job.org_id, payload["dataset_id"])
     if dataset is None:  # deleted meanwhile: nothing left to fill

@@ -6,8 +6,9 @@ The model, for whoever builds on it (tables in `store/tables.py`, SQL in `store/
 - A **dataset** (`datasets`) belongs to an organization: `id` (`ds_...`, the same id in both
   dialects), `name`, `description`, `type` (`sampling` or `llm`), `path` (unique in the
   organization: where the Humanloop dialect files it as a Dataset File), `status` (`ready`,
-  or `loading` while a background job fills it) with `running_status` (`pending`, `running`,
-  `completed`, `failed`) and `running_progress` (percent) showing that job.
+  `loading` while a background job fills it, `failed` when that job gave up) with
+  `running_status` (`pending`, `running`, `completed`, `failed`) and `running_progress`
+  (percent) showing that job.
 - A **dataset log** (`dataset_logs`) is a row of the dataset. Added from a log, it is a copy
   of every column of the log taken when it was added (`SNAPSHOT_COLUMNS`), keeping the log's
   `unique_id` as its own id and the log's key in `source_log_id`: later edits to the log, or
@@ -139,9 +140,10 @@ def create(
             "name": name,
             "description": description,
             "type": type,
+            # Empty: nothing to run, so its run is complete (the SDK's Dataset needs a state).
             "status": READY if fill is None else LOADING,
-            "running_status": None if fill is None else PENDING,
-            "running_progress": None if fill is None else 0.0,
+            "running_status": COMPLETED if fill is None else PENDING,
+            "running_progress": 100.0 if fill is None else 0.0,
             "running_at": None if fill is None else now,
             "path": path,
             "initial_log_filters": fill.filters if fill is not None else None,

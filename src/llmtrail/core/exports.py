@@ -24,13 +24,15 @@ import orjson
 from pydantic import BaseModel, ConfigDict, JsonValue, create_model
 from sqlalchemy import JSON, Column, Engine, Row, Table, select
 
+from llmtrail.core import datasets
 from llmtrail.core.ids import iso
 from llmtrail.core.keys import Principal
 from llmtrail.errors import Invalid
+from llmtrail.store import datasets as store_datasets
 from llmtrail.store import exports as store
 from llmtrail.store import logs as store_logs
 from llmtrail.store.predicates import Group
-from llmtrail.store.tables import logs
+from llmtrail.store.tables import SNAPSHOT_COLUMNS, dataset_logs, logs
 
 
 class Format(StrEnum):
@@ -83,6 +85,14 @@ ExportedLog = LOGS.model(
     "One log of an export: every stored field but the store's own keys (a line of JSON Lines, "
     "a row of CSV).",
 )
+# A dataset log: the log's fields as they were copied (or given), its target, and when it
+# was added and last changed.
+DATASET_LOGS = Layout(dataset_logs, (*SNAPSHOT_COLUMNS, "target", "added_at", "updated_at"))
+ExportedDatasetLog = DATASET_LOGS.model(
+    "ExportedDatasetLog",
+    "One log of a dataset export: the log's fields as the dataset holds them, its `target` "
+    "(an expected output) and when it was added and last changed.",
+)
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,16 @@ def log_pages(
     """The selected logs, oldest stored first, `size` a page."""
     query = LOGS.select(logs.c.id).where(selection.where(principal.org_id))
     return store.keyset_pages(engine, query, logs.c.id, size)
+
+
+def dataset_pages(
+    engine: Engine, principal: Principal, dataset_id: str, size: int = store.PAGE_ROWS
+) -> Iterator[Sequence[Row]]:
+    """The logs a dataset holds now, in the order they were added; 404 for a dataset that is
+    not the organization's, at once, before any row is read."""
+    datasets.get(engine, principal, dataset_id)
+    query = DATASET_LOGS.select(dataset_logs.c.id).where(store_datasets.current(dataset_id))
+    return store.keyset_pages(engine, query, dataset_logs.c.id, size)
 
 
 def count_logs(engine: Engine, principal: Principal, selection: LogSelection) -> int:

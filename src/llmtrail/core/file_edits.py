@@ -18,6 +18,7 @@ from llmtrail.core.files import FileType
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.errors import Conflict, Invalid, NotFound
+from llmtrail.store import environments
 from llmtrail.store import files as store
 from llmtrail.store.database import begin_write
 
@@ -105,6 +106,8 @@ def delete_version(
         _version(conn, principal, file_id, version_id, type)
         if len(store.versions_of(conn, principal.org_id, file_id)) == 1:
             raise Conflict("this is the File's only version: delete the File instead")
+        if environments.is_deployed(conn, version_id):
+            raise Conflict("this version is deployed: remove it from its environments first")
         store.delete_version(conn, file_id, version_id)
         audit.record(conn, principal, "deleted", f"{type.value}_version", version_id)
     files.forget_cached()

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.errors import Conflict, Invalid, NotFound
+from llmtrail.store import environments
 from llmtrail.store import files as store
 from llmtrail.store.database import begin_write
 
@@ -64,6 +65,7 @@ class FileRef:
     version_id: str | None = None
     version_name: str | None = None
     version_description: str | None = None
+    environment: str | None = None  # the version deployed there, when no kernel or version
 
 
 def kernel_hash(kernel: dict[str, Any]) -> str:
@@ -217,8 +219,25 @@ def _check_version(ref: FileRef, row: Row) -> Row:
 def _newest_or_new(engine: Engine, principal: Principal, ref: FileRef) -> Row:
     with engine.connect() as conn:
         file = _find(conn, principal, ref)
-        row = store.version(conn, principal.org_id, file.id, None) if file else None
+        if file is None and ref.environment is not None:
+            raise NotFound(f"No File at path '{ref.path}' to log to in '{ref.environment}'")
+        row = _current(conn, principal, file.id, ref.environment) if file else None
     return row if row is not None else upsert(engine, principal, ref)
+
+
+def _current(conn: Connection, principal: Principal, file_id: str, environment: str | None) -> Row:
+    """The version a File is used at: the one deployed to `environment` (404 when there is
+    none), else the one deployed to the default environment, else its newest."""
+    if environment is not None:
+        env = environments.by_key(conn, principal.org_id, environment)
+        if env is None:
+            raise NotFound(f"Environment '{environment}' not found")
+    else:
+        env = environments.default(conn, principal.org_id)
+    version_id = environments.deployed(conn, file_id, env.id) if env is not None else None
+    if environment is not None and version_id is None:
+        raise NotFound(f"No version of this File is deployed to '{environment}'")
+    return store.version(conn, principal.org_id, file_id, version_id)  # type: ignore[return-value]
 
 
 def get(
@@ -227,12 +246,20 @@ def get(
     file_id: str,
     version_id: str | None = None,
     type: FileType | None = None,
+    environment: str | None = None,
 ) -> Row:
-    """A File at a version (its newest by default). 404 when missing or of another type."""
+    """A File at `version_id`, or at the version deployed to `environment`, or else at the
+    version it is used at (`_current`). 404 when missing or of another type."""
     with engine.connect() as conn:
-        row = store.version(conn, principal.org_id, file_id, version_id)
-    if row is None or (type is not None and row.type != type.value):
-        raise NotFound("Version not found" if version_id else "File not found")
+        file = store.file_by(conn, principal.org_id, file_id=file_id)
+        if file is None or (type is not None and file.type != type.value):
+            raise NotFound("File not found")
+        if version_id is not None:
+            row = store.version(conn, principal.org_id, file_id, version_id)
+        else:
+            row = _current(conn, principal, file_id, environment)
+    if row is None:
+        raise NotFound("Version not found")
     return row
 
 
@@ -245,13 +272,12 @@ def version(engine: Engine, principal: Principal, version_id: str, type: FileTyp
     return row
 
 
-def by_path(engine: Engine, principal: Principal, path: str) -> Row:
+def by_path(engine: Engine, principal: Principal, path: str, environment: str | None = None) -> Row:
     with engine.connect() as conn:
         file = store.file_by(conn, principal.org_id, path=path)
-        row = store.version(conn, principal.org_id, file.id, None) if file else None
-    if row is None:
-        raise NotFound(f"No File at path '{path}'")
-    return row
+        if file is None:
+            raise NotFound(f"No File at path '{path}'")
+        return _current(conn, principal, file.id, environment)
 
 
 def listed(
@@ -286,11 +312,12 @@ def listed(
 class Described:
     """Versions as answers show them: by version id, those asked for and the newest of the
     Files asked for (`newest`: File id -> that version's id); per File of any of them, its
-    logs over all versions and its last use."""
+    logs over all versions and its last use; per version, where it is deployed."""
 
     versions: dict[str, Row]
     usage: dict[str, tuple[int, Any]]
     newest: dict[str, str]
+    deployed: dict[str, list[Row]]  # version id -> the environments it is deployed to
 
 
 def describe(
@@ -301,8 +328,13 @@ def describe(
         versions = store.versions_by_id(conn, principal.org_id, version_ids)
         latest = store.newest_versions(conn, principal.org_id, newest_of)
         versions |= {row.version_id: row for row in latest.values()}
-        usage = store.total_logs(conn, {v.file_id for v in versions.values()})
-    return Described(versions, usage, {f: row.version_id for f, row in latest.items()})
+        file_ids = {v.file_id for v in versions.values()}
+        usage = store.total_logs(conn, file_ids)
+        deployed: dict[str, list[Row]] = {}
+        for row in environments.of_files(conn, file_ids):
+            deployed.setdefault(row.version_id, []).append(row)
+    newest = {f: row.version_id for f, row in latest.items()}
+    return Described(versions, usage, newest, deployed)
 
 
 def delete_in(conn: Connection, principal: Principal, file_id: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +15,7 @@ from llmtrail.core.traces import ParentLink
 from llmtrail.store import files, metadata_index, rollups
 from llmtrail.store import logs as store_logs
 from llmtrail.store.tables import logs
-from llmtrail.store.writer import After, Submission, Writer, WriteTx
+from llmtrail.store.writer import After, Submission, Work, Writer, WriteTx
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ async def write_logs(
     then: After | None = None,
     *,
     spans: bool = False,
+    also: Callable[[list[dict[str, Any]]], Work] | None = None,
 ) -> list[dict[str, Any]]:
     """Store the logs atomically; returns their rows once the transaction holding them commits.
 
@@ -63,7 +64,9 @@ async def write_logs(
     refuse them (raising a domain error) or link them into its trace, and `LogsStored` runs,
     then `then`. `spans` says they are exported spans: ended calls, delivered at least once
     (a log whose id is stored already is skipped, and not followed up, not refused), whose
-    agents and workflows repeat the usage of their children (not priced again).
+    agents and workflows repeat the usage of their children (not priced again). `also`
+    makes, from the rows, work the same transaction does (the receipt of an idempotent
+    request): if it fails, nothing is stored.
     """
     now = utcnow()
     for log in batch:
@@ -71,7 +74,13 @@ async def write_logs(
     rows = [to_row(finalize(log, now, price_aggregates=not spans), principal, now) for log in batch]
     stored = LogsStored(principal.org_id, now, then)
     unique = ("org_id", "unique_id") if spans else ()
-    submission = Submission([(logs, rows)], after=stored, prepare=parent, skip_existing=unique)
+    submission = Submission(
+        [(logs, rows)],
+        after=stored,
+        prepare=parent,
+        skip_existing=unique,
+        work=also(rows) if also is not None else None,
+    )
     await writer.write(submission)
     return rows
 

@@ -14,6 +14,7 @@ from typing import Any
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.pricing import cost_of
+from llmtrail.errors import Invalid
 
 # What people say about a log, which stays editable (seed 000); the server may also blur it.
 ANNOTATION_FIELDS = ("metadata", "note", "positive_feedback", "custom_identifier")
@@ -106,7 +107,10 @@ def finalize(
     if log.latency is None and log.start_time is not None and log.log_status != INCOMPLETE:
         log.latency = max((log.timestamp - log.start_time).total_seconds(), 0.0)
     if log.start_time is None and log.latency is not None:
-        log.start_time = log.timestamp - timedelta(seconds=log.latency)
+        try:
+            log.start_time = log.timestamp - timedelta(seconds=log.latency)
+        except OverflowError:
+            raise Invalid.at("latency", "would start the log before the year 1") from None
     if log.total_request_tokens is None and (
         log.prompt_tokens is not None or log.completion_tokens is not None
     ):

@@ -20,6 +20,9 @@ from llmtrail.store import metadata_index, rollups
 from llmtrail.store.predicates import Group
 
 MAX_PAGE_SIZE = 1000
+# Deep enough for any list (a billion rows at the largest page), and an OFFSET any
+# database takes.
+MAX_PAGE = 1_000_000
 DEFAULT_WINDOW = timedelta(hours=1)
 # Newest first by when the call happened; the (org_id, timestamp) index serves it directly.
 DEFAULT_SORT = "-timestamp"
@@ -83,8 +86,8 @@ class LogQuery:
     after: Cursor | None = None
 
     def validate(self) -> None:
-        if self.page < 1:
-            raise Invalid.at("page", "must be an integer ≥ 1")
+        if not 1 <= self.page <= MAX_PAGE:
+            raise Invalid.at("page", f"must be an integer from 1 to {MAX_PAGE}")
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
             raise Invalid.at("page_size", f"must be an integer from 1 to {MAX_PAGE_SIZE}")
         if not store.sortable(self.sort_by):

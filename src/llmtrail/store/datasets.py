@@ -174,9 +174,10 @@ def logs_page(
     return total, conn.execute(query).all()
 
 
-def all_current(conn: Connection, dataset_id: str) -> list[Row]:
-    query = select(dataset_logs).where(current(dataset_id)).order_by(dataset_logs.c.id)
-    return conn.execute(query).all()
+def current_ids(conn: Connection, dataset_id: str) -> list[int]:
+    """The keys of the rows the dataset holds now, in order."""
+    query = select(dataset_logs.c.id).where(current(dataset_id)).order_by(dataset_logs.c.id)
+    return list(conn.scalars(query))
 
 
 def update_log(conn: Connection, row_id: int, **values: Any) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.dml import Update
 
 from llmtrail.store import rollups
+from llmtrail.store import search as text_search
 from llmtrail.store.driver import execute_many, fetch, insert_rows, one_of
 from llmtrail.store.evaluation import scored_by
 from llmtrail.store.filtering import compile_filter
@@ -154,21 +155,16 @@ def file_scope(
     in_trace: bool | None = None,
     trace_types: Sequence[str] = (),
 ) -> ColumnElement[bool]:
-    """One File's logs: of a version, whose id contains one of `ids`, whose input or output
-    (or metadata) contains a text, in a time range, in a trace or not (`trace_types` are the
-    log types that own a trace of their own)."""
+    """One File's logs: of a version, whose id contains one of `ids`, whose text (inputs,
+    output, messages: `store.search`) or metadata contains a text, in a time range, in a
+    trace or not (`trace_types` are the log types that own a trace of their own)."""
     clauses = [logs.c.file_id == file_id]
     if version_id:
         clauses.append(logs.c.version_id == version_id)
     if ids:
         clauses.append(or_(*(logs.c.unique_id.contains(i, autoescape=True) for i in ids)))
     if search:
-        clauses.append(
-            or_(
-                json_text(logs.c.input).contains(search, autoescape=True),
-                json_text(logs.c.output).contains(search, autoescape=True),
-            )
-        )
+        clauses.append(text_search.matches(search))
     if metadata_search:
         clauses.append(json_text(logs.c.metadata).contains(metadata_search, autoescape=True))
     if start:

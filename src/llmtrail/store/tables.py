@@ -272,6 +272,30 @@ file_versions = Table(
     Index(None, "file_id", "created_at"),
 )
 
+# Humanloop environments of an organization (`production`, the default, and `staging` are
+# made with its first use), and the File version deployed to each.
+environments = Table(
+    "environments",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Name, nullable=False),
+    Column("tag", String(16), nullable=False),  # default (one per organization), other
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("org_id", "name"),
+)
+
+deployments = Table(
+    "deployments",
+    metadata_obj,
+    Column("file_id", ForeignKey("files.id", ondelete="CASCADE"), primary_key=True),
+    Column("environment_id", ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True),
+    Column("version_id", ForeignKey("file_versions.id", ondelete="CASCADE"), nullable=False),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("deployed_at", DateTime, nullable=False),
+    Index(None, "version_id"),
+)
+
 # Durable background work (`store/jobs.py`): written in the transaction of the change that
 # causes it, claimed with a lease by any worker, retried with backoff, kept when it dies.
 jobs = Table(
@@ -515,4 +539,20 @@ dataset_eval_results = Table(
     Column("latency", Float),
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("report_id", "evaluator_id", "dataset_log_id"),
+)
+
+# The answers of writes sent with an `Idempotency-Key` header, stored in the transaction of
+# the write itself: a retry of the same request (same key, same fingerprint) is answered
+# from here until `expires_at`, and writes nothing again.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata_obj,
+    Column("org_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", Name, primary_key=True),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of method, path and body
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),  # the answer's JSON
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Index(None, "expires_at"),
 )

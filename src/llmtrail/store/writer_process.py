@@ -130,15 +130,16 @@ class WriterProcess:
             raise WriterGone(f"the writer process exited ({self._process.wait()})") from None
         return link
 
-    async def close(self) -> None:
-        """Let the writer process commit what it was sent, then wait for it to exit."""
+    async def close(self, timeout: float = 60.0) -> None:
+        """Let the writer process commit what it was sent, then wait for it to exit (killed
+        after `timeout` seconds: what it had not committed then was not acknowledged)."""
         if self._link is not None and not self._link.lost:
             self._link.finish()
         if self._process is not None:
             try:
-                await asyncio.to_thread(self._process.wait, 60)
+                await asyncio.to_thread(self._process.wait, timeout)
             except subprocess.TimeoutExpired:
-                log.error("the writer process did not exit within 60 s; killing it")
+                log.error("the writer process did not exit within %g s; killing it", timeout)
                 self._process.kill()
 
 
@@ -262,7 +263,9 @@ def serve(sock: socket.socket, database_url: str, setup: str) -> None:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
-    # Ctrl-C reaches the whole process group: the writer stops when the server closes its
-    # side of the socket, after committing what it was sent, not halfway.
+    # Ctrl-C, and a service manager's SIGTERM, reach the whole process group: the writer
+    # stops when the server closes its side of the socket, after committing what it was
+    # sent (the server finishes its requests first), not halfway.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     serve(socket.socket(fileno=int(sys.argv[1])), os.environ["LLMTRAIL_DATABASE_URL"], sys.argv[2])

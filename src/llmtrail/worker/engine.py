@@ -15,6 +15,7 @@ import os
 import random
 import socket
 import threading
+import time
 import traceback
 import uuid
 from datetime import timedelta
@@ -78,10 +79,12 @@ class JobEngine:
             self._threads.append(thread)
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Let running jobs finish (up to `timeout`), then hand back the ones not started."""
+        """Let running jobs finish (up to `timeout` in all), then hand back every job still
+        held: those not started, and those still running (another worker runs them again)."""
         self._stopping.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(deadline - time.monotonic(), 0))
         with begin_write(self.engine) as conn:
             store.release(conn, self.owner, utcnow())
 

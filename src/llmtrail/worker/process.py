@@ -34,7 +34,7 @@ def run(settings: Settings, concurrency: int) -> None:
         signal.signal(sig, lambda *_: stopping.set())
     jobs.start()
     stopping.wait()
-    jobs.stop()
+    jobs.stop(settings.shutdown_timeout_seconds)
     engine.dispose()
 
 
@@ -52,10 +52,12 @@ def spawn(concurrency: int) -> subprocess.Popen:
     return subprocess.Popen(command, preexec_fn=_die_with_parent)
 
 
-def stop(process: subprocess.Popen, timeout: float = 30.0) -> None:
+def stop(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM, and SIGKILL if it has not exited `timeout` seconds later (a little more than
+    its own bound for its running jobs: it hands back the jobs it holds after that)."""
     process.terminate()
     try:
-        process.wait(timeout)
+        process.wait(timeout + 5)
     except subprocess.TimeoutExpired:
         process.kill()
 

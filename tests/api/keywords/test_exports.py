@@ -130,3 +130,39 @@ def test_rows_are_read_as_they_are_sent(engine: Engine) -> None:
     store("four")
     rest = b"".join(chunks)
     assert [orjson.loads(line)["unique_id"] for line in rest.splitlines()] == ["three", "four"]
+
+
+def dataset_with_logs(api: httpx.Client, *outputs: Any) -> str:
+    made = api.post("/api/datasets/", json={"name": "export me", "is_empty": True})
+    assert made.status_code == 201, made.text
+    dataset_id = made.json()["id"]
+    for n, output in enumerate(outputs):
+        body = {"input": f"question {n}", "output": output, "target": {"answer": n}}
+        assert api.post(f"/api/datasets/{dataset_id}/logs/", json=body).status_code == 201
+    return dataset_id
+
+
+def test_a_dataset_exports_its_logs_in_the_order_added(api: httpx.Client) -> None:
+    dataset_id = dataset_with_logs(api, "first", {"text": AWKWARD}, "third")
+    response = api.get(f"/api/datasets/{dataset_id}/export/")
+    assert response.status_code == 200, response.text
+    records = [orjson.loads(line) for line in response.content.splitlines()]
+    for record in records:
+        exports.ExportedDatasetLog.model_validate_json(orjson.dumps(record))
+    assert [r["input"] for r in records] == ["question 0", "question 1", "question 2"]
+    assert records[1]["output"] == {"text": AWKWARD} and records[2]["target"] == {"answer": 2}
+    assert f'filename="{dataset_id}.jsonl"' in response.headers["content-disposition"]
+
+    as_csv = api.get(f"/api/datasets/{dataset_id}/export", params={"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(as_csv.text, newline="")))
+    assert list(rows[0]) == list(exports.DATASET_LOGS.columns)
+    assert [orjson.loads(r["target"]) for r in rows] == [{"answer": n} for n in range(3)]
+
+
+def test_a_dataset_export_is_404_for_an_unknown_or_another_orgs_dataset(
+    api: httpx.Client, tenant_factory
+) -> None:  # type: ignore[no-untyped-def]
+    dataset_id = dataset_with_logs(api, "x")
+    with tenant_factory().client() as other:
+        assert other.get(f"/api/datasets/{dataset_id}/export/").status_code == 404
+    assert api.get("/api/datasets/ds_none/export/").json() == {"detail": "Dataset not found"}

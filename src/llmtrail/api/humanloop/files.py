@@ -20,6 +20,7 @@ from llmtrail.api.humanloop.translate import monitor_refs
 from llmtrail.core import automations, evaluators, file_edits, files
 from llmtrail.core.files import FileRef, FileType
 from llmtrail.core.keys import Principal
+from llmtrail.core.queries import MAX_PAGE
 from llmtrail.errors import Invalid
 
 Upsert = Callable[[Engine, Principal, FileRef], Any]
@@ -61,12 +62,12 @@ def _make_file_routes(
 
     def get(
         id: str,
-        version_id: str | None = None,
-        environment: str | None = None,
+        version_id: str | None = Query(None, description="This version."),
+        environment: str | None = Query(None, description="The version deployed there."),
         who: Principal = Depends(principal),
         backend: Backend = Depends(get_backend),
     ) -> dict[str, Any]:
-        version = files.get(backend.engine, who, id, version_id, file_type)
+        version = files.get(backend.engine, who, id, version_id, file_type, environment)
         return file_response(backend, who, version)
 
     name = file_type.value.title()
@@ -113,7 +114,7 @@ class FileListing:
 
     def __init__(
         self,
-        page: int = Query(1, ge=1, description="From 1; past the end, no records."),
+        page: int = Query(1, ge=1, le=MAX_PAGE, description="From 1; past the end, no records."),
         size: int = Query(10, ge=0, le=MAX_PAGE_SIZE),
         name: str | None = Query(None, description="A substring of their names, in any case."),
         sort_by: Literal["created_at", "updated_at", "name"] = "created_at",
@@ -277,8 +278,9 @@ for _file_type in (FileType.PROMPT, FileType.TOOL, FileType.FLOW, FileType.AGENT
 @reads
 def retrieve_by_path(
     body: schemas.PathBody,
-    environment: str | None = None,
+    environment: str | None = Query(None, description="At the version deployed there."),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> dict[str, Any]:
-    return file_response(backend, who, files.by_path(backend.engine, who, body.path))
+    found = files.by_path(backend.engine, who, body.path, environment)
+    return file_response(backend, who, found)

@@ -7,13 +7,15 @@ Log creation runs as a `DirectRoute` (the hot path); answers nest their Files an
 # No `from __future__ import annotations`: the per-File-type routes below are made by a
 # factory, and FastAPI must see their body models as real classes, not strings.
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import Body, Depends, Query, Response
+from fastapi import Body, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
+from llmtrail.api import idempotency
 from llmtrail.api.auth import principal
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.humanloop import reading, schemas
@@ -32,10 +34,12 @@ from llmtrail.api.routing import JSONBody, collection_paused
 from llmtrail.core import files, judgments, lifecycle, queries, traces
 from llmtrail.core.deletes import delete_logs
 from llmtrail.core.files import LOG_TYPES, FileRef, FileType
+from llmtrail.core.idempotency import Claim, Receipt
 from llmtrail.core.ids import to_utc_naive
 from llmtrail.core.ingest import write_logs
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import NEEDS_IO
+from llmtrail.store.writer import Work
 
 # What each File type's `*.log` answers.
 CREATED = {
@@ -78,17 +82,21 @@ async def log_to_file(
     body: schemas.LogBody,
     version_id: str | None = None,
     *,
+    environment: str | None = None,
     spans: bool = False,
+    also: Callable[[list[dict[str, Any]]], Work] | None = None,
 ) -> dict[str, Any]:
     """A `*.log` request: the File (or its new version) resolved, the log stored under its
     parent, an evaluator log also scoring the log it judges; returns the stored row. `spans`:
-    the log is an exported span's (the SDK's decorators), see `ingest.write_logs`."""
+    the log is an exported span's (the SDK's decorators), see `ingest.write_logs` (and
+    `also`)."""
     ref = FileRef(
         file_type,
         path=body.path,
         id=body.id,
         kernel=_kernel(file_type, body),
         version_id=version_id,
+        environment=environment,
     )
     version = files.cached_for_log(who, ref) or await run_in_threadpool(
         files.resolve_for_log, backend.engine, who, ref
@@ -102,7 +110,9 @@ async def log_to_file(
     judge = None
     if isinstance(body, schemas.EvaluatorLogBody):  # a judgment: also the judged log's score
         judge = judgments.Judge(who, body.parent_id, body.judgment)
-    [row] = await write_logs(backend.writer, who, [log], parent, FIELDS, judge, spans=spans)
+    [row] = await write_logs(
+        backend.writer, who, [log], parent, FIELDS, judge, spans=spans, also=also
+    )
     return row
 
 
@@ -111,12 +121,26 @@ def _make_log_route(file_type: FileType) -> None:
 
     async def create_log(
         body: body_model,  # type: ignore[valid-type]
+        request: Request,
         version_id: str | None = Query(None, description="Log against this File version."),
-        environment: str | None = Query(None, description="Accepted; there are no deployments."),
+        environment: str | None = Query(
+            None, description="Log against the version deployed there (without a kernel)."
+        ),
+        idempotency_key: str | None = idempotency.KEY,
         who: Principal = Depends(principal),
         backend: Backend = Depends(get_backend),
-    ) -> dict[str, Any]:
-        return created(file_type, await log_to_file(backend, who, file_type, body, version_id))
+    ) -> Response:
+        async def write(claim: Claim | None) -> Response:
+            def receipt(rows: list[dict[str, Any]]) -> Receipt:
+                return claim.receipt(200, created(file_type, rows[0]))  # type: ignore[union-attr]
+
+            also = receipt if claim is not None else None
+            row = await log_to_file(
+                backend, who, file_type, body, version_id, environment=environment, also=also
+            )
+            return JSONBody(created(file_type, row))
+
+        return await idempotency.idempotent(request, idempotency_key, who, backend, write)
 
     surface.ingest(
         f"/{file_type.value}s/log",
@@ -237,11 +261,13 @@ def get_log(
 )
 def list_logs(
     file_id: str = Query(..., description="The File whose Logs to list."),
-    page: int = Query(1, ge=1),
+    page: int = Query(1, ge=1, le=queries.MAX_PAGE),
     size: int = Query(10, ge=0, le=MAX_PAGE_SIZE),
     version_id: str | None = None,
     id: list[str] | None = Query(None, description="Substrings of Log ids, any of them."),
-    search: str | None = Query(None, description="A substring of the inputs or output."),
+    search: str | None = Query(
+        None, description="A substring of the inputs, output or messages, in any case."
+    ),
     metadata_search: str | None = Query(None, description="A substring of the metadata."),
     start_date: datetime | None = None,
     end_date: datetime | None = None,

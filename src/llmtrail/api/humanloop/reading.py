@@ -23,7 +23,7 @@ def files_of(
     monitors = automations.monitors(engine, who, {r.file_id for r in rows if r.file_id})
     named = {*evaluator_ids, *(e for m in monitors.values() for e in m.evaluator_ids)}
     found = files.describe(engine, who, version_ids(rows), newest_of=named)
-    return Files(found.versions, found.usage, found.newest, monitors)
+    return Files(found.versions, found.usage, found.newest, monitors, found.deployed)
 
 
 def context(backend: Backend, who: Principal, rows: list[Any]) -> tuple[Files, Judgments]:

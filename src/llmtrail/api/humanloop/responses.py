@@ -40,11 +40,22 @@ class _File(_Open):
     last_used_at: datetime
     version_logs_count: int
     total_logs_count: int = Field(description="Over every version of the File.")
-    environments: list[dict[str, Any]] = Field(description="Always empty: no deployments.")
+    environments: list[EnvironmentResponse] = Field(
+        description="The environments this version is deployed to."
+    )
     evaluators: list[MonitoringEvaluatorResponse] = Field(
         description="The Evaluators that monitor it (`POST /v5/{type}s/{id}/evaluators`)."
     )
     tags: list[str]
+
+
+class EnvironmentResponse(BaseModel):
+    """An environment of the organization: `production` (the default) and `staging`."""
+
+    id: str
+    created_at: datetime
+    name: str
+    tag: Literal["default", "other"]
 
 
 class InputResponse(BaseModel):
@@ -143,6 +154,13 @@ FileResponse = Annotated[
     PromptResponse | ToolResponse | FlowResponse | AgentResponse | EvaluatorResponse,
     Field(discriminator="type"),
 ]
+
+
+class FileEnvironmentResponse(EnvironmentResponse):
+    """`GET /v5/{type}s/{id}/environments`: an environment, with the File at the version
+    deployed to it."""
+
+    file: FileResponse | None = Field(description="Null when no version is deployed there.")
 
 
 class _Page(BaseModel):
@@ -348,6 +366,7 @@ for _model in (
     *LogResponse.__args__,
     PaginatedDataLogResponse,
     *_Page.__subclasses__(),
+    FileEnvironmentResponse,
     ListPrompts,
     ListAgents,
     ListTools,

@@ -3,7 +3,13 @@ concern, all declared on `surface.router` (`humanloop.surface`)."""
 
 from __future__ import annotations
 
-from llmtrail.api.humanloop import files, logs, versions  # noqa: F401  (they declare the routes)
+from llmtrail.api.humanloop import (  # noqa: F401  (they declare the routes)
+    datasets,
+    environments,
+    files,
+    logs,
+    versions,
+)
 from llmtrail.api.humanloop.surface import surface
 
 __all__ = ["surface"]

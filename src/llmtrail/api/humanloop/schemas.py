@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-NonNegInt = Annotated[int, Field(ge=0)]
-NonNegFloat = Annotated[float, Field(ge=0)]
+from llmtrail.api.bounds import NonNegFloat, NonNegInt, Seconds
+
 Status = Literal["complete", "incomplete"]
 Message = dict[str, Any]
 ToolChoice = Literal["none", "auto", "required"] | dict[str, Any]
@@ -33,7 +33,7 @@ class LogBody(_Open):
     created_at: datetime | None = None
     output: str | None = None
     error: str | None = None
-    provider_latency: NonNegFloat | None = None
+    provider_latency: Seconds | None = None
     stdout: str | None = None
     provider_request: dict[str, Any] | None = None
     provider_response: dict[str, Any] | None = None
@@ -118,7 +118,7 @@ class ToolLogUpdate(_Open):
     output: str | None = None
     created_at: datetime | None = None
     error: str | None = None
-    provider_latency: NonNegFloat | None = None
+    provider_latency: Seconds | None = None
     stdout: str | None = None
     provider_request: dict[str, Any] | None = None
     provider_response: dict[str, Any] | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from llmtrail.api.auth import SECURITY_SCHEMES, principal
 from llmtrail.api.humanloop import responses as answer
 from llmtrail.api.humanloop.errors import HumanloopErrors
+from llmtrail.api.humanloop.multipart import BoundaryFromBody
 from llmtrail.api.responses import Detail, answers, failures
 from llmtrail.api.surface import Surface
 from llmtrail.core.files import FileType
@@ -30,6 +31,7 @@ surface = Surface(
     security=SECURITY_SCHEMES,
     prefix="/v5",
     responses=failures(ERRORS, 401, 413, 422),
+    middleware=[BoundaryFromBody],  # the SDK's CSV upload
 )
 router = surface.router
 MAX_PAGE_SIZE = 1000

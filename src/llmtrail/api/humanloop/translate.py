@@ -141,13 +141,20 @@ def template_inputs(template: Any) -> list[dict[str, str]]:
     return [{"name": n} for n in dict.fromkeys(_TEMPLATE_VAR.findall(text or ""))]
 
 
+def environment_object(env: Row) -> dict[str, Any]:
+    """An EnvironmentResponse."""
+    return {"id": env.id, "created_at": iso(env.created_at), "name": env.name, "tag": env.tag}
+
+
 def file_object(
     version: Row,
     usage: tuple[int, datetime | None] | None,
     evaluators: list[dict[str, Any]] | None = None,
+    deployed: Iterable[Row] = (),
 ) -> dict[str, Any]:
     """The File response (FlowResponse, PromptResponse, ...) at `version`, with its
-    monitoring `evaluators` (MonitoringEvaluatorResponse)."""
+    monitoring `evaluators` (MonitoringEvaluatorResponse) and the environments the version
+    is `deployed` to."""
     total, last_used = usage or (version.version_logs_count, version.last_used_at)
     kernel = dict(version.kernel or {})
     out: dict[str, Any] = {}
@@ -168,7 +175,7 @@ def file_object(
         last_used_at=iso(last_used or version.updated_at),
         version_logs_count=version.version_logs_count,
         total_logs_count=total,
-        environments=[],
+        environments=[environment_object(env) for env in deployed],
         evaluators=evaluators or [],
         tags=[],
     )
@@ -193,7 +200,7 @@ class Files:
     """The File objects of an answer (its logs' Files, the evaluators that judged them, their
     monitoring evaluators), fetched once per answer: `versions` by id, `usage` per File,
     `newest` File id -> its newest version's id, `monitors` File id -> the automation that
-    monitors it."""
+    monitors it, `deployed` version id -> the environments it is deployed to."""
 
     def __init__(
         self,
@@ -201,8 +208,10 @@ class Files:
         usage: dict[str, tuple[int, Any]],
         newest: dict[str, str] | None = None,
         monitors: dict[str, Row] | None = None,
+        deployed: dict[str, list[Row]] | None = None,
     ) -> None:
         self._versions = versions
+        self._deployed = deployed or {}
         self._usage = usage
         self._newest = newest or {}
         self._monitors = monitors or {}
@@ -218,7 +227,8 @@ class Files:
                 self._monitoring(version.file_id) if version.type != FileType.EVALUATOR else []
             )
             usage = self._usage.get(version.file_id)
-            self._objects[version_id] = file_object(version, usage, monitoring)
+            deployed = self._deployed.get(version_id, ())
+            self._objects[version_id] = file_object(version, usage, monitoring, deployed)
         return self._objects[version_id]
 
     def newest(self, file_id: str) -> dict[str, Any] | None:

@@ -9,14 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from llmtrail.api.keywords.responses import Closed, Environment, Page
-from llmtrail.core import datasets
-
-
-class Timestamps(Closed):
-    """The time window the dataset was first filled from (nulls for an empty one)."""
-
-    start_time: datetime | None
-    end_time: datetime | None
+from llmtrail.core import dataset_evals, datasets
 
 
 class Dataset(Closed):
@@ -26,19 +19,19 @@ class Dataset(Closed):
     name: str
     description: str
     type: Literal[datasets.TYPES]
-    status: Literal[datasets.READY, datasets.LOADING]
-    running_status: Literal[datasets.PENDING, datasets.RUNNING, datasets.COMPLETED] | None = Field(
-        description="The background add's state; null when none ever ran."
-    )
-    running_progress: float | None = Field(description="Percent of the background add done.")
+    status: Literal[datasets.READY, datasets.LOADING, datasets.FAILED]
+    running_status: Literal[
+        datasets.PENDING, datasets.RUNNING, datasets.COMPLETED, datasets.FAILED
+    ] = Field(description="The background add's state (completed for an empty dataset).")
+    running_progress: float = Field(description="Percent of the background add done.")
     running_at: datetime | None
     organization_id: str
     organization: str
     unique_organization_ids: list[str]
     path: str = Field(description="Where the Humanloop dialect files it.")
     log_count: int
-    initial_log_filters: dict[str, Any] | None
-    timestamps: Timestamps
+    initial_log_filters: dict[str, Any]
+    timestamps: list[datetime] = Field(description="[start_time, end_time] it was filled from.")
     evaluator: None
     updated_by: None
     completed_annotation_count: int
@@ -123,3 +116,68 @@ class Removed(Message):
     """`DELETE /api/datasets/{id}/logs/delete/`: done when answered."""
 
     removed_count: int
+
+
+# --- evaluation runs ------------------------------------------------------------------------
+
+RunStatus = Literal[dataset_evals.RUNNING, dataset_evals.COMPLETED, dataset_evals.FAILED]
+
+
+class EvalReportSummary(Closed):
+    """A run over a dataset, as create and list answer it."""
+
+    id: str
+    dataset_id: str
+    status: RunStatus
+    evaluator_slugs: list[str]
+    evaluator_ids: list[str]
+    log_count: int = Field(description="The dataset's logs when the run was created.")
+    result_count: int = Field(description="Results stored so far, errors included.")
+    expected_count: int = Field(description="log_count times the number of evaluators.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class Aggregate(Closed):
+    """What one evaluator said over the run's logs."""
+
+    evaluator_id: str
+    evaluator_slug: str | None = Field(description="Null until the evaluator has a result.")
+    evaluator_name: str | None
+    value_type: str | None
+    count: int
+    error_count: int
+    mean: float | None = Field(description="Of numbers; of booleans, the share true.")
+    pass_rate: float | None = Field(
+        description="The share passing its passing_conditions (or true, for a boolean "
+        "evaluator without any)."
+    )
+    distribution: dict[str, int] = Field(description="Each value (each choice) and its count.")
+
+
+class EvalReport(EvalReportSummary):
+    """`GET /api/datasets/{id}/eval-reports/{report_id}/`."""
+
+    aggregates: list[Aggregate]
+
+
+class EvalReportList(Page[EvalReportSummary]):
+    """`GET /api/datasets/{id}/eval-reports/list/`."""
+
+
+class EvaluatorComparison(Closed):
+    evaluator_id: str
+    evaluator_slug: str | None
+    a: Aggregate | None
+    b: Aggregate | None
+    mean_delta: float | None = Field(description="b's mean minus a's.")
+    pass_rate_delta: float | None = Field(description="b's pass rate minus a's.")
+    changed_logs: int = Field(description="Logs both runs judged whose value differs.")
+
+
+class EvalComparison(Closed):
+    """`GET /api/datasets/{id}/eval-reports/compare/?a=..&b=..`: two runs side by side."""
+
+    a: EvalReport
+    b: EvalReport
+    evaluators: list[EvaluatorComparison]

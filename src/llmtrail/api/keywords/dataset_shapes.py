@@ -37,8 +37,9 @@ def dataset_object(row: Row, log_count: int) -> dict[str, Any]:
         "unique_organization_ids": [str(row.org_id)],
         "path": row.path,
         "log_count": log_count,
-        "initial_log_filters": row.initial_log_filters,
-        "timestamps": {"start_time": iso(row.start_time), "end_time": iso(row.end_time)},
+        "initial_log_filters": row.initial_log_filters or {},
+        # The window it was first filled from, [start, end] ([] for an empty one).
+        "timestamps": [iso(t) for t in (row.start_time, row.end_time) if t is not None],
         "evaluator": None,
         "updated_by": None,
         "completed_annotation_count": 0,

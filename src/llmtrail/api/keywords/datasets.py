@@ -56,7 +56,9 @@ def _dataset(backend: Backend, row: Any) -> dict[str, Any]:
 
 
 def _sampling(body: dict[str, Any], name: str) -> float:
-    value = body.get(name, 100)
+    value = body.get(name)
+    if value is None:
+        return 100.0
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
         raise Invalid.at(name, "must be a number from 0 to 100 (percent)")
     return float(value)
@@ -91,6 +93,12 @@ def _filters(body: dict[str, Any] | None) -> Group | None:
 # --- datasets -----------------------------------------------------------------------------
 
 
+@router.post(
+    "/api/datasets/create/",
+    status_code=201,
+    summary="Create a dataset (the keywordsai SDK's path)",
+    responses=doc(ds.Dataset, 400, status=201),
+)
 @router.post("/api/datasets/", status_code=201, responses=doc(ds.Dataset, 400, status=201))
 def create_dataset(
     body: dict[str, Any] = Body(...),
@@ -150,6 +158,11 @@ def delete_dataset(
 # --- dataset logs ---------------------------------------------------------------------------
 
 
+@router.post(
+    f"{LOGS}create/",
+    summary="Add existing logs (the keywordsai SDK's path)",
+    responses=doc(ds.Message, 400, 404),
+)
 @router.post(f"{LOGS}bulk/", responses=doc(ds.Message, 400, 404))
 def add_logs(
     dataset_id: str,
@@ -224,6 +237,11 @@ def _list_logs(
     return paged(request, total, page, page_size, results, filters_data={})
 
 
+@router.get(
+    LOGS,
+    summary="List dataset logs (the keywordsai SDK's path)",
+    responses=doc(ds.DatasetLogList, 400, 404),
+)
 @router.get(f"{LOGS}list/", responses=doc(ds.DatasetLogList, 400, 404))
 def list_logs(
     request: Request,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import Body, Depends, Query, Request, Response
+from fastapi import Body, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from llmtrail.api.auth import SECURITY_SCHEMES, principal
@@ -24,6 +24,7 @@ from llmtrail.api.routing import JSONBody
 from llmtrail.api.surface import Surface
 from llmtrail.core import automations, conditions, evaluators, jobs, scores
 from llmtrail.core.keys import Principal
+from llmtrail.core.queries import MAX_PAGE
 from llmtrail.core.scoring import EvalInputs, Transient
 from llmtrail.errors import Conflict, Invalid, Unavailable
 
@@ -40,7 +41,7 @@ surface = Surface(
     validation_status=400,
 )
 router = surface.router
-Page = Query(1, ge=1, description="Page number, from 1.")
+Page = Query(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
 PageSize = Query(20, ge=1, le=1000, description="Items per page.")
 
 
@@ -269,7 +270,12 @@ def _score_routes(prefix: str, in_log: bool) -> None:
             name=f"{method.lower()}_{name}_{endpoint.__name__}",
             summary=summary,
             responses=doc(model, *codes, status=status, errors={409: kw.ScoreConflict}),
+            dependencies=[Depends(_of_log)] if in_log else None,
         )
+
+
+def _of_log(log_id: str = Path(description="The scored log's `unique_id`.")) -> None:
+    """Declares the `{log_id}` of a log's score routes (read by their `log_key`)."""
 
 
 _score_routes("/api/logs/{log_id}/scores/", in_log=True)

@@ -1,5 +1,6 @@
-"""Exports of the Keywords AI dialect: `GET|POST /api/request-logs/export/?format=jsonl|csv`
-streams the logs the list would match (its filters, in the URL or the body), as they are read.
+"""Exports of the Keywords AI dialect, streamed as rows are read: `GET|POST
+/api/request-logs/export/?format=jsonl|csv`, the logs the list would match (its filters, in
+the URL or the body), and `GET /api/datasets/{dataset_id}/export/`, the logs a dataset holds.
 
 A surface of its own, mounted before the request-log routes: `/api/request-logs/{unique_id}/`
 would otherwise take `export` for a log's id.
@@ -138,3 +139,21 @@ def _logs(
     )
     pages = exports.log_pages(backend.engine, who, selection)
     return download(exports.encode(pages, exports.LOGS, fmt), fmt, "logs")
+
+
+@router.get(
+    "/api/datasets/{dataset_id}/export/",
+    summary="Export a dataset's logs",
+    description="The logs the dataset holds now, in the order they were added, as the dataset "
+    "holds them (copies taken when they were added). Rows are sent as they are read.",
+    response_class=JsonLines,
+    responses=streamed(exports.ExportedDatasetLog, "The dataset's logs", 400, 404),
+)
+def export_dataset(
+    dataset_id: str,
+    format: exports.Format = FormatParam,
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> StreamingResponse:
+    pages = exports.dataset_pages(backend.engine, who, dataset_id)
+    return download(exports.encode(pages, exports.DATASET_LOGS, format), format, dataset_id)

@@ -16,6 +16,7 @@ from fastapi import Body, Depends, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from llmtrail.api import idempotency
 from llmtrail.api.auth import SECURITY_SCHEMES, principal, reads
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.keywords.errors import KeywordsErrors
@@ -40,6 +41,7 @@ from llmtrail.api.surface import Surface
 from llmtrail.core import annotations, lifecycle, queries, scores
 from llmtrail.core.deletes import delete_logs
 from llmtrail.core.filters import combine, parse_filters, parse_quick_filters
+from llmtrail.core.idempotency import Claim, Receipt
 from llmtrail.core.ids import iso, to_utc_naive
 from llmtrail.core.ingest import write_logs
 from llmtrail.core.keys import Principal
@@ -47,7 +49,7 @@ from llmtrail.core.logs import ANNOTATION_FIELDS, EDITABLE_FIELDS
 from llmtrail.errors import FieldError, Invalid, dotted
 from llmtrail.store.predicates import Group
 
-ERRORS = {400: FieldErrors, 401: Detail, 404: Detail, 413: Detail, 503: Detail}
+ERRORS = {400: FieldErrors, 401: Detail, 404: Detail, 409: Detail, 413: Detail, 503: Detail}
 surface = Surface(
     "Keywords AI",
     errors=KeywordsErrors(),
@@ -82,7 +84,7 @@ CONTROL_PARAMS = {
 }
 
 
-CREATED = doc(CreatedLog, 400, 503, status=201)
+CREATED = doc(CreatedLog, 400, 409, 503, status=201)
 
 
 @surface.ingest("/api/request-logs/", status_code=201, summary="Create a log", responses=CREATED)
@@ -94,11 +96,20 @@ CREATED = doc(CreatedLog, 400, 503, status=201)
 )
 async def create_log(
     body: CreateLog,
+    request: Request,
+    idempotency_key: str | None = idempotency.KEY,
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
-) -> dict[str, Any]:
-    [row] = await write_logs(backend.writer, who, [to_log_data(body)])
-    return created_object(row)
+) -> Response:
+    async def write(claim: Claim | None) -> Response:
+        def receipt(rows: list[dict[str, Any]]) -> Receipt:
+            return claim.receipt(201, created_object(rows[0]))  # type: ignore[union-attr]
+
+        also = receipt if claim is not None else None
+        [row] = await write_logs(backend.writer, who, [to_log_data(body)], also=also)
+        return JSONBody(created_object(row), status_code=201)
+
+    return await idempotency.idempotent(request, idempotency_key, who, backend, write)
 
 
 @surface.ingest(
@@ -106,13 +117,15 @@ async def create_log(
     status_code=201,
     summary="Create up to 500 logs",
     description="Rows are validated one by one; 400 (with the same body) when none is valid.",
-    responses={**doc(BulkResult, 503, status=201), 400: {"model": BulkResult | FieldErrors}},
+    responses={**doc(BulkResult, 409, 503, status=201), 400: {"model": BulkResult | FieldErrors}},
 )
 async def bulk_create(
     body: BulkCreate,
+    request: Request,
+    idempotency_key: str | None = idempotency.KEY,
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
-) -> JSONBody:
+) -> Response:
     valid, errors = [], []
     for index, raw in enumerate(body.logs):
         try:
@@ -124,10 +137,16 @@ async def bulk_create(
             errors.append({"index": index, "error": reasons})
         except Invalid as exc:
             errors.append({"index": index, "error": exc.message})
-    if valid:
-        await write_logs(backend.writer, who, valid)
     answer = {"success_count": len(valid), "error_count": len(errors), "errors": errors}
-    return JSONBody(answer, status_code=201 if valid else 400)
+    if not valid:
+        return JSONBody(answer, status_code=400)
+
+    async def write(claim: Claim | None) -> Response:
+        also = (lambda _: claim.receipt(201, answer)) if claim is not None else None
+        await write_logs(backend.writer, who, valid, also=also)
+        return JSONBody(answer, status_code=201)
+
+    return await idempotency.idempotent(request, idempotency_key, who, backend, write)
 
 
 def _with_scores(backend: Backend, who: Principal, rows: list[Any]) -> list[dict[str, Any]]:

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-NonNegInt = Annotated[int, Field(ge=0)]
-NonNegFloat = Annotated[float, Field(ge=0)]
+from llmtrail.api.bounds import NonNegFloat, NonNegInt, Seconds
+
 Identifier = str | int
 
 
@@ -67,12 +67,12 @@ class CreateLog(BaseModel):
     prompt_cache_creation_tokens: NonNegInt | None = None
     reasoning_tokens: NonNegInt | None = None
     cost: NonNegFloat | None = None
-    latency: NonNegFloat | None = None
-    generation_time: NonNegFloat | None = None
-    time_to_first_token: NonNegFloat | None = None
-    ttft: NonNegFloat | None = None
+    latency: Seconds | None = None
+    generation_time: Seconds | None = None
+    time_to_first_token: Seconds | None = None
+    ttft: Seconds | None = None
     tokens_per_second: NonNegFloat | None = None
-    routing_time: NonNegFloat | None = None
+    routing_time: Seconds | None = None
     customer_identifier: Identifier | None = None
     customer_params: CustomerParams | None = None
     customer_email: str | None = None

@@ -1,0 +1,71 @@
+"""The numbers a request may carry, in one place for both dialects.
+
+A body's JSON may hold any integer and any finite float; the store may not: a column holds
+64 bits, a JSON column is written by orjson (64-bit integers at most), PostgreSQL keeps no
+NUL character, a duration becomes a `timedelta` against a timestamp. These bounds refuse
+such values as bad input (naming the field) where the request is validated, long before
+the writer would fail on them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import Field
+
+# Token counts: summed over a trace of a million spans they still fit 64 bits.
+MAX_COUNT = 10**12
+# Durations in seconds (about 31 years): a start time before a timestamp stays a date.
+MAX_SECONDS = 10**9
+# What a 64-bit signed column, and orjson, hold.
+INT64 = (-(2**63), 2**63 - 1)
+# A decimal integer of 18 digits or fewer always fits: only longer runs need a look.
+_LONG_DIGITS = re.compile(rb"\d{19}")
+
+NonNegInt = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
+
+
+def refuse_unstorable(raw: bytes) -> None:
+    """Raise FastAPI's validation error at the first value of a JSON body that no store
+    keeps alike: an integer beyond 64 bits, or a NUL character (PostgreSQL's text and JSONB
+    refuse it, SQLite would keep it) in a string or a key. Located as `("body", *path)`, so
+    each surface answers it in its own shape.
+
+    The common body has neither a run of 19 digits nor `\\u0000` and costs two scans of its
+    bytes (in C); only a body with one is parsed again, exactly."""
+    if _LONG_DIGITS.search(raw) is None and b"\\u0000" not in raw:
+        return
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return  # not JSON: the body's own validation says so
+    for path, value in _leaves(parsed, ()):
+        if isinstance(value, str):
+            if "\x00" in value:
+                _refuse(path, "nul_character", "Text must not contain NUL (\\u0000)", value)
+        elif not INT64[0] <= value <= INT64[1]:
+            _refuse(path, "int_too_big", "Integers must fit in 64 bits (-2^63 to 2^63-1)", value)
+
+
+def _refuse(path: tuple, kind: str, message: str, value: object) -> None:
+    error = {"type": kind, "loc": ("body", *path), "msg": message, "input": str(value)}
+    raise RequestValidationError([error])
+
+
+def _leaves(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple, int | str]]:
+    """The integers and strings of a parsed body (keys as strings of their own), by path."""
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield (*path, key), key
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))

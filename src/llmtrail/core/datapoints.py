@@ -1,0 +1,293 @@
+"""Humanloop Datasets: Files of Datapoints, versioned, over the dataset tables both dialects
+share (`core.datasets` describes the model).
+
+A Datapoint is a dataset row seen as Humanloop sees it: `inputs` (the row's `input`, each
+value as text), `messages` (its `prompt_messages`) and `target` (its `target`; for a copy of
+a log that has none, `{"output": <the log's output>}`). Its id is a digest of that content,
+so identical Datapoints are one: adding one the version holds changes nothing, and a
+Datapoint is removed by sending it again (a row copied from a log keeps the log's id, and
+is matched by its content all the same). `{"_dedupe_id": ...}` in `inputs` makes a
+duplicate on purpose.
+
+Every upsert commits a new version, numbered after the newest: `set` holds exactly the
+Datapoints sent, `add` those of the base version and the ones sent, `remove` those of the
+base version but the ones sent. The base is the version `version_id` names, or else the
+dataset as it is now (which is its newest version, plus what the Keywords AI dialect has
+changed since). A dataset that has no version yet (one made by the Keywords AI dialect)
+reads as its current rows, under the id `draft_id` gives it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+from sqlalchemy import ColumnElement, Connection, Engine, Row
+
+from llmtrail.core import audit
+from llmtrail.core import datasets as core_datasets
+from llmtrail.core.ids import new_id, utcnow
+from llmtrail.core.keys import Principal
+from llmtrail.core.logs import LogData, finalize, to_row
+from llmtrail.errors import Conflict, Invalid, NotFound
+from llmtrail.store import dataset_versions as store
+from llmtrail.store import datasets as store_datasets
+from llmtrail.store.database import begin_write
+from llmtrail.store.tables import SNAPSHOT_COLUMNS, dataset_logs
+
+Action = Literal["set", "add", "remove"]
+DRAFT = "_draft"
+CHUNK = 500  # ids in one IN (...): under every driver's bound-parameter limit
+
+
+@dataclass(frozen=True)
+class Datapoint:
+    inputs: dict[str, str] | None = None
+    messages: list[Any] | None = None
+    target: dict[str, Any] | None = None
+
+    @property
+    def id(self) -> str:
+        """A digest of the content: identical Datapoints have one id."""
+        content = orjson.dumps([self.inputs, self.messages, self.target], option=_CANONICAL)
+        return "dp_" + hashlib.sha256(content).hexdigest()[:32]
+
+
+_CANONICAL = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def datapoint(row: Any) -> Datapoint:
+    """A dataset row as a Datapoint."""
+    target = row.target
+    if target is None and row.output is not None:
+        target = {"output": row.output}
+    messages = row.prompt_messages if isinstance(row.prompt_messages, list) else None
+    return Datapoint(_inputs(row.input), messages, target if isinstance(target, dict) else None)
+
+
+def _inputs(value: Any) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return {"input": _text(value)}
+    return {str(k): _text(v) for k, v in value.items()}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def draft_id(dataset_id: str) -> str:
+    """The version id of a dataset that has no version yet: its current rows."""
+    return "dsv_" + dataset_id.removeprefix("ds_") + DRAFT
+
+
+@dataclass(frozen=True)
+class Version:
+    """A dataset at one version (`version` None: a dataset with none yet, as it is now)."""
+
+    dataset: Row
+    version: Row | None
+    count: int
+
+    @property
+    def id(self) -> str:
+        return self.version.id if self.version is not None else draft_id(self.dataset.id)
+
+    def where(self) -> ColumnElement[bool]:
+        return _rows_of(self.dataset.id, self.version)
+
+
+def _rows_of(dataset_id: str, version: Row | None) -> ColumnElement[bool]:
+    if version is None:
+        return store_datasets.current(dataset_id)
+    return store.in_version(dataset_id, version.number)
+
+
+def _version(conn: Connection, dataset: Row, version_id: str | None) -> Row | None:
+    """The version `version_id` names (404 if none), else the dataset's newest."""
+    if version_id is None or version_id == draft_id(dataset.id):
+        return store.newest(conn, [dataset.id]).get(dataset.id) if version_id is None else None
+    found = store.find_version(conn, dataset.id, version_id)
+    if found is None:
+        raise NotFound("Version not found")
+    return found
+
+
+def _at(conn: Connection, dataset: Row, version: Row | None) -> Version:
+    return Version(dataset, version, store.count(conn, _rows_of(dataset.id, version)))
+
+
+def get(engine: Engine, who: Principal, dataset_id: str, version_id: str | None) -> Version:
+    with engine.connect() as conn:
+        dataset = core_datasets.find(conn, who, dataset_id)
+        return _at(conn, dataset, _version(conn, dataset, version_id))
+
+
+def rows(engine: Engine, version: Version, offset: int = 0, limit: int | None = None) -> list[Row]:
+    """The rows of a version, in the order they were added."""
+    with engine.connect() as conn:
+        return store.rows(conn, version.where(), offset, limit)
+
+
+def listed(
+    engine: Engine,
+    who: Principal,
+    *,
+    page: int,
+    size: int,
+    name: str | None,
+    sort_by: str,
+    descending: bool,
+) -> tuple[int, list[Version]]:
+    """A page of the organization's datasets, each at its newest version."""
+    with engine.connect() as conn:
+        total, found = store.datasets_page(
+            conn, who.org_id, name, sort_by, descending, (page - 1) * size, size
+        )
+        newest = store.newest(conn, [row.id for row in found])
+        return total, [_at(conn, row, newest.get(row.id)) for row in found]
+
+
+def versions(engine: Engine, who: Principal, dataset_id: str) -> list[Version]:
+    """Every version of a dataset, oldest first (a dataset with none: its draft)."""
+    with engine.connect() as conn:
+        dataset = core_datasets.find(conn, who, dataset_id)
+        found = store.versions(conn, dataset.id) or [None]
+        return [_at(conn, dataset, version) for version in found]
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """What `POST /v5/datasets` asks: which dataset, which Datapoints, and how."""
+
+    datapoints: Sequence[Datapoint]
+    id: str | None = None
+    path: str | None = None
+    action: Action = "set"
+    version_id: str | None = None
+    version_name: str | None = None
+    version_description: str | None = None
+
+
+def upsert(engine: Engine, who: Principal, request: Upsert) -> Version:
+    """Create the dataset at `path` if there is none, then commit its new version."""
+    dataset_id = _dataset_for(engine, who, request)
+    now = utcnow()
+    with begin_write(engine) as conn:
+        store.lock(conn, dataset_id)
+        dataset = core_datasets.find(conn, who, dataset_id)
+        if request.version_name and store.name_taken(conn, dataset_id, request.version_name):
+            raise Conflict(f"a version named '{request.version_name}' already exists")
+        base = _version(conn, dataset, request.version_id) if request.version_id else None
+        held = [(datapoint(row).id, row) for row in store.rows(conn, _rows_of(dataset_id, base))]
+        first = {key: row for key, row in reversed(held)}
+        sent = {point.id: point for point in request.datapoints}
+        new = [point for key, point in sent.items() if key not in first]
+        if request.action == "remove":
+            kept, new = [row for key, row in held if key not in sent], []
+        elif request.action == "add":
+            kept = [row for _, row in held]
+        else:
+            kept = [first[key] for key in sent if key in first]
+        number = store_datasets.latest(conn, dataset_id) + 1
+        _become(conn, dataset_id, kept, number, now)
+        store_datasets.insert_rows(conn, [_new_row(who, dataset_id, p, number, now) for p in new])
+        version = {
+            "id": new_id("dsv_"),
+            "org_id": who.org_id,
+            "dataset_id": dataset_id,
+            "number": number,
+            "version_name": request.version_name,
+            "version_description": request.version_description,
+            "created_at": now,
+        }
+        store.insert_version(conn, version)
+        store_datasets.update_dataset(conn, who.org_id, dataset_id, updated_at=now)
+        changes = {"version": number, "action": request.action}
+        audit.record(conn, who, "changed", "dataset", dataset_id, changes)
+        return _at(conn, core_datasets.find(conn, who, dataset_id), _version(conn, dataset, None))
+
+
+def _dataset_for(engine: Engine, who: Principal, request: Upsert) -> str:
+    """The id of the dataset `id` or `path` names; one is created at a new `path`."""
+    if request.id is not None:
+        return request.id
+    if not request.path or not request.path.strip("/"):
+        raise Invalid.at("path", "a Dataset `path` or `id` is required", "missing")
+    path = request.path.strip("/")
+    with engine.connect() as conn:
+        found = store.find_by_path(conn, who.org_id, path)
+    if found is not None:
+        return found.id
+    name = path.rsplit("/", 1)[-1]
+    return core_datasets.create(engine, who, name=name, type="llm", path=path).id
+
+
+def _become(conn: Connection, dataset_id: str, kept: Iterable[Row], number: int, now: Any) -> None:
+    """Make the dataset's current rows exactly `kept` (rows of some version): take out the
+    current rows not among them, and bring back, as copies, those no longer current."""
+    keep = {row.id: row for row in kept}
+    current = {row.id for row in store.rows(conn, store_datasets.current(dataset_id))}
+    gone = [key for key in current if key not in keep]
+    for start in range(0, len(gone), CHUNK):
+        chosen = dataset_logs.c.id.in_(gone[start : start + CHUNK])
+        store_datasets.remove(conn, dataset_id, chosen, number - 1)
+    back = [
+        {**_copied(row), "added_in": number, "removed_in": None, "updated_at": now}
+        for key, row in keep.items()
+        if key not in current
+    ]
+    store_datasets.insert_rows(conn, back)
+
+
+def _copied(row: Row) -> dict[str, Any]:
+    return {k: v for k, v in row._mapping.items() if k != "id"}
+
+
+def _new_row(
+    who: Principal, dataset_id: str, point: Datapoint, number: int, now: Any
+) -> dict[str, Any]:
+    log = LogData(unique_id=point.id, input=point.inputs, prompt_messages=point.messages)
+    row = to_row(finalize(log, now), who, now)
+    return {
+        **{name: row[name] for name in SNAPSHOT_COLUMNS},
+        "org_id": who.org_id,
+        "dataset_id": dataset_id,
+        "source_log_id": None,
+        "added_in": number,
+        "added_at": now,
+        "updated_at": now,
+        "target": point.target,
+    }
+
+
+def parse_csv_rows(records: Iterable[Mapping[str, str]]) -> list[Datapoint]:
+    """Datapoints of an uploaded CSV: each column an input, but `messages` (a JSON list) and
+    `target` (a JSON object), which are the Datapoint's own; an empty cell is no input."""
+    points = []
+    for number, record in enumerate(records, start=2):  # line 1 is the header
+        inputs, messages, target = {}, None, None
+        for column, cell in record.items():
+            if column in ("messages", "target"):
+                if cell:
+                    parsed = _json_cell(cell, number, column)
+                    kind = list if column == "messages" else dict
+                    if not isinstance(parsed, kind):
+                        rule = "a JSON list" if kind is list else "a JSON object"
+                        raise Invalid.at(("file", f"line {number}", column), f"must be {rule}")
+                    messages, target = (parsed, target) if kind is list else (messages, parsed)
+            elif column and cell:
+                inputs[column] = cell
+        points.append(Datapoint(inputs or None, messages, target))
+    return points
+
+
+def _json_cell(cell: str, number: int, column: str) -> Any:
+    try:
+        return orjson.loads(cell)
+    except orjson.JSONDecodeError:
+        raise Invalid.at(("file", f"line {number}", column), "is not valid JSON") from None
