@@ -40,6 +40,11 @@ def main() -> None:
         "--export-only", action="store_true", help="run only the export scenario (quick)"
     )
     parser.add_argument(
+        "--ui-only",
+        action="store_true",
+        help="run only the UI pages' server time, at --size logs (quick with a small --size)",
+    )
+    parser.add_argument(
         "--dataset",
         type=int,
         default=20_000,
@@ -81,7 +86,12 @@ def main() -> None:
     # `--only` and `--overload-only` add to the figures already written, so the backends and
     # the scenarios can be run apart.
     partial = (
-        args.only or args.overload_only or args.otlp_only or args.export_only or args.dataset_only
+        args.only
+        or args.overload_only
+        or args.otlp_only
+        or args.export_only
+        or args.dataset_only
+        or args.ui_only
     )
     previous = orjson.loads(args.out.read_bytes()) if partial and args.out.exists() else {}
     results: dict[str, dict[str, float]] = previous.get("results", {})
@@ -90,6 +100,8 @@ def main() -> None:
         run = scenarios.run_overload if args.overload_only else scenarios.run_otlp
     if args.export_only:
         run = scenarios.run_export
+    if args.ui_only:
+        run = scenarios.run_ui
     if args.dataset_only:
         run = scenarios.run_dataset
     for backend in backends:

@@ -30,6 +30,10 @@ TARGETS: dict[str, tuple[float, str]] = {
     "otlp_grpc_vs_bulk": (0.8, "min"),
     # the server's memory above its rest while it streams an export of 100,000 logs
     "export_peak_above_rest_mb": (50, "max"),
+    # the UI's pages as a signed-in browser gets them (issue 17)
+    "ui_logs_page_p95_ms": (100, "max"),
+    "ui_log_detail_p95_ms": (100, "max"),
+    "ui_dashboard_week_p95_ms": (300, "max"),
 }
 
 

@@ -16,7 +16,7 @@ import httpx
 import orjson
 from sqlalchemy import Float, String, cast, literal, select, text
 
-from bench import ceilings, data, load
+from bench import ceilings, data, load, ui
 from bench.datasets import dataset_add
 from bench.evaluation import evaluation
 from bench.exports import export
@@ -330,6 +330,7 @@ def reads(srv: Server, args: argparse.Namespace, out: dict) -> None:
     out["trace_20k_vs_raw_read"] = _ratio(
         out["trace_20k_spans_p95_ms"], out["trace_20k_raw_read_ms"]
     )
+    ui.ui_pages(srv, "bench-reads", root, out)
     batch_update(srv, key, out)
 
 
@@ -449,6 +450,20 @@ def run_otlp(srv: Server, args: argparse.Namespace) -> dict[str, float]:
     out = _at_rest(srv)
     _timed(srv, "bulk ingest", lambda: bulk_ingest(srv, args, out))
     _timed(srv, "OTLP ingest", lambda: _otlp(srv, args, out))
+    return out
+
+
+def run_ui(srv: Server, args: argparse.Namespace) -> dict[str, float]:
+    """The UI's pages alone, on a fresh server (`--ui-only`), at `--size` logs."""
+    out = _at_rest(srv)
+    org = "bench-ui"
+    key = srv.create_key(org)
+
+    def pages() -> None:
+        fill(srv, key, args.size)
+        ui.ui_pages(srv, org, big_trace(srv, key), out)
+
+    _timed(srv, f"UI pages at {args.size:,} logs", pages)
     return out
 
 

@@ -58,3 +58,48 @@ def test_a_bad_share_is_refused(signed_in: Browserless) -> None:
         data={"csrf_token": signed_in.token("/data"), "name": "x", "sampling": "200"},
     )
     assert refused.status_code == 400 and "sampling: must be a number from 0 to 100" in refused.text
+
+
+def test_an_evaluation_run_is_started_and_its_report_read(
+    server: Server, org: Org, signed_in: Browserless
+) -> None:
+    with org.api(server.base_url) as api:
+        api.post(
+            "/api/request-logs/",
+            json={
+                "model": "run-me",
+                "completion_message": {"role": "assistant", "content": "a refund"},
+            },
+        )
+        rule = api.post(
+            "/api/evaluators/",
+            json={
+                "name": "Mentions refund",
+                "type": "rule",
+                "score_value_type": "boolean",
+                "rule_config": {"rule": "contains", "value": "refund"},
+            },
+        )
+        assert rule.status_code == 201, rule.text
+    query = "model=run-me&range=24h"
+    made = signed_in.post(
+        "/data", data={"csrf_token": signed_in.token("/data"), "name": "Runs", "query": query}
+    )
+    page_url = made.headers["location"]
+    deadline = time.monotonic() + 30
+    while 'id="dataset-status">ready<' not in (page := signed_in.get(page_url)).text:
+        assert time.monotonic() < deadline, page.text
+        time.sleep(0.3)
+    assert 'id="start-run"' in page.text
+    started = signed_in.post(
+        f"{page_url}/runs",
+        data={"csrf_token": signed_in.token(page_url), "evaluator_ids": [rule.json()["id"]]},
+    )
+    assert started.status_code == 303, started.text
+    report_url = started.headers["location"]
+    deadline = time.monotonic() + 30
+    while 'id="run-status">completed<' not in (report := signed_in.get(report_url)).text:
+        assert time.monotonic() < deadline, report.text
+        time.sleep(0.3)
+    assert "Mentions refund" in report.text and "100%" in report.text
+    assert report_url.rsplit("/", 1)[1] in signed_in.get(page_url).text

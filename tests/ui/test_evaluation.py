@@ -97,3 +97,27 @@ def test_a_viewer_reads_evaluation_without_forms(server: Server, engine: Engine,
         assert page.status_code == 200 and "<form" not in page.text.split("</header>")[1]
         refused = viewer.submit("/evaluation", "/evaluation/evaluators", name="x")
         assert refused.status_code == 403
+
+
+def test_an_evaluator_and_a_condition_are_edited(
+    server: Server, org: Org, signed_in: Browserless
+) -> None:
+    _build(signed_in)
+    with org.api(server.base_url) as api:
+        [evaluator] = api.get("/api/evaluators/").json()["results"]
+        [cond] = api.get("/automation/conditions/").json()["results"]
+        page = f"/evaluation/evaluators/{evaluator['id']}"
+        assert 'id="edit-evaluator"' in signed_in.get(page).text
+        edited = signed_in.submit(page, page, name="Useful", description="Was it of use?")
+        assert edited.status_code == 303
+        again = api.get(f"/api/evaluators/{evaluator['id']}/").json()
+        assert (again["name"], again["description"]) == ("Useful", "Was it of use?")
+        page = f"/evaluation/conditions/{cond['id']}"
+        policy = {"rules": [{"field": "model", "operator": "equals", "value": "gpt-4o"}]}
+        changed = signed_in.submit(page, page, name="GPT-4o", policy=json.dumps(policy))
+        assert changed.status_code == 303, changed.text
+        stored = api.get(f"/automation/conditions/{cond['id']}/").json()
+        assert stored["name"] == "GPT-4o"
+        assert stored["condition_policy"]["rules"][0]["value"] == "gpt-4o"
+        bad = signed_in.submit(page, page, name="x", policy="[]")
+        assert bad.status_code == 400 and "condition_policy: must be a JSON object" in bad.text

@@ -168,17 +168,38 @@ class Trace:
     nodes: dict[str, Node]
     tops: list[Node]
 
-    def totals(self) -> dict[str, Any]:
-        """Tokens and costs over the whole trace, and the time it spans."""
-        parts = [top.totals() for top in self.tops]
-        sums: dict[str, Any] = {}
-        for name in SUMMED:
-            values = [p[name] for p in parts if p[name] is not None]
-            sums[name] = sum(values) if values else None
-        starts = [p["start_time"] for p in parts if p["start_time"] is not None]
-        ends = [p["end_time"] for p in parts if p["end_time"] is not None]
-        sums["start_time"], sums["end_time"] = min(starts, default=None), max(ends, default=None)
+    def subtotals(self) -> dict[str, dict[str, Any]]:
+        """Every node's `Node.totals`, by log id, in one pass up the tree (a node's totals
+        computed alone walk its whole subtree: on a 20,000-span trace that adds up)."""
+        order: list[Node] = []
+        stack = list(self.tops)
+        while stack:
+            node = stack.pop()
+            order.append(node)
+            stack.extend(node.children)
+        sums: dict[str, dict[str, Any]] = {}
+        for node in reversed(order):  # children before their parents
+            row = node.row
+            own: dict[str, Any] = {name: getattr(row, name) for name in SUMMED}
+            own["start_time"], own["end_time"] = row.start_time, row.end_time
+            sums[row.unique_id] = _merged([own, *(sums[c.row.unique_id] for c in node.children)])
         return sums
+
+    def totals(self, subtotals: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """Tokens and costs over the whole trace, and the time it spans."""
+        return _merged([subtotals[top.row.unique_id] for top in self.tops])
+
+
+def _merged(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sums of the summed fields (None when no part has one), the widest time span."""
+    out: dict[str, Any] = {}
+    for name in SUMMED:
+        values = [p[name] for p in parts if p[name] is not None]
+        out[name] = sum(values) if values else None
+    starts = [p["start_time"] for p in parts if p["start_time"] is not None]
+    ends = [p["end_time"] for p in parts if p["end_time"] is not None]
+    out["start_time"], out["end_time"] = min(starts, default=None), max(ends, default=None)
+    return out
 
 
 def trace_of(engine: Engine, principal: Principal, key: str, columns: Iterable[str] = ()) -> Trace:

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 
-from llmtrail.core import datasets
+from llmtrail.core import dataset_evals, datasets, evaluators
 from llmtrail.core.filters import quick_specs
 from llmtrail.core.ids import iso
 from llmtrail.core.keys import Principal
@@ -97,15 +97,44 @@ async def dataset_page(
     total, rows = await run_in_threadpool(
         datasets.list_logs, engine, who, dataset_id, None, page, PAGE
     )
+    _, runs = await run_in_threadpool(dataset_evals.listed, engine, who, dataset_id, 1, 20)
+    _, choices = await run_in_threadpool(evaluators.EVALUATORS.page, engine, who, 1, 100)
     context = {
         "nav": "datasets",
         "dataset": row,
+        "runs": runs,
+        "evaluators": choices,
         "total": total,
         "rows": rows,
         "page": page,
         "more": page * PAGE < total,
     }
     return render(request, "dataset.html", context)
+
+
+@router.post("/data/{dataset_id}/runs")
+async def start_run(
+    request: Request,
+    dataset_id: str,
+    evaluator_ids: list[str] = Form([]),
+    who: Principal = Depends(session.member),
+) -> Response:
+    """An evaluation run over the dataset's logs, judged in the background."""
+    run = await run_in_threadpool(
+        dataset_evals.create, _engine(request), who, dataset_id, evaluator_ids
+    )
+    return RedirectResponse(f"/data/{dataset_id}/runs/{run['id']}", status_code=303)
+
+
+@router.get("/data/{dataset_id}/runs/{run_id}")
+async def run_page(
+    request: Request, dataset_id: str, run_id: str, who: Principal = Depends(session.signed_in)
+) -> Response:
+    engine = _engine(request)
+    dataset = await run_in_threadpool(datasets.get, engine, who, dataset_id)
+    found = await run_in_threadpool(dataset_evals.report, engine, who, dataset_id, run_id)
+    context = {"nav": "datasets", "dataset": dataset, "run": found}
+    return render(request, "dataset_run.html", context)
 
 
 @router.get("/data/{dataset_id}/logs/{unique_id}")

@@ -180,3 +180,54 @@ async def update_automation(
     }
     row = await run_in_threadpool(automations.update, _engine(request), who, key, body)
     return RedirectResponse(f"/evaluation/automations/{row.id}", status_code=303)
+
+
+@router.get("/evaluation/evaluators/{key}")
+async def evaluator_page(
+    request: Request, key: str, who: Principal = Depends(session.signed_in)
+) -> Response:
+    row = await run_in_threadpool(evaluators.EVALUATORS.get, _engine(request), who, key)
+    definition = {k: v for k, v in row.definition.items() if k in evaluators.DEFINITION_FIELDS}
+    context = {"nav": "evaluation", "evaluator": row, "definition": definition}
+    return render(request, "evaluator.html", context)
+
+
+@router.post("/evaluation/evaluators/{key}")
+async def update_evaluator(
+    request: Request,
+    key: str,
+    name: str = Form(...),
+    description: str = Form(""),
+    definition: str = Form("{}"),
+    who: Principal = Depends(session.member),
+) -> Response:
+    """Name, description and definition (its objects merge, as the API's PATCH does)."""
+    given = _json_object(definition, "definition")
+    changes = {
+        "name": name,
+        "description": description,
+        **{k: given[k] for k in evaluators.DEFINITION_FIELDS if k in given},
+    }
+    row = await run_in_threadpool(evaluators.update, _engine(request), who, key, changes)
+    return RedirectResponse(f"/evaluation/evaluators/{row.id}", status_code=303)
+
+
+@router.get("/evaluation/conditions/{key}")
+async def condition_page(
+    request: Request, key: str, who: Principal = Depends(session.signed_in)
+) -> Response:
+    row = await run_in_threadpool(conditions.CONDITIONS.get, _engine(request), who, key)
+    return render(request, "condition.html", {"nav": "evaluation", "condition": row})
+
+
+@router.post("/evaluation/conditions/{key}")
+async def update_condition(
+    request: Request,
+    key: str,
+    name: str = Form(...),
+    policy: str = Form(...),
+    who: Principal = Depends(session.member),
+) -> Response:
+    body = {"name": name, "condition_policy": _json_object(policy, "condition_policy")}
+    row = await run_in_threadpool(conditions.update, _engine(request), who, key, body)
+    return RedirectResponse(f"/evaluation/conditions/{row.id}", status_code=303)

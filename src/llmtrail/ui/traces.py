@@ -9,6 +9,7 @@ no messages) and sums subtrees from it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,8 +42,8 @@ class Window:
         return round(left, 3), round((end - start).total_seconds() / self.seconds * 100, 3)
 
 
-def _span(node: traces.Node, window: Window, path: str) -> dict[str, Any]:
-    row, summed = node.row, node.totals()
+def _span(node: traces.Node, view: View, path: str) -> dict[str, Any]:
+    row, summed = node.row, view.sums[node.row.unique_id]
     own = (
         (row.end_time - row.start_time).total_seconds() if row.start_time and row.end_time else None
     )
@@ -52,24 +53,35 @@ def _span(node: traces.Node, window: Window, path: str) -> dict[str, Any]:
         "depth": path.count("/"),
         "children": len(node.children),
         "seconds": own if own is not None else row.latency,
-        "bar": window.bar(row.start_time, row.end_time),
+        "bar": view.window.bar(row.start_time, row.end_time),
         "summed": summed,
     }
 
 
+@dataclass(frozen=True)
+class View:
+    """A trace as the page shows it: every span's sums, the whole trace's, its timeline."""
+
+    trace: traces.Trace
+    sums: dict[str, dict[str, Any]]
+    summed: dict[str, Any]
+    window: Window
+
+
 def _spans(
-    nodes: list[traces.Node], window: Window, path: str, offset: int
+    nodes: list[traces.Node], view: View, path: str, offset: int
 ) -> tuple[list[dict[str, Any]], int | None]:
     """One page of sibling spans, and where the next page starts (None: no more)."""
     page = nodes[offset : offset + CHILDREN_PAGE]
     more = offset + CHILDREN_PAGE if offset + CHILDREN_PAGE < len(nodes) else None
-    return [_span(node, window, path) for node in page], more
+    return [_span(node, view, path) for node in page], more
 
 
-def _read(request: Request, who: Principal, key: str) -> tuple[traces.Trace, Window]:
+def _read(request: Request, who: Principal, key: str) -> View:
     trace = traces.trace_of(session.backend(request).engine, who, key, COLUMNS)
-    summed = trace.totals()
-    return trace, Window(summed["start_time"], summed["end_time"])
+    sums = trace.subtotals()
+    summed = trace.totals(sums)
+    return View(trace, sums, summed, Window(summed["start_time"], summed["end_time"]))
 
 
 @router.get("/traces/{key}")
@@ -77,23 +89,24 @@ async def trace_page(
     request: Request, key: str, who: Principal = Depends(session.signed_in)
 ) -> Response:
     """The trace a trace id or any of its logs' ids names, its top spans unfolded."""
-    trace, window = await run_in_threadpool(_read, request, who, key)
+    view = await run_in_threadpool(_read, request, who, key)
+    trace = view.trace
     top = trace.tops[0] if len(trace.tops) == 1 else None
-    spans, more = _spans(trace.tops, window, "", 0)
+    spans, more = _spans(trace.tops, view, "", 0)
     if top is not None:  # one root: its children are shown under it
-        spans = [_span(top, window, "")]
-        children, more = _spans(top.children, window, spans[0]["path"], 0)
+        spans = [_span(top, view, "")]
+        children, more = _spans(top.children, view, spans[0]["path"], 0)
         spans += children
     context = {
         "nav": "logs",
         "key": key,
         "title": trace.tops[0].row,
-        "summed": trace.totals(),
+        "summed": view.summed,
         "spans": spans,
         "more": more,
         "parent": top.row.unique_id if top is not None else None,
         "parent_path": spans[0]["path"] if top is not None else "",
-        "window": window,
+        "window": view.window,
         "total_spans": len(trace.nodes),
     }
     return render(request, "trace.html", context)
@@ -112,13 +125,13 @@ async def children(
     span's ancestry, by which the tree folds."""
     if offset < 0:
         raise Invalid.at("offset", "must be ≥ 0")
-    trace, window = await run_in_threadpool(_read, request, who, key)
+    view = await run_in_threadpool(_read, request, who, key)
     if span is None:
-        siblings = trace.tops
-    elif (node := trace.nodes.get(span)) is not None:
+        siblings = view.trace.tops
+    elif (node := view.trace.nodes.get(span)) is not None:
         siblings = node.children
     else:
         raise NotFound("Span not found in this trace")
-    spans, more = _spans(siblings, window, path, offset)
+    spans, more = _spans(siblings, view, path, offset)
     context = {"key": key, "spans": spans, "more": more, "parent": span, "parent_path": path}
     return render(request, "partials/spans.html", context)
