@@ -1,5 +1,6 @@
 """List totals and summaries from the hourly rollups equal reading the logs one by one,
-through creates, deletes and a log whose hour and measures change when it completes."""
+through creates, deletes and a log whose hour and measures change when it completes; and
+every rollup kept on the way (by model, by facet, latency histograms) equals a recount."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from sqlalchemy import Engine, func, select
 
 from llmtrail.core.keys import authenticate, create_key
 from llmtrail.store import rollups
-from llmtrail.store.tables import log_rollups
 from tests.conftest import Tenant
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -70,15 +70,22 @@ def windows(rng: random.Random) -> list[tuple[datetime, datetime]]:
 
 
 def stored_rollups(engine: Engine, org_id: int) -> dict:
-    """Every measure per hour and group, the writers' stripes added up."""
-    query = (
-        select(log_rollups.c.hour, log_rollups.c.environment, log_rollups.c.model)
-        .add_columns(*(func.sum(log_rollups.c[name]) for name in rollups.NAMES))
-        .where(log_rollups.c.org_id == org_id)
-        .group_by(log_rollups.c.hour, log_rollups.c.environment, log_rollups.c.model)
-    )
+    """Every measure per rollup, hour and group, the writers' stripes added up."""
+    found = {}
     with engine.connect() as conn:
-        return {tuple(r[:3]): [float(v) for v in r[3:]] for r in conn.execute(query) if r[3]}
+        for rollup in rollups.ROLLUPS:
+            t = rollup.table
+            group = (t.c.hour, *(t.c[key] for key in rollup.keys))
+            query = (
+                select(*group, *(func.sum(t.c[name]) for name in rollup.names))
+                .where(t.c.org_id == org_id)
+                .group_by(*group)
+            )
+            for row in conn.execute(query):
+                measures = row[len(group) :]
+                if measures[0]:  # groups every log of which has gone count nothing
+                    found[(t.name, *row[: len(group)])] = [float(v) for v in measures]
+    return found
 
 
 def test_totals_and_summaries_from_hourly_rollups_match_reading_rows(
@@ -97,6 +104,12 @@ def test_totals_and_summaries_from_hourly_rollups_match_reading_rows(
                     "completion_tokens": rng.randrange(200),
                     **({"latency": rng.random() * 5} if rng.random() < 0.7 else {}),
                     **({"ttft": rng.random()} if rng.random() < 0.5 else {}),
+                    **(
+                        {"customer_identifier": f"c{rng.randrange(3)}"}
+                        if rng.random() < 0.8
+                        else {}
+                    ),
+                    **({"status_code": 500, "error_message": "x"} if rng.random() < 0.1 else {}),
                 }
                 for _ in range(150)
             ]

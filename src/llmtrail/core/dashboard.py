@@ -17,7 +17,7 @@ from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.errors import Invalid
 from llmtrail.store import dashboard as store
-from llmtrail.store.rollups import HOUR, hour_of
+from llmtrail.store import rollups
 
 
 @dataclass(frozen=True)
@@ -39,50 +39,50 @@ def _epoch(moment: datetime) -> int:
     return int(moment.replace(tzinfo=UTC).timestamp())
 
 
+def _seconds(buckets: tuple[int | None, ...]) -> tuple[float | None, ...]:
+    return tuple(None if b is None else rollups.bucket_latency(b) for b in buckets)
+
+
 def overview(engine: Engine, principal: Principal, range_name: str) -> dict[str, Any]:
-    """The charts' series (one value per bucket, `times` in seconds since the epoch), the
-    range's totals and its breakdowns."""
+    """The charts' series (one value per point, `times` in seconds since the epoch), the
+    range's totals and its breakdowns. Latency percentiles are within
+    `rollups.LATENCY_ACCURACY` of the exact ones."""
     chosen = RANGES.get(range_name)
     if chosen is None:
         raise Invalid.at("range", f"must be one of {', '.join(RANGES)}")
-    end = hour_of(utcnow()) + HOUR
+    end = rollups.hour_of(utcnow()) + rollups.HOUR
     start = end - chosen.span
     width, org_id = chosen.width, principal.org_id
     with engine.connect() as conn:
-        hours = store.hourly(conn, org_id, start, end)
-        failed = store.errors(conn, org_id, start, end, width)
+        points = {int(row.point): row for row in store.series(conn, org_id, start, end, width)}
         latency = store.percentiles(conn, org_id, start, end, width)
         overall = store.percentiles(conn, org_id, start, end, None).get(0, (None,) * 3)
         breakdowns = {
-            column: store.breakdown(conn, org_id, start, end, column, TOP)
-            for column in store.BREAKDOWNS
+            facet: store.breakdown(conn, org_id, start, end, facet, TOP)
+            for facet in store.BREAKDOWNS
         }
     times = list(range(_epoch(start) // width * width, _epoch(end), width))
-    sums = {t: [0.0, 0.0, 0.0] for t in times}  # requests, cost, tokens
-    for row in hours:
-        bucket = sums.get(_epoch(row.hour) // width * width)
-        if bucket is not None:
-            bucket[0] += float(row.n)
-            bucket[1] += float(row.cost)
-            bucket[2] += float(row.tokens)
+    rows = [points.get(t) for t in times]
     series = {
         "times": times,
-        "requests": [sums[t][0] for t in times],
-        "errors": [failed.get(t, 0) for t in times],
-        "cost": [round(sums[t][1], 6) for t in times],
-        "tokens": [sums[t][2] for t in times],
         **{
-            name: [latency.get(t, (None,) * 3)[i] for t in times]
+            name: [0 if row is None else kind(row._mapping[name]) for row in rows]
+            for name, kind in (("requests", int), ("errors", int), ("tokens", int))
+        },
+        "cost": [0 if row is None else round(float(row.cost), 6) for row in rows],
+        **{
+            name: [_seconds(latency.get(t, (None,) * 3))[i] for t in times]
             for i, name in enumerate(("p50", "p95", "p99"))
         },
     }
+    p50, p95, p99 = _seconds(overall)
     totals = {
-        "requests": int(sum(series["requests"])),
-        "errors": sum(failed.values()),
-        "cost": sum(float(row.cost) for row in hours),
-        "tokens": int(sum(series["tokens"])),
-        "p50": overall[0],
-        "p95": overall[1],
-        "p99": overall[2],
+        "requests": sum(series["requests"]),
+        "errors": sum(series["errors"]),
+        "cost": sum(float(row.cost) for row in points.values()),
+        "tokens": sum(series["tokens"]),
+        "p50": p50,
+        "p95": p95,
+        "p99": p99,
     }
     return {"series": series, "totals": totals, "breakdowns": breakdowns, "start": start}

@@ -1,9 +1,8 @@
-"""The dashboard's aggregates, all computed by the database.
-
-Requests, cost, tokens and mean latency by hour and model come from the hourly rollups; the
-rest (errors, breakdowns by customer and log type, latency percentiles) is aggregated over
-the window's logs, found through the (org_id, timestamp) index, in one statement each. The
-percentiles are nearest-rank, from window functions both SQLite and PostgreSQL have.
+"""The dashboard's aggregates, all computed by the database from the rollups
+(`store/rollups.py`): the series and totals from the hourly rollups by model, the
+breakdowns from the rollups by facet, the latency percentiles from the latency histograms
+(nearest rank over the buckets, with window functions both SQLite and PostgreSQL have). A
+week is a few thousand rollup rows whatever the number of logs.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from sqlalchemy import (
     Numeric,
     Row,
     String,
-    and_,
+    Table,
     case,
     cast,
     func,
@@ -28,103 +27,98 @@ from sqlalchemy import (
     select,
 )
 
-from llmtrail.store.tables import log_rollups, logs, scores
+from llmtrail.store.rollups import FACETS
+from llmtrail.store.tables import log_facet_rollups, log_latency_rollups, log_rollups, scores
 
-FAILED = "failed"  # a log's `status` when its call failed
 PERCENTILES = (0.5, 0.95, 0.99)
-BREAKDOWNS = ("model", "customer_identifier", "log_type")
+BREAKDOWNS = FACETS
 
 
-def _bucket(conn: Connection, width: int | None) -> ColumnElement[Any]:
-    """The start of the `width`-second bucket a log falls in, as seconds since the epoch
-    (one bucket for the whole window when None)."""
+def _point(conn: Connection, table: Table, width: int | None) -> ColumnElement[Any]:
+    """The start of the `width`-second point an hour's row falls in, as seconds since the
+    epoch (one point for the whole range when None)."""
     if width is None:
         return literal(0)
     if conn.dialect.name == "sqlite":
-        seconds = cast(func.strftime("%s", logs.c.timestamp), Integer)
+        seconds = cast(func.strftime("%s", table.c.hour), Integer)
     else:
-        seconds = cast(func.floor(func.extract("epoch", logs.c.timestamp)), BigInteger)
+        seconds = cast(func.extract("epoch", table.c.hour), BigInteger)
     return (seconds // width) * width
 
 
-def _window(org_id: int, start: datetime, end: datetime) -> ColumnElement[bool]:
-    return and_(logs.c.org_id == org_id, logs.c.timestamp >= start, logs.c.timestamp < end)
+def _in_range(table: Table, org_id: int, start: datetime, end: datetime) -> ColumnElement[bool]:
+    return (table.c.org_id == org_id) & (table.c.hour >= start) & (table.c.hour < end)
 
 
-def hourly(conn: Connection, org_id: int, first: datetime, last: datetime) -> Sequence[Row]:
-    """(hour, model, n, cost, tokens, latency_sum, latency_n) over the hours from `first` up
-    to `last`, from the rollups."""
+def series(
+    conn: Connection, org_id: int, start: datetime, end: datetime, width: int
+) -> Sequence[Row]:
+    """(point, requests, errors, cost, tokens) per point of the range."""
     r = log_rollups.c
+    point = _point(conn, log_rollups, width).label("point")
     query = (
         select(
-            r.hour,
-            r.model,
-            func.sum(r.n).label("n"),
+            point,
+            func.sum(r.n).label("requests"),
+            func.sum(r.errors).label("errors"),
             func.sum(r.cost).label("cost"),
             func.sum(r.tokens).label("tokens"),
-            func.sum(r.latency_sum).label("latency_sum"),
-            func.sum(r.latency_n).label("latency_n"),
         )
-        .where(r.org_id == org_id, r.hour >= first, r.hour < last)
-        .group_by(r.hour, r.model)
-        .order_by(r.hour)
+        .where(_in_range(log_rollups, org_id, start, end))
+        .group_by(point)
     )
     return conn.execute(query).all()
 
 
-def errors(
-    conn: Connection, org_id: int, start: datetime, end: datetime, width: int
-) -> dict[int, int]:
-    """Failed logs per bucket (seconds since the epoch -> count)."""
-    bucket = _bucket(conn, width).label("bucket")
-    query = (
-        select(bucket, func.count())
-        .where(_window(org_id, start, end), logs.c.status == FAILED)
-        .group_by(bucket)
-    )
-    return {int(b): int(n) for b, n in conn.execute(query)}
-
-
 def percentiles(
     conn: Connection, org_id: int, start: datetime, end: datetime, width: int | None
-) -> dict[int, tuple[float | None, ...]]:
-    """Latency p50, p95 and p99 per bucket (one bucket, 0, for the window when None)."""
-    bucket = _bucket(conn, width)
-    ranked = (
-        select(
-            bucket.label("bucket"),
-            logs.c.latency,
-            func.row_number().over(partition_by=bucket, order_by=logs.c.latency).label("r"),
-            func.count().over(partition_by=bucket).label("c"),
-        )
-        .where(_window(org_id, start, end), logs.c.latency.is_not(None))
+) -> dict[int, tuple[int | None, ...]]:
+    """The latency buckets of p50, p95 and p99 per point (one point, 0, when None)."""
+    h = log_latency_rollups
+    point = _point(conn, h, width).label("point")
+    counts = (
+        select(point, h.c.bucket, func.sum(h.c.n).label("n"))
+        .where(_in_range(h, org_id, start, end))
+        .group_by(point, h.c.bucket)
         .subquery()
     )
-    picks = [func.min(case((ranked.c.r >= ranked.c.c * p, ranked.c.latency))) for p in PERCENTILES]
-    query = select(ranked.c.bucket, *picks).group_by(ranked.c.bucket)
+    ranked = select(
+        counts.c.point,
+        counts.c.bucket,
+        func.sum(counts.c.n)
+        .over(partition_by=counts.c.point, order_by=counts.c.bucket)
+        .label("up_to"),
+        func.sum(counts.c.n).over(partition_by=counts.c.point).label("total"),
+    ).subquery()
+    picks = [
+        func.min(case((ranked.c.up_to >= ranked.c.total * p, ranked.c.bucket))) for p in PERCENTILES
+    ]
+    query = select(ranked.c.point, *picks).group_by(ranked.c.point)
     return {int(row[0]): tuple(row[1:]) for row in conn.execute(query)}
 
 
 def breakdown(
-    conn: Connection, org_id: int, start: datetime, end: datetime, column: str, limit: int
+    conn: Connection, org_id: int, start: datetime, end: datetime, facet: str, limit: int
 ) -> Sequence[Row]:
-    """The `limit` busiest values of a column: (value, n, errors, cost, tokens, latency)."""
-    if column not in BREAKDOWNS:
-        raise ValueError(column)
-    value = logs.c[column]
-    n = func.count().label("n")
+    """The `limit` busiest values of a facet: (value, n, errors, cost, tokens, latency)."""
+    if facet not in BREAKDOWNS:
+        raise ValueError(facet)
+    f = log_facet_rollups.c
+    n = func.sum(f.n).label("n")
+    latency_n = func.sum(f.latency_n)
     query = (
         select(
-            value.label("value"),
+            f.value,
             n,
-            func.sum(case((logs.c.status == FAILED, 1), else_=0)).label("errors"),
-            func.coalesce(func.sum(logs.c.cost), 0).label("cost"),
-            func.coalesce(func.sum(logs.c.total_request_tokens), 0).label("tokens"),
-            func.avg(logs.c.latency).label("latency"),
+            func.sum(f.errors).label("errors"),
+            func.sum(f.cost).label("cost"),
+            func.sum(f.tokens).label("tokens"),
+            (func.sum(f.latency_sum) / case((latency_n > 0, latency_n))).label("latency"),
         )
-        .where(_window(org_id, start, end))
-        .group_by(value)
-        .order_by(n.desc())
+        .where(_in_range(log_facet_rollups, org_id, start, end), f.facet == facet)
+        .group_by(f.value)
+        .having(n != 0)
+        .order_by(n.desc(), f.value)
         .limit(limit)
     )
     return conn.execute(query).all()

@@ -1,33 +1,57 @@
-"""Hourly rollups of the logs per organization, environment and model, kept with the logs.
+"""Hourly rollups of the logs per organization, kept with the logs.
 
 A list page answers with the total of its matches and the summary with sums and averages,
 and computing either over a week of logs reads every one of them (a million on SQLite: 35
-ms to count, 640 ms to sum). These rows hold, per hour, the count and the sums the
-summary is made of, written in the transaction that stores, deletes or changes logs: over
-whole hours a total is a sum over at most 24 rows a day, and only the partial hours at the
-edges of a window are read log by log. Rows are striped by writer process (`slot`) so
-that concurrent writers on PostgreSQL do not queue for the same row.
+ms to count, 640 ms to sum); so does a dashboard. These tables hold, per hour, counts and
+sums, written in the transaction that stores, deletes or changes logs: over whole hours a
+total is a sum over a few rows an hour, and only the partial hours at the edges of a window
+are read log by log. Three rollups:
+
+- `log_rollups`, by environment and model: list totals and summaries, the dashboard's series;
+- `log_facet_rollups`, by one value of model, customer or log type: the dashboard's breakdowns;
+- `log_latency_rollups`, by latency bucket on a log scale: the dashboard's percentiles, to
+  within `LATENCY_ACCURACY` of the value.
+
+Rows are striped by writer process (`slot`) so that concurrent writers on PostgreSQL do not
+queue for the same row.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    Table,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from llmtrail.store.driver import execute_many
-from llmtrail.store.tables import log_rollups, logs
+from llmtrail.store.tables import log_facet_rollups, log_latency_rollups, log_rollups, logs
 
 HOUR = timedelta(hours=1)
 SLOTS = 16
+FAILED = "failed"  # a log's `status` when its call failed
 
-# What each log adds to its hour: (rollup column, log column, how). "one" counts the log,
-# "value" adds the column's value (null as 0), "present" counts the logs that have one.
-MEASURES: tuple[tuple[str, str, str], ...] = (
+# A measure: (rollup column, log column, how). "one" counts the log, "value" adds the
+# column's value (null as 0), "present" counts the logs that have one, "failed" counts the
+# logs whose status is FAILED.
+Measure = tuple[str, str, str]
+MEASURES: tuple[Measure, ...] = (
     ("n", "id", "one"),
     ("cost", "cost", "value"),
     ("tokens", "total_request_tokens", "value"),
@@ -39,34 +63,99 @@ MEASURES: tuple[tuple[str, str, str], ...] = (
     ("tps_n", "tokens_per_second", "present"),
     ("ttft_sum", "time_to_first_token", "value"),
     ("ttft_n", "time_to_first_token", "present"),
+    ("errors", "status", "failed"),
 )
 NAMES = tuple(name for name, _, _ in MEASURES)
-# Log columns that decide a log's hour, its group, or what it adds.
+FACETS = ("model", "customer_identifier", "log_type")
+FACET_NAMES = ("n", "errors", "cost", "tokens", "latency_sum", "latency_n")
+
+# Latency buckets as in DDSketch: bucket i holds (g^(i-1), g^i] seconds (g = _GAMMA), and its
+# representative value is off by at most LATENCY_ACCURACY from any latency in it.
+LATENCY_ACCURACY = 0.01
+_GAMMA = (1 + LATENCY_ACCURACY) / (1 - LATENCY_ACCURACY)
+_LN_GAMMA = math.log(_GAMMA)
+_LATENCY_RANGE = (1e-4, 1e6)  # seconds; latencies outside are counted at the ends
+
+
+def latency_bucket(latency: float) -> int:
+    low, high = _LATENCY_RANGE
+    return math.ceil(math.log(min(max(latency, low), high)) / _LN_GAMMA)
+
+
+def bucket_latency(bucket: int) -> float:
+    """The value a bucket stands for: within LATENCY_ACCURACY of every latency in it."""
+    return 2 * _GAMMA**bucket / (_GAMMA + 1)
+
+
+def _measure(how: str, value: Any) -> float:
+    if how == "one":
+        return 1
+    if how == "value":
+        return value or 0
+    if how == "present":
+        return 0 if value is None else 1
+    return 1 if value == FAILED else 0
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A table of hourly sums: the groups (key values after org_id and hour) a log counts
+    in, and what it adds to each."""
+
+    table: Table
+    keys: tuple[str, ...]
+    measures: tuple[Measure, ...]
+    groups: Callable[[Mapping[str, Any]], Iterable[tuple[Any, ...]]]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, _, _ in self.measures)
+
+
+def _facet_groups(fields: Mapping[str, Any]) -> Iterable[tuple[Any, ...]]:
+    return ((facet, fields[facet] or "") for facet in FACETS)
+
+
+def _latency_groups(fields: Mapping[str, Any]) -> Iterable[tuple[Any, ...]]:
+    latency = fields["latency"]
+    return () if latency is None else ((latency_bucket(latency),),)
+
+
+BY_MODEL = Rollup(
+    log_rollups,
+    ("environment", "model"),
+    MEASURES,
+    lambda fields: ((fields["environment"], fields["model"] or ""),),
+)
+BY_FACET = Rollup(
+    log_facet_rollups,
+    ("facet", "value"),
+    tuple(m for m in MEASURES if m[0] in FACET_NAMES),
+    _facet_groups,
+)
+BY_LATENCY = Rollup(log_latency_rollups, ("bucket",), (("n", "id", "one"),), _latency_groups)
+ROLLUPS = (BY_MODEL, BY_FACET, BY_LATENCY)
+
+# Log columns that decide a log's hour, its groups, or what it adds.
 DEPENDS_ON = tuple(
     dict.fromkeys(
-        ("timestamp", "environment", "model", *(c for _, c, how in MEASURES if how != "one"))
+        (
+            "timestamp",
+            "environment",
+            "model",
+            *FACETS,
+            *(c for _, c, how in MEASURES if how != "one"),
+        )
     )
 )
 
 Totals = tuple[float, ...]  # one value per name in NAMES, as floats
-# (environment, model or "", hour) -> what came or went.
-Deltas = dict[tuple[str, str, datetime], list[float]]
+# (table name, group, hour) -> what came or went, one value per measure of the rollup.
+Deltas = dict[tuple[str, tuple[Any, ...], datetime], list[float]]
 
 
 def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
-
-
-def _measures(row: Mapping[str, Any]) -> list[float]:
-    out: list[float] = []
-    for _, column, how in MEASURES:
-        if how == "one":
-            out.append(1)
-        elif how == "value":
-            out.append(row[column] or 0)
-        else:
-            out.append(0 if row[column] is None else 1)
-    return out
 
 
 def deltas(rows: Iterable[Any], sign: int = 1, into: Deltas | None = None) -> Deltas:
@@ -74,10 +163,16 @@ def deltas(rows: Iterable[Any], sign: int = 1, into: Deltas | None = None) -> De
     found: Deltas = {} if into is None else into
     for row in rows:
         fields = row if isinstance(row, Mapping) else row._mapping
-        key = (fields["environment"], fields["model"] or "", hour_of(fields["timestamp"]))
-        total = found.setdefault(key, [0] * len(MEASURES))
-        for i, value in enumerate(_measures(fields)):
-            total[i] += sign * value
+        hour = hour_of(fields["timestamp"])
+        for rollup in ROLLUPS:
+            values = [sign * _measure(how, fields[column]) for _, column, how in rollup.measures]
+            for group in rollup.groups(fields):
+                total = found.get((rollup.table.name, group, hour))
+                if total is None:
+                    found[(rollup.table.name, group, hour)] = values.copy()
+                else:
+                    for i, value in enumerate(values):
+                        total[i] += value
     return found
 
 
@@ -91,36 +186,42 @@ def moved(pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> Delta
     return changes
 
 
-def _upsert(dialect_name: str) -> Any:
-    keys = ("org_id", "hour", "environment", "model", "slot")
-    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(log_rollups)
-    statement = insert.values({name: bindparam(name) for name in (*keys, *NAMES)})
+def _upsert(rollup: Rollup, dialect_name: str) -> Any:
+    keys = ("org_id", "hour", *rollup.keys, "slot")
+    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(rollup.table)
+    statement = insert.values({name: bindparam(name) for name in (*keys, *rollup.names)})
     return statement.on_conflict_do_update(
         index_elements=list(keys),
-        set_={name: log_rollups.c[name] + statement.excluded[name] for name in NAMES},
+        set_={name: rollup.table.c[name] + statement.excluded[name] for name in rollup.names},
     )
 
 
-# Built once per dialect: the driver module compiles each once (the writer runs it per commit).
-_UPSERTS = {name: _upsert(name) for name in ("sqlite", "postgresql")}
+# Built once per dialect: the driver module compiles each once (the writer runs them per commit).
+_UPSERTS = {
+    (rollup.table.name, name): (rollup, _upsert(rollup, name))
+    for rollup in ROLLUPS
+    for name in ("sqlite", "postgresql")
+}
 
 
 def add(conn: Connection, org_id: int, changes: Deltas) -> None:
     """Apply changes, in this process's stripe."""
     slot = os.getpid() % SLOTS
-    params = [
-        {
-            "org_id": org_id,
-            "hour": hour,
-            "environment": env,
-            "model": model,
-            "slot": slot,
-            **dict(zip(NAMES, values, strict=True)),
-        }
-        for (env, model, hour), values in sorted(changes.items())
-        if any(values)
-    ]
-    execute_many(conn, _UPSERTS[conn.dialect.name], params)
+    params: dict[str, list[dict[str, Any]]] = {rollup.table.name: [] for rollup in ROLLUPS}
+    for (table, group, hour), values in sorted(changes.items()):
+        if any(values):
+            rollup, _ = _UPSERTS[(table, conn.dialect.name)]
+            params[table].append(
+                {
+                    "org_id": org_id,
+                    "hour": hour,
+                    "slot": slot,
+                    **dict(zip(rollup.keys, group, strict=True)),
+                    **dict(zip(rollup.names, values, strict=True)),
+                }
+            )
+    for table, rows in params.items():
+        execute_many(conn, _UPSERTS[(table, conn.dialect.name)][1], rows)
 
 
 def totals(
@@ -147,22 +248,66 @@ def _floats(values: Iterable[Any]) -> Totals:
     return tuple(float(v) for v in values)
 
 
-def _aggregates() -> list[ColumnElement[Any]]:
-    """The measures as SQL aggregates over `logs`, in the order of NAMES."""
+def _aggregates(measures: Sequence[Measure] = MEASURES) -> list[ColumnElement[Any]]:
+    """Measures as SQL aggregates over `logs`, in their order."""
     columns: list[ColumnElement[Any]] = []
-    for _, column, how in MEASURES:
+    for _, column, how in measures:
         if how == "one":
             columns.append(func.count())
         elif how == "value":
             columns.append(func.coalesce(func.sum(logs.c[column]), 0))
-        else:
+        elif how == "present":
             columns.append(func.count(logs.c[column]))
+        else:
+            columns.append(func.count(case((logs.c[column] == FAILED, 1))))
     return columns
 
 
 def of_logs(conn: Connection, where: ColumnElement[bool]) -> Totals:
     """The same measures, read from the logs themselves."""
     return _floats(conn.execute(select(*_aggregates()).select_from(logs).where(where)).one())
+
+
+def _sql_latency_bucket() -> ColumnElement[int]:
+    """`latency_bucket` in SQL (`ln` and `ceil` are in SQLite's math functions and in
+    PostgreSQL), so a rebuild files every log where the writer would have."""
+    low, high = _LATENCY_RANGE
+    latency = logs.c.latency
+    clamped = case((latency < low, low), (latency > high, high), else_=latency)
+    return cast(func.ceil(func.ln(clamped) / _LN_GAMMA), Integer)
+
+
+def _grouped(hour: ColumnElement[Any]) -> list[tuple[Rollup, Any]]:
+    """Per rollup, the statement that sums every log into its rows."""
+    by_model = (logs.c.environment, func.coalesce(logs.c.model, ""))
+    values = {facet: func.coalesce(logs.c[facet], "") for facet in FACETS}
+    facets = [
+        select(
+            logs.c.org_id,
+            hour,
+            literal(facet),
+            value,
+            literal(0),
+            *_aggregates(BY_FACET.measures),
+        ).group_by(logs.c.org_id, hour, value)
+        for facet, value in values.items()
+    ]
+    bucket = _sql_latency_bucket()
+    return [
+        (
+            BY_MODEL,
+            select(logs.c.org_id, hour, *by_model, literal(0), *_aggregates()).group_by(
+                logs.c.org_id, hour, *by_model
+            ),
+        ),
+        (BY_FACET, union_all(*facets)),
+        (
+            BY_LATENCY,
+            select(logs.c.org_id, hour, bucket, literal(0), func.count())
+            .where(logs.c.latency.is_not(None))
+            .group_by(logs.c.org_id, hour, bucket),
+        ),
+    ]
 
 
 def rebuild(conn: Connection) -> None:
@@ -172,8 +317,7 @@ def rebuild(conn: Connection) -> None:
         hour = func.date_trunc("hour", logs.c.timestamp)
     else:  # the text form SQLite's DateTime columns hold
         hour = func.strftime("%Y-%m-%d %H:00:00.000000", logs.c.timestamp)
-    group = (logs.c.org_id, hour, logs.c.environment, func.coalesce(logs.c.model, ""))
-    rolled = select(*group, literal(0), *_aggregates()).group_by(*group)
-    keys = ("org_id", "hour", "environment", "model", "slot")
-    conn.execute(log_rollups.delete())
-    conn.execute(log_rollups.insert().from_select([*keys, *NAMES], rolled))
+    for rollup, rolled in _grouped(hour):
+        conn.execute(rollup.table.delete())
+        columns = ["org_id", "hour", *rollup.keys, "slot", *rollup.names]
+        conn.execute(rollup.table.insert().from_select(columns, rolled))

@@ -209,6 +209,37 @@ log_rollups = Table(
     Column("tps_n", BigInteger, nullable=False),
     Column("ttft_sum", Float, nullable=False),
     Column("ttft_n", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False, server_default="0"),
+)
+
+# Per hour and organization, the same sums by one value of a column the dashboard breaks
+# its range down by (`facet`: model, customer_identifier or log_type; "" for none).
+log_facet_rollups = Table(
+    "log_facet_rollups",
+    metadata_obj,
+    _org_key(),
+    Column("hour", DateTime, primary_key=True),
+    Column("facet", String(32), primary_key=True),
+    Column("value", Name, primary_key=True),
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("n", BigInteger, nullable=False),
+    Column("errors", BigInteger, nullable=False),
+    Column("cost", Float, nullable=False),
+    Column("tokens", BigInteger, nullable=False),
+    Column("latency_sum", Float, nullable=False),
+    Column("latency_n", BigInteger, nullable=False),
+)
+
+# Per hour and organization, how many logs took a latency in each bucket of a log scale
+# (`store/rollups.latency_bucket`): the dashboard's percentiles are read off these counts.
+log_latency_rollups = Table(
+    "log_latency_rollups",
+    metadata_obj,
+    _org_key(),
+    Column("hour", DateTime, primary_key=True),
+    Column("bucket", Integer, primary_key=True, autoincrement=False),
+    Column("slot", Integer, primary_key=True, autoincrement=False),
+    Column("n", BigInteger, nullable=False),
 )
 
 # One row per (log, top-level scalar metadata value) (`store/metadata_index.py`): equality
