@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PG_URL  ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: serve test unit bench fuzz lint format install postgres chromium clean
+.PHONY: serve test unit bench fuzz lint format install postgres chromium clean screenshots
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: $(STAMP) postgres
 EXAMPLES ?= 100
 fuzz: $(STAMP) postgres
 	LLMTRAIL_TEST_PG_URL=$(PG_URL) LLMTRAIL_FUZZ_EXAMPLES=$(EXAMPLES) $(BIN)/pytest -n 2 -q tests/api/test_fuzz.py
+
+# The UI's screenshots in docs/ui/, retaken on `llmtrail demo` data by the browser tests.
+screenshots: $(STAMP) chromium
+	LLMTRAIL_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q -p no:xdist tests/ui/test_screenshots.py
 
 # The OpenAPI document, committed so that a change to any route's contract shows in review.
 openapi: $(STAMP)

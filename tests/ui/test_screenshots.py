@@ -1,12 +1,14 @@
 """`llmtrail demo` into a fresh data dir, then every page of the UI on it, in Chromium: the
-screenshots in docs/ui/ are taken here (the README shows the logs page's)."""
+screenshots in docs/ui/ are taken here (the README shows the logs page's). They are written
+into docs/ui/ only by `make screenshots` (LLMTRAIL_UPDATE_SCREENSHOTS=1), so a test run
+leaves the working tree as it was."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -51,13 +53,20 @@ def demo_page(browser: Browser, demo_server: Server) -> Iterator[Page]:
     context.close()
 
 
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+@pytest.fixture
+def shot(tmp_path: Path) -> Callable[[Page, str], None]:
+    folder = SHOTS if os.environ.get("LLMTRAIL_UPDATE_SCREENSHOTS") else tmp_path
+
+    def take(page: Page, name: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=False)
+        assert (folder / f"{name}.png").stat().st_size > 10_000  # a page, not a blank
+
+    return take
 
 
 @pytest.mark.integration
-def test_every_page_on_the_demo_data(demo_page: Page) -> None:
+def test_every_page_on_the_demo_data(demo_page: Page, shot: Callable[[Page, str], None]) -> None:
     page = demo_page
     page.goto("/logs?range=7d")
     expect(page.locator("#log-rows tr.row")).to_have_count(50)

@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import Engine
 
 from llmtrail.core import users
-from tests.conftest import Server
+from tests.conftest import PASSWORD, Server
 from tests.ui.conftest import Org, browserless
 
 KEY = re.compile(r'<div class="key-once">(lt_[A-Za-z0-9_-]+)</div>')
@@ -53,6 +53,29 @@ def test_an_admin_changes_a_role(server: Server, engine: Engine, org: Org) -> No
     assert [u.role for u in users.list_users(engine) if u.email == target] == ["viewer"]
 
 
+def test_an_admin_adds_a_user_who_then_signs_in(server: Server, engine: Engine, org: Org) -> None:
+    email, admin_email = f"new-{org.name}@example.com", org.users(engine, "admin")
+    with browserless(server.base_url) as admin:
+        admin.sign_in(admin_email)
+        short = admin.submit("/settings/users", "/settings/users", email=email, password="x")
+        assert short.status_code == 400 and "password" in short.text
+        added = admin.submit(
+            "/settings/users", "/settings/users", email=email, password=PASSWORD, role="viewer"
+        )
+        assert added.status_code == 303, added.text
+        again = admin.submit("/settings/users", "/settings/users", email=email, password=PASSWORD)
+        assert again.status_code == 409 and "already exists" in again.text
+        trail = admin.get("/settings/audit").text
+    listed = {u.email: u for u in users.list_users(engine, org.org_id)}
+    assert listed[email].role == "viewer"
+    by = listed[admin_email].id
+    row = f"<td>user {by}</td><td>created</td><td>user {listed[email].id}</td>"
+    assert row in trail  # who added whom
+    with browserless(server.base_url) as newcomer:
+        assert newcomer.sign_in(email).status_code == 303
+        assert newcomer.get("/logs").status_code == 200
+
+
 def test_members_and_viewers_see_no_controls_and_are_refused(
     server: Server, engine: Engine, org: Org
 ) -> None:
@@ -61,7 +84,12 @@ def test_members_and_viewers_see_no_controls_and_are_refused(
             client.sign_in(org.users(engine, role))
             page = client.get("/settings/keys").text
             assert 'id="create-key"' not in page and "Revoke" not in page
-            assert "<select" not in client.get("/settings/users").text.split("</header>")[1]
+            users_page = client.get("/settings/users").text.split("</header>")[1]
+            assert "<select" not in users_page and 'id="new-user"' not in users_page
+            refused = client.submit(
+                "/settings/users", "/settings/users", email="x@example.com", password=PASSWORD
+            )
+            assert refused.status_code == 403
             refused = client.submit("/settings/keys", "/settings/keys", name="x")
             assert refused.status_code == 403 and "for admins only" in refused.text
             assert client.get("/settings/audit").status_code == 403

@@ -74,10 +74,17 @@ def _matches(password_hash: str, password: str) -> bool:
 
 
 def create_user(
-    engine: Engine, *, email: str, password: str, org: str = "default", role: str = roles.MEMBER
+    engine: Engine,
+    *,
+    email: str,
+    password: str,
+    org: str = "default",
+    role: str = roles.MEMBER,
+    by: Principal | None = None,
 ) -> UserInfo:
-    """A new user, with `role` in `org` (made when new); 409 when the email is taken."""
-    return _create(engine, email, password, org, role, first=False)
+    """A new user, with `role` in `org` (made when new); 409 when the email is taken. The
+    audit trail names `by` (the server's operator when None: the CLI)."""
+    return _create(engine, email, password, org, role, first=False, by=by)
 
 
 def create_first_admin(engine: Engine, *, email: str, password: str) -> UserInfo:
@@ -92,7 +99,13 @@ def any_user(engine: Engine) -> bool:
 
 
 def _create(
-    engine: Engine, email: str, password: str, org: str, role: str, first: bool
+    engine: Engine,
+    email: str,
+    password: str,
+    org: str,
+    role: str,
+    first: bool,
+    by: Principal | None = None,
 ) -> UserInfo:
     email = normalise_email(email)
     roles.checked(role)
@@ -108,7 +121,8 @@ def _create(
         user_id = store.insert_user(conn, email, password_hash, now)
         org_id = org_store.org_id(conn, org, now)
         store.set_role(conn, user_id, org_id, role, now)
-        audit.record(conn, Principal.operator(org_id), "created", "user", user_id, {"role": role})
+        who = by or Principal.operator(org_id)
+        audit.record(conn, who, "created", "user", user_id, {"role": role})
     return UserInfo(user_id, email, org, role, now.isoformat(), False)
 
 

@@ -136,6 +136,9 @@ BY_FACET = Rollup(
 BY_LATENCY = Rollup(log_latency_rollups, ("bucket",), (("n", "id", "one"),), _latency_groups)
 ROLLUPS = (BY_MODEL, BY_FACET, BY_LATENCY)
 
+# Per rollup, where its measures are in MEASURES.
+_PICKS = tuple((rollup, tuple(map(MEASURES.index, rollup.measures))) for rollup in ROLLUPS)
+
 # Log columns that decide a log's hour, its groups, or what it adds.
 DEPENDS_ON = tuple(
     dict.fromkeys(
@@ -158,21 +161,27 @@ def hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+def _vector(fields: Mapping[str, Any], sign: int) -> list[float]:
+    """What one log adds to each measure of MEASURES."""
+    return [sign * _measure(how, fields[column]) for _, column, how in MEASURES]
+
+
 def deltas(rows: Iterable[Any], sign: int = 1, into: Deltas | None = None) -> Deltas:
     """What logs (rows, or mappings of log columns) add to their hours, or take away."""
     found: Deltas = {} if into is None else into
     for row in rows:
         fields = row if isinstance(row, Mapping) else row._mapping
         hour = hour_of(fields["timestamp"])
-        for rollup in ROLLUPS:
-            values = [sign * _measure(how, fields[column]) for _, column, how in rollup.measures]
+        vector = _vector(fields, sign)
+        for rollup, picks in _PICKS:
             for group in rollup.groups(fields):
-                total = found.get((rollup.table.name, group, hour))
+                key = (rollup.table.name, group, hour)
+                total = found.get(key)
                 if total is None:
-                    found[(rollup.table.name, group, hour)] = values.copy()
+                    found[key] = [vector[i] for i in picks]
                 else:
-                    for i, value in enumerate(values):
-                        total[i] += value
+                    for j, i in enumerate(picks):
+                        total[j] += vector[i]
     return found
 
 

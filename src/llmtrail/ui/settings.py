@@ -85,6 +85,25 @@ async def users_page(request: Request, who: Principal = Depends(session.signed_i
     return render(request, "settings/users.html", context)
 
 
+@router.post("/settings/users")
+async def create_user(
+    request: Request,
+    email: str = Form(...),
+    password: str = Form(...),
+    role: str = Form(roles.MEMBER),
+    who: Principal = Depends(session.admin),
+) -> Response:
+    """A new member of this organization; they sign in with the password given here."""
+    engine = _engine(request)
+    org = await run_in_threadpool(keys.organization_name, engine, who.org_id)
+    await run_in_threadpool(
+        lambda: users.create_user(
+            engine, email=email, password=password, org=org, role=role, by=who
+        )
+    )
+    return RedirectResponse("/settings/users", status_code=303)
+
+
 @router.post("/settings/users/{user_id}/role")
 async def set_role(
     request: Request,
