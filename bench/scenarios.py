@@ -27,7 +27,7 @@ from bench.server import Server
 from llmtrail.config import load_settings
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal, authenticate
-from llmtrail.store import metadata_index, rollups
+from llmtrail.store import metadata_index, rollups, search
 from llmtrail.store.database import make_engine
 from llmtrail.store.tables import logs, scores
 
@@ -210,6 +210,8 @@ def fill(srv: Server, key: str, size: int) -> None:
         with engine.begin() as conn:
             rollups.rebuild(conn)
             metadata_index.rebuild(conn)
+            if conn.dialect.name == "sqlite":  # the search queue, indexed at once
+                search.drain(conn, None)
             _score_some(conn, principal.org_id, rating)
         if engine.dialect.name == "postgresql":
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

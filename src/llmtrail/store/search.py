@@ -4,7 +4,11 @@ case, found through an index of each database's own.
 Humanloop's `GET /logs?search=` asks for a substring, so both indexes are of trigrams:
 SQLite an FTS5 table with the trigram tokenizer, PostgreSQL a GIN `pg_trgm` index. Each
 database keeps its index on every path that writes logs (ingest, updates, deletes, an
-organization's cascade): SQLite by triggers on `logs`, PostgreSQL as an expression index.
+organization's cascade): PostgreSQL as an expression index (GIN's own pending list defers
+the work), SQLite by triggers on `logs` that queue new and changed logs in
+`log_search_pending`, which the worker's indexer (`worker/search_indexer.py`) drains into
+the index when ingest pauses. A search reads the index for the indexed logs and the text
+of the queued ones, so it finds every committed log whether it is indexed yet or not.
 Neither is declared in `tables.py` (an FTS5 table and an expression index are outside what
 SQLAlchemy's metadata describes); `UNDECLARED` names them, for the migrations' check.
 
@@ -26,10 +30,11 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import Boolean
 
 TABLE = "log_search"
+PENDING = f"{TABLE}_pending"  # SQLite: the logs not in the trigram index yet
 INDEX = "ix_logs_search"
-# The FTS5 table, the tables it keeps its index in, and PostgreSQL's index.
+# The FTS5 table, the tables it keeps its index in, its queue, and PostgreSQL's index.
 UNDECLARED = frozenset(
-    {TABLE, *(f"{TABLE}_{s}" for s in ("data", "idx", "docsize", "config")), INDEX}
+    {TABLE, *(f"{TABLE}_{s}" for s in ("data", "idx", "docsize", "config")), PENDING, INDEX}
 )
 SHORTEST = 3  # a trigram index finds nothing shorter
 
@@ -52,40 +57,88 @@ _PG_TEXT = (
 _COLUMNS = "input, output, completion_message, prompt_messages"
 
 
-def _sqlite_ddl() -> list[str]:
-    new, old = _SQLITE_TEXT.format(t="new"), _SQLITE_TEXT.format(t="old")
-    forget = f"INSERT INTO {TABLE}({TABLE}, rowid, body) VALUES ('delete', old.id, {old});"
-    learn = f"INSERT INTO {TABLE}(rowid, body) VALUES (new.id, {new});"
+_TRIGGERS = ("insert", "delete", "update")
+
+
+def _sqlite_triggers() -> list[str]:
+    """A new log is only queued (its id into PENDING), not indexed: trigram-indexing 2 KB of
+    text costs some 50 times the row's own insert, and it would be paid inside the commit
+    that every waiting request is acknowledged by. `drain` indexes the queue later.
+    A delete or an update takes an indexed log's old text out of the index (a contentless
+    FTS5 table must be given exactly the text it was given), and queues the new one."""
+    old = _SQLITE_TEXT.format(t="old")
+    indexed = f"NOT EXISTS (SELECT 1 FROM {PENDING} WHERE log_id = old.id)"
+    forget = (
+        f"INSERT INTO {TABLE}({TABLE}, rowid, body) SELECT 'delete', old.id, {old} WHERE {indexed};"
+    )
     return [
-        f"CREATE VIRTUAL TABLE {TABLE} USING fts5(body, content='', tokenize='trigram')",
-        f"CREATE TRIGGER {TABLE}_insert AFTER INSERT ON logs BEGIN {learn} END",
-        f"CREATE TRIGGER {TABLE}_delete AFTER DELETE ON logs BEGIN {forget} END",
+        f"CREATE TABLE IF NOT EXISTS {PENDING} (log_id INTEGER PRIMARY KEY)",
+        f"CREATE TRIGGER {TABLE}_insert AFTER INSERT ON logs"
+        f" BEGIN INSERT INTO {PENDING}(log_id) VALUES (new.id); END",
+        f"CREATE TRIGGER {TABLE}_delete AFTER DELETE ON logs"
+        f" BEGIN {forget} DELETE FROM {PENDING} WHERE log_id = old.id; END",
         f"CREATE TRIGGER {TABLE}_update AFTER UPDATE OF {_COLUMNS} ON logs"
-        f" BEGIN {forget} {learn} END",
-        f"INSERT INTO {TABLE}(rowid, body) SELECT id, {_SQLITE_TEXT.format(t='logs')} FROM logs",
+        f" BEGIN {forget} INSERT OR IGNORE INTO {PENDING}(log_id) VALUES (new.id); END",
     ]
 
 
 def install(conn: Connection) -> None:
     """Create the index, over the logs already stored (the migration)."""
     if conn.dialect.name == "sqlite":
-        statements = _sqlite_ddl()
+        conn.exec_driver_sql(
+            f"CREATE VIRTUAL TABLE {TABLE} USING fts5(body, content='', tokenize='trigram')"
+        )
+        retrigger(conn)
+        conn.exec_driver_sql(f"INSERT INTO {PENDING}(log_id) SELECT id FROM logs")
+        drain(conn, limit=None)
     else:
-        statements = [
+        for statement in (
             "CREATE EXTENSION IF NOT EXISTS pg_trgm",
             f"CREATE INDEX {INDEX} ON logs USING gin (({_PG_TEXT}) gin_trgm_ops)",
-        ]
-    for statement in statements:
+        ):
+            conn.exec_driver_sql(statement)
+
+
+def retrigger(conn: Connection) -> None:
+    """SQLite: (re)create the triggers that keep the index and its queue."""
+    for trigger in _TRIGGERS:
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {TABLE}_{trigger}")
+    for statement in _sqlite_triggers():
         conn.exec_driver_sql(statement)
 
 
 def uninstall(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
-        for trigger in ("insert", "delete", "update"):
+        for trigger in _TRIGGERS:
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {TABLE}_{trigger}")
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {PENDING}")
     else:
         conn.exec_driver_sql(f"DROP INDEX IF EXISTS {INDEX}")
+
+
+def backlog(conn: Connection) -> tuple[int, int | None]:
+    """SQLite: how many logs wait to be indexed, and the newest of them."""
+    count, newest = conn.exec_driver_sql(f"SELECT count(*), max(log_id) FROM {PENDING}").one()
+    return int(count), newest
+
+
+def drain(conn: Connection, limit: int | None) -> int:
+    """SQLite: index the oldest `limit` queued logs (all when None), in the caller's
+    transaction; returns how many. A log deleted meanwhile left the queue with it."""
+    chosen = f"SELECT log_id FROM {PENDING} ORDER BY log_id" + (
+        "" if limit is None else f" LIMIT {int(limit)}"
+    )
+    ids = [row[0] for row in conn.exec_driver_sql(chosen)]
+    if ids:
+        marks = ",".join("?" * len(ids))
+        conn.exec_driver_sql(
+            f"INSERT INTO {TABLE}(rowid, body) SELECT id, {_SQLITE_TEXT.format(t='logs')}"
+            f" FROM logs WHERE id IN ({marks})",
+            tuple(ids),
+        )
+        conn.exec_driver_sql(f"DELETE FROM {PENDING} WHERE log_id IN ({marks})", tuple(ids))
+    return len(ids)
 
 
 class matches(ColumnElement[bool]):
@@ -104,13 +157,21 @@ def _escaped(text: str) -> str:
 
 @compiles(matches, "sqlite")
 def _sqlite(element: matches, compiler: Any, **kw: Any) -> str:
-    if len(element.text) >= SHORTEST:
-        phrase = '"' + element.text.replace('"', '""') + '"'
-        found = compiler.process(bindparam("search", phrase, unique=True), **kw)
-        return f"logs.id IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH {found})"
-    like = f"%{_escaped(element.text)}%"
-    pattern = compiler.process(bindparam("search", like, unique=True), **kw)
-    return f"({_SQLITE_TEXT.format(t='logs')}) LIKE {pattern} ESCAPE '/'"
+    def contains() -> str:
+        # LIKE is case-sensitive here (`store/database.py`); lower() folds ASCII, as far
+        # as SQLite without ICU goes (the trigram index folds all of Unicode).
+        like = f"%{_escaped(element.text.lower())}%"
+        pattern = compiler.process(bindparam("search", like, unique=True), **kw)
+        return f"lower({_SQLITE_TEXT.format(t='logs')}) LIKE {pattern} ESCAPE '/'"
+
+    if len(element.text) < SHORTEST:
+        return contains()
+    # Indexed logs through the index; those still queued read as the short ones are. (The
+    # parameters are bound in the order the SQL names them: SQLite's are positional.)
+    phrase = '"' + element.text.replace('"', '""') + '"'
+    found = compiler.process(bindparam("search", phrase, unique=True), **kw)
+    indexed = f"logs.id IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH {found})"
+    return f"({indexed} OR (logs.id IN (SELECT log_id FROM {PENDING}) AND {contains()}))"
 
 
 @compiles(matches, "postgresql")

@@ -19,12 +19,14 @@ from llmtrail import plugins
 from llmtrail.config import Settings
 from llmtrail.store.database import make_engine
 from llmtrail.worker.engine import JobEngine
+from llmtrail.worker.search_indexer import SearchIndexer
 
 _PR_SET_PDEATHSIG = 1
 
 
 def run(settings: Settings, concurrency: int) -> None:
-    """Run jobs until SIGTERM or SIGINT, then hand back what was claimed and not started."""
+    """Run jobs (and, on SQLite, the search indexer) until SIGTERM or SIGINT, then hand back
+    what was claimed and not started."""
     plugins.load_workers()
     engine = make_engine(settings.database_url)
     lease = timedelta(seconds=settings.job_lease_seconds)
@@ -32,8 +34,13 @@ def run(settings: Settings, concurrency: int) -> None:
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
+    indexer = SearchIndexer(engine) if engine.dialect.name == "sqlite" else None
     jobs.start()
+    if indexer is not None:
+        indexer.start()
     stopping.wait()
+    if indexer is not None:
+        indexer.stop()
     jobs.stop(settings.shutdown_timeout_seconds)
     engine.dispose()
 
