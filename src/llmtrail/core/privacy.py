@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, Row
 
-from llmtrail.core import audit, roles
+from llmtrail.core import audit, retention, roles
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import LogData
@@ -279,8 +279,6 @@ def settings_of(engine: Engine, who: Principal) -> Settings:
 def update(engine: Engine, who: Principal, changes: Changes) -> Settings:
     """Set the fields given, audited; queues a retention sweep when retention is on, so a
     shorter retention applies now rather than at the next hourly run."""
-    from llmtrail.core import retention  # it reads these settings
-
     roles.must_be_admin(who)
     given = changes.model_dump(include=changes.model_fields_set)
     now = utcnow()

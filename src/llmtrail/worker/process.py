@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from llmtrail import plugins
 from llmtrail.config import Settings
+from llmtrail.core import retention
 from llmtrail.store.database import make_engine
 from llmtrail.worker.engine import JobEngine
 
@@ -27,6 +28,7 @@ def run(settings: Settings, concurrency: int) -> None:
     """Run jobs until SIGTERM or SIGINT, then hand back what was claimed and not started."""
     plugins.load_workers()
     engine = make_engine(settings.database_url)
+    retention.schedule_all(engine)  # picks up a retention chain that died
     lease = timedelta(seconds=settings.job_lease_seconds)
     jobs = JobEngine(engine, concurrency=concurrency, lease=lease)
     stopping = threading.Event()
