@@ -24,7 +24,9 @@ from tests.api.keywords.test_evaluation import eventually
 from tests.api.otlp.examples import export, span
 from tests.conftest import Person, Server, Tenant
 
-SECRETS = "mail jo@example.com, call +44 20 7946 0958, card 4111 1111 1111 1111, sk-abcdefghij0123456789"
+SECRETS = (
+    "mail jo@example.com, call +44 20 7946 0958, card 4111 1111 1111 1111, sk-abcdefghij0123456789"
+)
 MASKED = "mail [email], call [phone], card [card], [secret]"
 ALL = {"maskers": ["email", "phone", "card", "secret"], "custom_patterns": [r"ACME-\d{4}"]}
 
@@ -181,7 +183,9 @@ def test_an_organization_without_settings_stores_text_as_sent(
 # Retention
 
 
-def old_and_new(api: httpx.Client, old: int, new: int, customer: str) -> tuple[list[str], list[str]]:
+def old_and_new(
+    api: httpx.Client, old: int, new: int, customer: str
+) -> tuple[list[str], list[str]]:
     """`old` logs of ten days ago and `new` ones of now, with metadata; their ids."""
     then = (datetime.now(UTC) - timedelta(days=10)).isoformat()
 
@@ -197,9 +201,7 @@ def old_and_new(api: httpx.Client, old: int, new: int, customer: str) -> tuple[l
             }
             for n in range(count)
         ]
-        return [
-            made(api.post("/api/request-logs/", json=body))["unique_id"] for body in logs_
-        ]
+        return [made(api.post("/api/request-logs/", json=body))["unique_id"] for body in logs_]
 
     return write(old, timestamp=then), write(new)
 
@@ -209,7 +211,9 @@ def counts(engine: Engine, org_id: int) -> tuple[int, int, int]:
     with engine.connect() as conn:
         stored = conn.scalar(select(func.count()).where(logs.c.org_id == org_id))
         rolled = conn.scalar(
-            select(func.coalesce(func.sum(log_rollups.c.n), 0)).where(log_rollups.c.org_id == org_id)
+            select(func.coalesce(func.sum(log_rollups.c.n), 0)).where(
+                log_rollups.c.org_id == org_id
+            )
         )
         indexed = conn.scalar(select(func.count()).where(log_metadata.c.org_id == org_id))
     return stored, int(rolled), indexed
@@ -236,7 +240,9 @@ def test_retention_deletes_old_logs_in_batches_with_what_is_kept_beside_them(
                 conn, org_id, maskers=[], custom_patterns=[], retention_days=7, updated_at=utcnow()
             )
         progress: list[int] = []
-        swept = retention.run_once(engine, batch=2, org_id=org_id, progress=lambda _, n: progress.append(n))
+        swept = retention.run_once(
+            engine, batch=2, org_id=org_id, progress=lambda _, n: progress.append(n)
+        )
         assert swept == {org_id: 5} and progress == [2, 4, 5]
         assert counts(engine, org_id) == (2, 2, 2)
         for unique_id in old:

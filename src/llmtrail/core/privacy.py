@@ -125,9 +125,7 @@ BUILT_IN: dict[str, Masker] = {
     ),
     # 13 to 19 digits, spaces or dashes between, starting as Amex, Visa, Mastercard or
     # Discover numbers do; kept unless they pass Luhn (an order id seldom does both).
-    "card": Masker(
-        "card", re.compile(r"(?<![\w-])[2-6]\d(?:[ -]?\d){11,17}(?![\w-])"), _card
-    ),
+    "card": Masker("card", re.compile(r"(?<![\w-])[2-6]\d(?:[ -]?\d){11,17}(?![\w-])"), _card),
     # +international (8 to 15 digits) or North American (555) 123-4567, 555-123-4567;
     # dates (2024-01-15), times, IP and version numbers have other shapes.
     "phone": Masker(
@@ -229,7 +227,9 @@ class Changes(BaseModel):
         "secret (API keys like sk-..., Bearer tokens, AWS access key ids, ...).",
     )
     custom_patterns: (
-        Annotated[list[Annotated[str, AfterValidator(safe_pattern)]], Field(max_length=MAX_PATTERNS)]
+        Annotated[
+            list[Annotated[str, AfterValidator(safe_pattern)]], Field(max_length=MAX_PATTERNS)
+        ]
         | None
     ) = Field(None, description="Regular expressions of your own; each match becomes [masked].")
     retention_days: int | None = Field(
@@ -262,7 +262,9 @@ NONE = Settings([], [], None)
 def _settings(row: Row | None) -> Settings:
     if row is None:
         return NONE
-    return Settings(list(row.maskers), list(row.custom_patterns), row.retention_days, row.updated_at)
+    return Settings(
+        list(row.maskers), list(row.custom_patterns), row.retention_days, row.updated_at
+    )
 
 
 def read(engine: Engine, org_id: int) -> Settings:

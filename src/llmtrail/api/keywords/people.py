@@ -101,7 +101,9 @@ async def privacy_settings(
     responses=answers(200, PrivacySettings, ERRORS, 400, 403),
 )
 async def change_privacy(
-    body: privacy.Changes, who: Principal = Depends(principal), backend: Backend = Depends(get_backend)
+    body: privacy.Changes,
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
 ) -> JSONBody:
     found = await run_in_threadpool(privacy.update, backend.engine, who, body)
     backend.privacy.forget(who.org_id)

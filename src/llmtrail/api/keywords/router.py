@@ -107,9 +107,7 @@ async def create_log(
 
         also = receipt if claim is not None else None
         policy = await masking(backend, who)
-        [row] = await write_logs(
-            backend.writer, who, [to_log_data(body)], also=also, policy=policy
-        )
+        [row] = await write_logs(backend.writer, who, [to_log_data(body)], also=also, policy=policy)
         return JSONBody(created_object(row), status_code=201)
 
     return await idempotency.idempotent(request, idempotency_key, who, backend, write)
