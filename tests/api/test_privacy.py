@@ -269,4 +269,5 @@ def test_setting_a_retention_sweeps_in_the_background(
             made(admin.patch("/api/privacy/", json={"retention_days": 7}), 200)
         assert eventually(lambda: counts(engine, org_id)[0] == 1, 60)
         assert api.get(f"/api/request-logs/{new[0]}/").status_code == 200
+        assert all(api.get(f"/api/request-logs/{u}/").status_code == 404 for u in old)
         assert theirs.get(f"/api/request-logs/{their_old[0]}/").status_code == 200

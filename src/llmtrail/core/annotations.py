@@ -18,8 +18,8 @@ from sqlalchemy import Engine, Row
 from llmtrail.core import events
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
-from llmtrail.core.privacy import Policy
 from llmtrail.core.logs import EDITABLE_FIELDS
+from llmtrail.core.privacy import Policy
 from llmtrail.errors import FieldError, Invalid, NotFound
 from llmtrail.store import logs as store
 from llmtrail.store import metadata_index, rollups
