@@ -111,7 +111,7 @@ def safe_pattern(pattern: str) -> str:
         )
     try:
         re.compile(pattern)
-    except re.error as exc:
+    except (re.error, OverflowError, RecursionError) as exc:  # a{99999999999}: OverflowError
         raise PydanticCustomError(
             "regex", "not a valid regular expression: {reason}", {"reason": str(exc)}
         ) from None
