@@ -77,7 +77,8 @@ def _phone(match: re.Match[str]) -> str:
 
 def _secret(match: re.Match[str]) -> str:
     """The secret masked, the word that announced it kept (`Bearer [secret]`)."""
-    return (match.group("bearer") or match.group("pair") or "") + "[secret]"
+    found = match.groupdict()
+    return (found.get("bearer") or found.get("pair") or "") + "[secret]"
 
 
 @dataclass(frozen=True)
@@ -91,128 +92,212 @@ class Masker:
     hint: Callable[[str], bool] | None = None
 
     def apply(self, text: str) -> tuple[str, bool]:
-        if self.hint is not None and not self.hint(text):
-            return text, False
+        """The text masked, and whether anything was (the hint already passed)."""
         masked, found = self.pattern.subn(self.replace, text)
         # A checked match (a card number failing Luhn) may give its text back unchanged.
         return masked, found > 0 and (isinstance(self.replace, str) or masked != text)
 
 
-# Boundaries are lookbehinds, so a search fails fast inside a word instead of rescanning it.
-BUILT_IN: dict[str, Masker] = {
-    "secret": Masker(
-        "secret",
-        re.compile(
-            r"(?<![\w-])(?:sk-[A-Za-z0-9_-]{16,}"  # OpenAI, Anthropic (sk-ant-...)
-            r"|[spr]k_(?:live|test)_[A-Za-z0-9]{16,}"  # Stripe
-            r"|(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"  # AWS access key ids
-            r"|gh[pousr]_[A-Za-z0-9]{36,}"  # GitHub
-            r"|xox[abposr]-[A-Za-z0-9-]{10,}"  # Slack
-            r"|AIza[0-9A-Za-z_-]{35}"  # Google
-            r"|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"  # JWTs
-            r"|(?P<bearer>(?<![\w-])Bearer\s+)[A-Za-z0-9._~+/-]{16,}=*"
-            r"|(?P<pair>(?i:(?<![\w-])(?:api[_-]?key|secret[_-]?key|access[_-]?token"
-            r"|aws_secret_access_key|password|passwd)[\"']?\s*[:=]\s*[\"']?))"
-            r"[^\s\"',;]{6,}"
+_DIGITS = b"0123456789"
+
+
+def _digits_at_least(count: int) -> Callable[[str], bool]:
+    """A hint: the text holds at least `count` digits (counted in C, in one pass)."""
+
+    def hint(text: str) -> bool:
+        encoded = text.encode()
+        return len(encoded) - len(encoded.translate(None, _DIGITS)) >= count
+
+    return hint
+
+
+def _any_of(*needles: str, fold: bool = False) -> Callable[[str], bool]:
+    """A hint: the text holds one of the needles (in any case, if `fold`)."""
+    if fold:
+        return lambda text: any(n in text.lower() for n in needles)
+    return lambda text: any(n in text for n in needles)
+
+
+# Patterns whose first item is a character or class let `re` skip to where one could
+# start; a match must not begin inside a word, checked by a lookbehind placed after that
+# first character (`s(?<![\w-]s)`: what precedes the `s` is no word character).
+_PREFIXED = (
+    ("sk-", r"sk-(?<![\w-]sk-)[A-Za-z0-9_-]{16,}"),  # OpenAI, Anthropic (sk-ant-...)
+    ("k_live_", r"[spr]k_live_(?<![\w-].k_live_)[A-Za-z0-9]{16,}"),  # Stripe
+    ("k_test_", r"[spr]k_test_(?<![\w-].k_test_)[A-Za-z0-9]{16,}"),
+    ("AKIA", r"AKIA(?<![A-Za-z0-9]AKIA)[A-Z0-9]{16}(?![A-Za-z0-9])"),  # AWS access key ids
+    ("ASIA", r"ASIA(?<![A-Za-z0-9]ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])"),
+    ("gh", r"gh[pousr]_(?<![\w-]gh._)[A-Za-z0-9]{36,}"),  # GitHub
+    ("xox", r"xox[abposr]-(?<![\w-]xox.-)[A-Za-z0-9-]{10,}"),  # Slack
+    ("AIza", r"AIza(?<![\w-]AIza)[0-9A-Za-z_-]{35}"),  # Google
+    ("eyJ", r"eyJ(?<![\w-]eyJ)[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),  # JWT
+)
+_LABELS = (
+    "api_key", "api-key", "apikey", "secret_key", "secret-key", "secretkey", "access_token",
+    "access-token", "accesstoken", "aws_secret_access_key", "password", "passwd",
+)  # fmt: skip
+# Each built-in masker: one or more passes, applied in order.
+BUILT_IN: dict[str, tuple[Masker, ...]] = {
+    "secret": (
+        Masker(
+            "secret",
+            re.compile("|".join(p for _, p in _PREFIXED)),
+            "[secret]",
+            _any_of(*(needle for needle, _ in _PREFIXED)),
         ),
-        _secret,
+        Masker(
+            "secret",
+            re.compile(r"(?P<bearer>Bearer(?<![\w-]Bearer)\s+)[A-Za-z0-9._~+/-]{16,}=*"),
+            _secret,
+            _any_of("Bearer"),
+        ),
+        Masker(
+            "secret",
+            re.compile(
+                r"(?P<pair>(?i:(?<![\w-])(?:api[_-]?key|secret[_-]?key|access[_-]?token"
+                r"|aws_secret_access_key|password|passwd)[\"']?\s*[:=]\s*[\"']?))"
+                r"[^\s\"',;]{6,}"
+            ),
+            _secret,
+            _any_of(*_LABELS, fold=True),
+        ),
     ),
-    "email": Masker(
-        "email",
-        re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
-        "[email]",
-        lambda text: "@" in text,
+    "email": (
+        Masker(
+            "email",
+            re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
+            "[email]",
+            _any_of("@"),
+        ),
     ),
     # 13 to 19 digits, spaces or dashes between, starting as Amex, Visa, Mastercard or
     # Discover numbers do; kept unless they pass Luhn (an order id seldom does both).
-    "card": Masker("card", re.compile(r"(?<![\w-])[2-6]\d(?:[ -]?\d){11,17}(?![\w-])"), _card),
+    "card": (
+        Masker(
+            "card",
+            re.compile(r"[2-6](?<![\w-][2-6])\d(?:[ -]?\d){11,17}(?![\w-])"),
+            _card,
+            _digits_at_least(13),
+        ),
+    ),
     # +international (8 to 15 digits) or North American (555) 123-4567, 555-123-4567;
     # dates (2024-01-15), times, IP and version numbers have other shapes.
-    "phone": Masker(
-        "phone",
-        re.compile(
-            r"(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
-            r"|(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4})(?![\w])"
+    "phone": (
+        Masker(
+            "phone",
+            re.compile(
+                r"(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
+                r"|(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[ .-]\d{4})(?![\w])"
+            ),
+            _phone,
+            _digits_at_least(8),
         ),
-        _phone,
     ),
 }
 # Applied in this order: a secret or a card holds digits a phone pattern could take.
 ORDER = ("secret", "email", "card", "phone")
 
 
+def _strings(value: Any, into: list[str]) -> None:
+    if isinstance(value, str):
+        into.append(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _strings(item, into)
+    elif isinstance(value, list):
+        for item in value:
+            _strings(item, into)
+
+
+def _walk(value: Any, maskers: tuple[Masker, ...]) -> Any:
+    """The value with every string in it masked by `maskers`; `_SAME` when nothing was (so
+    nothing is copied that needs no change)."""
+    if isinstance(value, str):
+        changed = False
+        for masker in maskers:
+            value, hit = masker.apply(value)
+            changed = changed or hit
+        return value if changed else _SAME
+    if isinstance(value, dict):
+        out = None
+        for key, item in value.items():
+            masked = _walk(item, maskers)
+            if masked is not _SAME:
+                out = dict(value) if out is None else out
+                out[key] = masked
+        return _SAME if out is None else out
+    if isinstance(value, list):
+        items = None
+        for i, item in enumerate(value):
+            masked = _walk(item, maskers)
+            if masked is not _SAME:
+                items = list(value) if items is None else items
+                items[i] = masked
+        return _SAME if items is None else items
+    return _SAME
+
+
 @dataclass(frozen=True)
 class Policy:
-    """An organization's maskers, compiled: what `mask_log` applies to each new log."""
+    """An organization's maskers, compiled: what `mask_log` applies to each new log.
+
+    The hints run once over all of a log's text joined, not string by string (a log's
+    dozen strings, roles and metadata values among them, would each pay every hint), and
+    only the maskers whose hint passed search the strings."""
 
     maskers: tuple[Masker, ...]
 
-    def mask(self, value: Any) -> Any:
-        """The value with every string in it masked; the very same object when nothing was
-        (so a caller tells by identity, and nothing is copied)."""
-        if isinstance(value, str):
-            changed = False
-            for masker in self.maskers:
-                value, hit = masker.apply(value)
-                changed = changed or hit
-            return value if changed else _SAME
-        if isinstance(value, dict):
-            out = None
-            for key, item in value.items():
-                masked = self.mask(item)
-                if masked is not _SAME:
-                    out = dict(value) if out is None else out
-                    out[key] = masked
-            return _SAME if out is None else out
-        if isinstance(value, list):
-            items = None
-            for i, item in enumerate(value):
-                masked = self.mask(item)
-                if masked is not _SAME:
-                    items = list(value) if items is None else items
-                    items[i] = masked
-            return _SAME if items is None else items
-        return _SAME
+    def _active(self, values: list[Any]) -> tuple[Masker, ...]:
+        texts: list[str] = []
+        for value in values:
+            _strings(value, texts)
+        if not texts:
+            return ()
+        joined = texts[0] if len(texts) == 1 else "\n".join(texts)
+        return tuple(m for m in self.maskers if m.hint is None or m.hint(joined))
+
+    def _mask_all(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Masked fields -> their masked value, for those that changed. A value two fields
+        share (a chat log's `input` is its `prompt_messages`) is masked once, and stays
+        shared."""
+        distinct = {id(v): v for v in values.values()}
+        active = self._active(list(distinct.values()))
+        if not active:
+            return {}
+        done = {key: _walk(value, active) for key, value in distinct.items()}
+        return {name: done[id(v)] for name, v in values.items() if done[id(v)] is not _SAME}
 
     def masked(self, value: Any) -> Any:
-        """`mask`, giving back the value itself when nothing was masked."""
-        found = self.mask(value)
-        return value if found is _SAME else found
+        """The value with every string in it masked (itself when nothing was)."""
+        return self._mask_all({"value": value}).get("value", value)
 
     def mask_log(self, log: LogData) -> None:
-        """Mask a new log's text in place, and mark it `blurred` when anything was. A value
-        two fields share (a chat log's `input` is its `prompt_messages`) is masked once."""
-        seen: dict[int, Any] = {}
-        for name in MASKED_FIELDS:
-            value = getattr(log, name)
-            if value is None:
-                continue
-            key = id(value)
-            if key not in seen:
-                seen[key] = self.mask(value)
-            if seen[key] is not _SAME:
-                setattr(log, name, seen[key])
-                log.blurred = True
+        """Mask a new log's text in place, and mark it `blurred` when anything was."""
+        values = {name: getattr(log, name) for name in MASKED_FIELDS}
+        changed = self._mask_all({k: v for k, v in values.items() if v is not None})
+        for name, value in changed.items():
+            setattr(log, name, value)
+        if changed:
+            log.blurred = True
 
     def mask_columns(self, values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Mask the masked fields among column values (a change to a stored log); returns the
         values and whether anything was masked."""
-        out, changed = dict(values), False
-        for name in MASKED_FIELDS:
-            if out.get(name) is not None:
-                masked = self.mask(out[name])
-                if masked is not _SAME:
-                    out[name], changed = masked, True
-        return out, changed
+        given = {k: values[k] for k in MASKED_FIELDS if values.get(k) is not None}
+        changed = self._mask_all(given)
+        return {**values, **changed}, bool(changed)
 
 
-_SAME: Any = object()  # `Policy.mask`'s "nothing masked"
+_SAME: Any = object()  # `_walk`'s "nothing masked"
 
 
 def compile_policy(maskers: list[str], patterns: list[str]) -> Policy | None:
     """The policy of these settings; None when nothing is masked."""
-    chosen = [BUILT_IN[name] for name in ORDER if name in maskers]
-    chosen += [Masker("custom", re.compile(p), CUSTOM) for p in patterns]
+    chosen = [masker for name in ORDER if name in maskers for masker in BUILT_IN[name]]
+    for pattern in map(re.compile, patterns):  # hinted by a search of the log's whole text
+        chosen.append(
+            Masker("custom", pattern, CUSTOM, lambda text, p=pattern: bool(p.search(text)))
+        )
     return Policy(tuple(chosen)) if chosen else None
 
 
