@@ -380,6 +380,12 @@ def update(engine: Engine, who: Principal, changes: Changes) -> Settings:
     return Settings(**merged)
 
 
+def policy_of(engine: Engine, org_id: int) -> Policy | None:
+    """The organization's policy, read now (None: it masks nothing)."""
+    found = read(engine, org_id)
+    return compile_policy(found.maskers, found.custom_patterns)
+
+
 MISSING: Any = object()  # `Policies.cached`: not known here (or no longer trusted)
 
 
@@ -405,8 +411,7 @@ class Policies:
         return entry[1]
 
     def load(self, org_id: int) -> Policy | None:
-        found = read(self._engine, org_id)
-        policy = compile_policy(found.maskers, found.custom_patterns)
+        policy = policy_of(self._engine, org_id)
         with self._lock:
             if len(self._entries) >= self.MAX_ENTRIES:
                 self._entries.clear()
