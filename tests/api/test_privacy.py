@@ -150,6 +150,10 @@ def test_humanloop_logs_are_stored_masked_and_not_found_by_what_was_masked(
 
         assert search("jo@example") == [], "the search index holds the masked text only"
         assert search("[card]") == [created["id"]]
+        # What an update brings is masked as well.
+        update = {"output": "now call 555-123-4567"}
+        made(hl.patch(f"/v5/prompts/{file_id}/log/{created['id']}", json=update), 200)
+        assert made(hl.get(f"/v5/logs/{created['id']}"), 200)["output"] == "now call [phone]"
 
 
 def test_otlp_spans_are_stored_masked(masked_tenant: Tenant) -> None:
@@ -166,6 +170,31 @@ def test_otlp_spans_are_stored_masked(masked_tenant: Tenant) -> None:
         assert got["blurred"] is True
         assert "jo@example.com" not in orjson.dumps(got).decode()
         assert "[email]" in orjson.dumps(got["input"]).decode()
+
+
+def test_genai_events_that_fill_a_span_later_are_masked(masked_tenant: Tenant) -> None:
+    trace, span_id = os.urandom(16).hex(), os.urandom(8).hex()
+    chat = span("chat", trace, span_id, gen_ai__operation__name="chat", gen_ai__request__model="m")
+    user = [{"key": "content", "value": {"stringValue": "I am jo@example.com"}}]
+    record = {
+        "timeUnixNano": "1700000000000000001",
+        "eventName": "gen_ai.user.message",
+        "traceId": trace,
+        "spanId": span_id,
+        "body": {"kvlistValue": {"values": user}},
+    }
+    events = {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}
+    json = {"Content-Type": "application/json"}
+    with masked_tenant.client() as api:
+        sent = api.post("/v1/traces", content=orjson.dumps(export([chat])), headers=json)
+        assert sent.status_code == 200, sent.text
+        got = made(api.get(f"/api/request-logs/{log_id(trace, span_id)}/"), 200)
+        assert got["blurred"] is False, "nothing to mask yet"
+        filled = api.post("/v1/logs", content=orjson.dumps(events), headers=json)
+        assert filled.status_code == 200, filled.text
+        got = made(api.get(f"/api/request-logs/{log_id(trace, span_id)}/"), 200)
+        assert got["prompt_messages"] == [{"role": "user", "content": "I am [email]"}]
+        assert got["blurred"] is True
 
 
 def test_an_organization_without_settings_stores_text_as_sent(
