@@ -6,8 +6,8 @@ rollups, File counters, metadata index, the scores evaluator logs gave; the sear
 revisions and scores of the logs follow by trigger, expression index or cascade). Datasets
 keep their copies: a dataset is a snapshot. A log's age is its `timestamp`.
 
-Each job deletes one batch and queues the next in the same transaction: at once while full
-batches come back, else in an hour. Changing the settings queues a sweep at once, and every
+Each job deletes one batch, in a transaction of its own, then queues the next: at once while
+full batches come back, else in an hour. Changing the settings queues a sweep at once, and every
 worker queues one when it starts, so a chain that died (its job dead after its retries) is
 picked up again. Hourly jobs are deduplicated by their hour, so chains started apart merge.
 """
@@ -60,20 +60,42 @@ def queue(
     jobs.enqueue(conn, [job], now)
 
 
-def _commit(conn: Connection, job: Row, _outcome: Any) -> None:
-    found = store.get(conn, job.org_id)
-    if found is None or found.retention_days is None:
+def _run(engine: Engine, claimed: list[Row]) -> list[Any]:
+    """Each job's batch, deleted in a transaction of its own (not the shared one the engine
+    finishes its jobs in, where a worker's claim of sixteen organizations' sweeps would hold
+    SQLite's write lock for sixteen batches). Deleting what is past retention twice, should
+    the lease be lost, deletes nothing more: the step is safe outside the lease. Outcome:
+    (deleted, batch), or None when the organization's retention was turned off."""
+    outcomes: list[Any] = []
+    for job in claimed:
+        try:
+            with begin_write(engine) as conn:
+                found = store.get(conn, job.org_id)
+                if found is None or found.retention_days is None:
+                    outcomes.append(None)
+                    continue
+                batch = int(job.payload.get("batch", BATCH))
+                deleted = sweep(conn, job.org_id, found.retention_days, utcnow(), batch)
+            outcomes.append((deleted, batch))
+        except Exception as exc:  # this job fails alone, and is retried
+            outcomes.append(exc)
+    return outcomes
+
+
+def _commit(conn: Connection, job: Row, outcome: tuple[int, int] | None) -> None:
+    """Queue the next sweep: at once while batches come back full, else at the next hour."""
+    if outcome is None:
         return  # retention was turned off: the chain ends
-    batch = int(job.payload.get("batch", BATCH))
+    deleted, batch = outcome
     now = utcnow()
-    if sweep(conn, job.org_id, found.retention_days, now, batch) >= batch:
+    if deleted >= batch:
         queue(conn, job.org_id, now, dedupe=f"{KIND}:after:{job.id}", batch=batch)
     else:
         due = hour_of(now) + EVERY
         queue(conn, job.org_id, now, delay=due - now, dedupe=f"{KIND}:{due.isoformat()}")
 
 
-jobs.register(KIND, _commit)
+jobs.register(KIND, _commit, _run)
 
 
 def schedule_all(engine: Engine) -> None:
