@@ -124,6 +124,10 @@ def test_keywords_logs_are_stored_masked_and_blurred(masked_tenant: Tenant) -> N
         patch = {"metadata": {"phone": "555-123-4567"}}
         patched = made(api.patch(f"/api/request-logs/{unique_id}/", json=patch), 200)
         assert patched["metadata"]["phone"] == "[phone]"
+        batch = {"logs": [{"unique_id": unique_id, "metadata": {"card": "4111111111111111"}}]}
+        made(api.patch("/api/request-logs/batch-update/", json=batch), 200)
+        got = made(api.get(f"/api/request-logs/{unique_id}/"), 200)
+        assert got["metadata"]["card"] == "[card]"
 
 
 def test_humanloop_logs_are_stored_masked_and_not_found_by_what_was_masked(

@@ -364,8 +364,8 @@ def settings_of(engine: Engine, who: Principal) -> Settings:
 
 
 def update(engine: Engine, who: Principal, changes: Changes) -> Settings:
-    """Set the fields given, audited; queues a retention sweep when retention is on, so a
-    shorter retention applies now rather than at the next hourly run."""
+    """Set the fields given, audited; queues a retention sweep when a retention is set, so
+    it applies now rather than at the next hourly run."""
     roles.must_be_admin(who)
     given = changes.model_dump(include=changes.model_fields_set)
     now = utcnow()
@@ -375,7 +375,7 @@ def update(engine: Engine, who: Principal, changes: Changes) -> Settings:
         merged["maskers"] = [name for name in MASKER_NAMES if name in merged["maskers"]]
         store.put(conn, who.org_id, **merged)
         audit.record(conn, who, "changed", "privacy", who.org_id, given)
-        if merged["retention_days"] is not None:
+        if given.get("retention_days") is not None:
             retention.queue(conn, who.org_id, now)
     return Settings(**merged)
 
