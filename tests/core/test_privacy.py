@@ -63,6 +63,10 @@ def test_only_the_chosen_maskers_and_custom_patterns_apply() -> None:
     text = "a@b.io 4111 1111 1111 1111 ACME-1234"
     assert emails.masked(text) == "[email] 4111 1111 1111 1111 [masked]"
     assert compile_policy([], []) is None, "nothing chosen: no per-log work at all"
+    boundaries = compile_policy([], [r"\bx"])
+    assert boundaries is not None and boundaries.masked("a xb c") == "a [masked]b c"
+    lookahead = compile_policy([], [r"(?=b)"])  # matches only the empty text, before a b
+    assert lookahead is not None and lookahead.masked("abc") == "abc"
 
 
 def test_a_log_is_masked_in_every_text_field_and_blurred() -> None:
@@ -100,6 +104,7 @@ def test_a_log_with_nothing_to_mask_is_unchanged_and_not_blurred() -> None:
     [
         ("(unclosed", "regex"),
         ("a{99999999999}", "regex"),
+        ("x*", "regex_empty"),
         ("(a+)+$", "regex_unsafe"),
         ("x" * 501, "regex_too_long"),
     ],

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Engine, Row
 
 from llmtrail.core import audit, retention, roles
@@ -73,6 +74,11 @@ def _card(match: re.Match[str]) -> str:
 
 def _phone(match: re.Match[str]) -> str:
     return "[phone]" if 8 <= len(_digits(match.group())) <= 15 else match.group()
+
+
+def _custom(match: re.Match[str]) -> str:
+    """A custom pattern's match masked; an empty one (`\\b`, `(?=x)`) is left as it is."""
+    return CUSTOM if match.group() else ""
 
 
 def _secret(match: re.Match[str]) -> str:
@@ -296,9 +302,18 @@ def compile_policy(maskers: list[str], patterns: list[str]) -> Policy | None:
     chosen = [masker for name in ORDER if name in maskers for masker in BUILT_IN[name]]
     for pattern in map(re.compile, patterns):  # hinted by a search of the log's whole text
         chosen.append(
-            Masker("custom", pattern, CUSTOM, lambda text, p=pattern: bool(p.search(text)))
+            Masker("custom", pattern, _custom, lambda text, p=pattern: bool(p.search(text)))
         )
     return Policy(tuple(chosen)) if chosen else None
+
+
+def _masks_something(pattern: str) -> str:
+    """A pattern that matches the empty text would mask between every two characters."""
+    if re.compile(pattern).match("") is not None:
+        raise PydanticCustomError(
+            "regex_empty", "matches the empty text: it would mask between every character"
+        )
+    return pattern
 
 
 class Changes(BaseModel):
@@ -313,7 +328,8 @@ class Changes(BaseModel):
     )
     custom_patterns: (
         Annotated[
-            list[Annotated[str, AfterValidator(safe_pattern)]], Field(max_length=MAX_PATTERNS)
+            list[Annotated[str, AfterValidator(safe_pattern), AfterValidator(_masks_something)]],
+            Field(max_length=MAX_PATTERNS),
         ]
         | None
     ) = Field(None, description="Regular expressions of your own; each match becomes [masked].")
