@@ -42,6 +42,9 @@ class Settings:
     # How long a verified key is trusted before it is looked up again: a revocation made by
     # another process (the CLI) takes effect within this many seconds.
     key_cache_seconds: float = 1.0
+    # How long a server process trusts an organization's masking settings: a change made in
+    # another process (another `--workers` process, the CLI) applies within this many seconds.
+    privacy_cache_seconds: float = 5.0
     # Server processes sharing the port (`serve --workers`).
     workers: int = 1
     # Jobs the worker process that `serve` starts runs at once; 0 starts none.
@@ -147,6 +150,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=normalise_database_url(url),
         max_body_bytes=_number(env, "LLMTRAIL_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, int, 1),
         key_cache_seconds=_number(env, "LLMTRAIL_KEY_CACHE_SECONDS", 1.0, float, 0.0),
+        privacy_cache_seconds=_number(env, "LLMTRAIL_PRIVACY_CACHE_SECONDS", 5.0, float, 0.0),
         workers=_number(env, "LLMTRAIL_WORKERS", 1, int, 1),
         job_concurrency=_number(env, "LLMTRAIL_JOB_CONCURRENCY", 1, int, 0),
         job_lease_seconds=_number(env, "LLMTRAIL_JOB_LEASE_SECONDS", 60.0, float, 1.0),

@@ -31,6 +31,7 @@ JOB_KINDS: tuple[str, ...] = (
     "llmtrail.worker.evaluate",
     "llmtrail.core.dataset_jobs",
     "llmtrail.worker.dataset_evaluate",
+    "llmtrail.core.retention",
 )
 
 

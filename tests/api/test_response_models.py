@@ -864,6 +864,8 @@ ROUTES = [
     *OPEN,
     ("GET", "/auth/users/me/"),
     ("GET", "/api/audit/"),
+    ("GET", "/api/privacy/"),
+    ("PATCH", "/api/privacy/"),
     *(("POST", f"/v5/{kind}s/{{id}}/evaluators") for kind in ("prompt", "agent", "flow", "tool")),
     *DATASET_ROUTES,
 ]
@@ -918,8 +920,13 @@ def test_people_answers(server: Server, tenant: Tenant, person_factory) -> None:
         conforms(api.get("/auth/users/me/"), 200, kw.Me)
         conforms(api.get("/api/audit/?page_size=1"), 200, kw.AuditPage)
         conforms(api.get("/api/audit/?page=0"), 400, kw.FieldErrors)
+        conforms(api.get("/api/privacy/"), 200, kw.PrivacySettings)
+        conforms(api.patch("/api/privacy/", json={"maskers": ["email"]}), 200, kw.PrivacySettings)
+        conforms(api.patch("/api/privacy/", json={"maskers": ["x"]}), 400, kw.FieldErrors)
     with httpx.Client(base_url=server.base_url, headers=viewer.headers) as api:
         conforms(api.get("/api/audit/"), 403, Detail)
+        conforms(api.get("/api/privacy/"), 403, Detail)
+        conforms(api.patch("/api/privacy/", json={}), 403, Detail)
         conforms(api.post("/api/request-logs/", json={}), 403, Detail)
         conforms(api.post("/v5/prompts/log", json={}), 403, Detail)
     with tenant.client() as keyed:

@@ -35,6 +35,7 @@ READING_POSTS = {
 # Reading routes with rules of their own, tested with them.
 OWN_RULES = {
     ("GET", "/api/audit/"),
+    ("GET", "/api/privacy/"),  # admins only: tests/api/test_privacy.py
     ("GET", "/auth/users/me/"),
     ("GET", "/api/datasets/{dataset_id}/logs/{log_id}/"),  # a JWT only (seed 004)
 }

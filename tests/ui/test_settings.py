@@ -93,3 +93,44 @@ def test_members_and_viewers_see_no_controls_and_are_refused(
             refused = client.submit("/settings/keys", "/settings/keys", name="x")
             assert refused.status_code == 403 and "for admins only" in refused.text
             assert client.get("/settings/audit").status_code == 403
+
+
+def test_an_admin_sets_privacy_and_new_logs_are_masked(
+    server: Server, engine: Engine, org: Org
+) -> None:
+    with browserless(server.base_url) as admin:
+        admin.sign_in(org.users(engine, "admin"))
+        assert "Privacy and retention" in admin.get("/settings/keys").text
+        form = {
+            "csrf_token": admin.token("/settings/privacy"),
+            "maskers": ["email", "card"],
+            "custom_patterns": "ACME-\\d{4}\n",
+            "retention_days": "30",
+        }
+        assert admin.post("/settings/privacy", data=form).status_code == 303
+        page = admin.get("/settings/privacy").text
+        assert 'value="email" checked' in page and 'value="phone" >' in page
+        assert "ACME-\\d{4}</textarea>" in page and 'value="30"' in page
+        unsafe = {
+            **form,
+            "csrf_token": admin.token("/settings/privacy"),
+            "custom_patterns": "(a+)+",
+        }
+        refused = admin.post("/settings/privacy", data=unsafe)
+        assert refused.status_code == 400 and "custom_patterns" in refused.text
+        assert "ACME-\\d{4}</textarea>" in admin.get("/settings/privacy").text, "unchanged"
+    with org.api(server.base_url) as api:
+        body = {"model": "m", "output": "jo@example.com paid with 4111 1111 1111 1111, ACME-1234"}
+        unique_id = api.post("/api/request-logs/", json=body).json()["unique_id"]
+        got = api.get(f"/api/request-logs/{unique_id}/").json()
+        assert (got["output"], got["blurred"]) == ("[email] paid with [card], [masked]", True)
+
+
+def test_only_admins_see_the_privacy_settings(server: Server, engine: Engine, org: Org) -> None:
+    with browserless(server.base_url) as member:
+        member.sign_in(org.users(engine, "member"))
+        assert "Privacy and retention" not in member.get("/settings/keys").text
+        assert member.get("/settings/privacy").status_code == 403
+        token = member.token("/settings/keys")
+        form = {"csrf_token": token, "maskers": ["email"]}
+        assert member.post("/settings/privacy", data=form).status_code == 403

@@ -17,6 +17,7 @@ from llmtrail.api.routing import JSONBody
 from llmtrail.api.surface import Surface
 from llmtrail.config import Settings, load_settings
 from llmtrail.core.keys import KeyCache
+from llmtrail.core.privacy import Policies
 from llmtrail.core.tokens import Signer
 from llmtrail.store.admission import Admission, Bound
 from llmtrail.store.database import make_engine
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             writer=writer,
             keys=KeyCache(settings.key_cache_seconds),
             signer=signer,
+            privacy=Policies(engine, settings.privacy_cache_seconds),
             limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
             if settings.rate_limit_per_second
             else None,

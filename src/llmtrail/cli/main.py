@@ -1,4 +1,5 @@
-"""`llmtrail serve | worker | evaluate | jobs | migrate | keys ... | users ... | audit`:
+"""`llmtrail serve | worker | evaluate | jobs | migrate | keys ... | users ... | audit |
+privacy ... | retention run`:
 configured by LLMTRAIL_* environment variables."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rich.table import Table
 from llmtrail.cli.common import engine as _engine
 from llmtrail.cli.common import err, refused
 from llmtrail.cli.common import settings as _settings
+from llmtrail.cli.privacy import privacy_app, retention_app
 from llmtrail.cli.transfer import datasets_app, logs_app
 from llmtrail.core import audit as audit_service
 from llmtrail.core import jobs as job_service
@@ -38,6 +40,8 @@ users_app = typer.Typer(
 app.add_typer(users_app, name="users")
 app.add_typer(logs_app, name="logs")
 app.add_typer(datasets_app, name="datasets")
+app.add_typer(privacy_app, name="privacy")
+app.add_typer(retention_app, name="retention")
 
 
 class Env(StrEnum):

@@ -25,7 +25,7 @@ from rich.progress import (
 from sqlalchemy import Row
 
 from llmtrail.cli.common import engine, err, refused
-from llmtrail.core import datasets, exports, imports
+from llmtrail.core import datasets, exports, imports, privacy
 from llmtrail.core import keys as key_service
 from llmtrail.core.filters import combine, parse_filters, parse_quick_filters
 from llmtrail.core.ids import to_utc_naive
@@ -147,7 +147,8 @@ def import_logs(
         with refused(), Progress(*columns, console=err) as bar, source.open("rb") as lines:
             task: TaskID = bar.add_task("import", total=size, written=0, skipped=0)
             org_id = imports.organization(database, org)
-            for done in imports.import_logs(writer, org_id, lines):
+            policy = privacy.policy_of(database, org_id)  # the organization masks imports too
+            for done in imports.import_logs(writer, org_id, lines, policy):
                 counts = {"written": done.written, "skipped": done.skipped}
                 bar.update(task, completed=done.bytes_read, **counts)
     finally:

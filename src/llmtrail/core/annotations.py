@@ -19,6 +19,7 @@ from llmtrail.core import events
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import EDITABLE_FIELDS
+from llmtrail.core.privacy import Policy
 from llmtrail.errors import FieldError, Invalid, NotFound
 from llmtrail.store import logs as store
 from llmtrail.store import metadata_index, rollups
@@ -68,11 +69,20 @@ async def annotate(
     annotations: list[Annotation],
     source: str,
     allowed: tuple[str, ...] = EDITABLE_FIELDS,
+    policy: Policy | None = None,
 ) -> list[dict[str, Any]]:
-    """Apply every annotation or none; returns the updated logs' columns in request order."""
+    """Apply every annotation or none; returns the updated logs' columns in request order.
+    Metadata is masked by the organization's `policy`, as at ingest (the log then blurred)."""
     for index, item in enumerate(annotations):
         check(item.changes, ("logs", index), allowed)
+    if policy is not None:
+        annotations = [_masked(item, policy) for item in annotations]
     return await apply(writer, Annotate(principal, tuple(annotations), source))
+
+
+def _masked(item: Annotation, policy: Policy) -> Annotation:
+    changes, hit = policy.mask_columns(item.changes)
+    return Annotation(item.unique_id, {**changes, "blurred": True} if hit else changes)
 
 
 @dataclass(frozen=True)

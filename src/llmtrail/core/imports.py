@@ -26,6 +26,7 @@ from sqlalchemy import DateTime, Engine
 from llmtrail.core.exports import LOGS, ExportedLog
 from llmtrail.core.ids import to_utc_naive, utcnow
 from llmtrail.core.ingest import LogsStored
+from llmtrail.core.privacy import Policy
 from llmtrail.errors import FieldError, Invalid
 from llmtrail.store import keys as store_keys
 from llmtrail.store.database import begin_write
@@ -53,16 +54,19 @@ def organization(engine: Engine, name: str) -> int:
         return store_keys.org_id(conn, name, utcnow())
 
 
-def import_logs(writer: GroupCommitWriter, org_id: int, source: IO[bytes]) -> Iterator[Progress]:
-    """Import the logs of `source`, yielding the progress after each committed batch.
-    Raises `Invalid` at the first line that is not an exported log."""
+def import_logs(
+    writer: GroupCommitWriter, org_id: int, source: IO[bytes], policy: Policy | None = None
+) -> Iterator[Progress]:
+    """Import the logs of `source`, yielding the progress after each committed batch, masked
+    by the organization's `policy` as new logs are. Raises `Invalid` at the first line that
+    is not an exported log."""
     progress = Progress()
     sent: deque[Sent] = deque()
     batch: list[dict] = []
     for number, line in enumerate(source, start=1):
         progress.bytes_read += len(line)
         if line.strip():
-            batch.append(_row(line, number, org_id))
+            batch.append(_row(line, number, org_id, policy))
         if len(batch) >= BATCH_LINES:
             sent.append(_send(writer, org_id, batch, progress.bytes_read))
             batch = []
@@ -74,7 +78,7 @@ def import_logs(writer: GroupCommitWriter, org_id: int, source: IO[bytes]) -> It
         yield _committed(sent.popleft(), progress)
 
 
-def _row(line: bytes, number: int, org_id: int) -> dict:
+def _row(line: bytes, number: int, org_id: int, policy: Policy | None) -> dict:
     try:
         record = ExportedLog.model_validate_json(line)
     except ValidationError as exc:
@@ -85,6 +89,9 @@ def _row(line: bytes, number: int, org_id: int) -> dict:
     for name in TIMES:
         row[name] = to_utc_naive(row[name])
     row["org_id"] = org_id
+    if policy is not None:
+        row, masked = policy.mask_columns(row)
+        row["blurred"] = row["blurred"] or masked
     return row
 
 

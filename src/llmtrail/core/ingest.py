@@ -11,6 +11,7 @@ from llmtrail.core import events, lifecycle
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import INCOMPLETE, LogData, finalize, to_row
+from llmtrail.core.privacy import Policy
 from llmtrail.core.traces import ParentLink
 from llmtrail.store import files, metadata_index, rollups
 from llmtrail.store import logs as store_logs
@@ -56,6 +57,7 @@ async def write_logs(
     *,
     spans: bool = False,
     also: Callable[[list[dict[str, Any]]], Work] | None = None,
+    policy: Policy | None = None,
 ) -> list[dict[str, Any]]:
     """Store the logs atomically; returns their rows once the transaction holding them commits.
 
@@ -66,11 +68,14 @@ async def write_logs(
     (a log whose id is stored already is skipped, and not followed up, not refused), whose
     agents and workflows repeat the usage of their children (not priced again). `also`
     makes, from the rows, work the same transaction does (the receipt of an idempotent
-    request): if it fails, nothing is stored.
+    request): if it fails, nothing is stored. `policy` is what the organization masks
+    (`core/privacy.py`): masked here, before anything is stored or derived from the logs.
     """
     now = utcnow()
     for log in batch:
         lifecycle.start(log, names, linked=parent is not None, ended=spans)
+        if policy is not None:
+            policy.mask_log(log)
     rows = [to_row(finalize(log, now, price_aggregates=not spans), principal, now) for log in batch]
     stored = LogsStored(principal.org_id, now, then)
     unique = ("org_id", "unique_id") if spans else ()
@@ -93,11 +98,25 @@ class FillEmpty:
 
     org_id: int
     values: Mapping[str, Mapping[str, Any]]  # log id -> columns
+    blur: frozenset[str] = frozenset()  # the logs whose values were masked
+
+    def masked(self, policy: Policy | None) -> FillEmpty:
+        """The same fill with the organization's masking applied to its values."""
+        if policy is None:
+            return self
+        values, blur = {}, set()
+        for unique_id, columns in self.values.items():
+            values[unique_id], changed = policy.mask_columns(dict(columns))
+            if changed:
+                blur.add(unique_id)
+        return FillEmpty(self.org_id, values, frozenset(blur))
 
     def __call__(self, tx: WriteTx) -> int:
         changes = []
         for unique_id, row in store_logs.get_many(tx.conn, self.org_id, self.values).items():
             empty = {k: v for k, v in self.values[unique_id].items() if getattr(row, k) is None}
+            if empty and unique_id in self.blur:
+                empty["blurred"] = True
             if empty:
                 changes.append((row.id, empty))
         store_logs.update_many(tx.conn, changes)

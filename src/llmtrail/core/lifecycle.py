@@ -20,6 +20,7 @@ from llmtrail.core.annotations import record_many
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import COMPLETE, INCOMPLETE, NEEDS_IO, LogData
+from llmtrail.core.privacy import Policy
 from llmtrail.errors import FieldError, Invalid, NotFound
 from llmtrail.store import logs as store
 from llmtrail.store.writer import Writer, WriteTx, apply
@@ -90,14 +91,19 @@ async def update_log(
     log_type: str | None = None,
     file_id: str | None = None,
     source: str,
+    policy: Policy | None = None,
 ) -> dict[str, Any]:
     """Apply `changes` (columns -> values; `extra` merges) to a log, all or nothing; returns
     the log's columns as committed.
 
     `log_type` and `file_id` say what the route expects the log to be; a log that is not
     that is not found. `names` maps columns to the dialect's field names for error messages.
+    What the organization masks (`policy`) is masked in the changes, as at ingest.
     """
-    update = UpdateLog(principal, unique_id, changes, names, log_type, file_id, source)
+    blur = False
+    if policy is not None:
+        changes, blur = policy.mask_columns(changes)
+    update = UpdateLog(principal, unique_id, changes, names, log_type, file_id, source, blur)
     return await apply(writer, update)
 
 
@@ -112,6 +118,7 @@ class UpdateLog:
     log_type: str | None
     file_id: str | None
     source: str
+    blur: bool = False  # something in the changes was masked: the log is blurred
 
     def __call__(self, tx: WriteTx) -> dict[str, Any]:
         org_id = self.principal.org_id
@@ -129,6 +136,8 @@ class UpdateLog:
         errors = _rule_errors(current, values, status, self.names)
         if errors:
             raise Invalid(errors)
+        if self.blur and not current["blurred"]:
+            values["blurred"] = True
         now = utcnow()
         # Only an incomplete log completes; one created without a status was taken as finished
         # when stored (its end_time set, LogsCompleted published) and only records the status.

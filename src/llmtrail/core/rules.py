@@ -98,23 +98,30 @@ class Regex(OnText):
     @field_validator("pattern")
     @classmethod
     def _compiles_and_is_safe(cls, pattern: str) -> str:
-        if len(pattern) > MAX_PATTERN:
-            raise PydanticCustomError(
-                "regex_too_long", "at most {limit} characters", {"limit": MAX_PATTERN}
-            )
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise PydanticCustomError(
-                "regex", "not a valid regular expression: {reason}", {"reason": str(exc)}
-            ) from None
-        if _nested_repeat(sre_parse.parse(pattern), many=False):
-            raise PydanticCustomError(
-                "regex_unsafe",
-                "a repeat inside a repeat, like (a+)+ or (a?){20}, can take exponential time: "
-                "rewrite it without the nesting, or make the inner one possessive (a++)",
-            )
-        return pattern
+        return safe_pattern(pattern)
+
+
+def safe_pattern(pattern: str) -> str:
+    """The pattern, if it compiles and passes the static guard against exponential
+    backtracking (module docstring); a pydantic error naming the rule otherwise. Also checks
+    the custom patterns of privacy masking (`core/privacy.py`)."""
+    if len(pattern) > MAX_PATTERN:
+        raise PydanticCustomError(
+            "regex_too_long", "at most {limit} characters", {"limit": MAX_PATTERN}
+        )
+    try:
+        re.compile(pattern)
+    except (re.error, OverflowError, RecursionError) as exc:  # a{99999999999}: OverflowError
+        raise PydanticCustomError(
+            "regex", "not a valid regular expression: {reason}", {"reason": str(exc)}
+        ) from None
+    if _nested_repeat(sre_parse.parse(pattern), many=False):
+        raise PydanticCustomError(
+            "regex_unsafe",
+            "a repeat inside a repeat, like (a+)+ or (a?){20}, can take exponential time: "
+            "rewrite it without the nesting, or make the inner one possessive (a++)",
+        )
+    return pattern
 
 
 class EqualsIdeal(_Params):

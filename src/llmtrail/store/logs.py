@@ -300,3 +300,15 @@ def delete_many(conn: Connection, org_id: int, unique_ids: Sequence[str]) -> lis
 def json_text(column: Any) -> ColumnElement[str]:
     """A JSON column as text, for substring search (`jsonb::text` on PostgreSQL)."""
     return cast(column, Text)
+
+
+def older_than(conn: Connection, org_id: int, cutoff: Any, limit: int) -> list[str]:
+    """The unique ids of up to `limit` of the organization's logs from before `cutoff`,
+    oldest first (by the (org_id, timestamp) index)."""
+    query = (
+        select(logs.c.unique_id)
+        .where(logs.c.org_id == org_id, logs.c.timestamp < cutoff)
+        .order_by(logs.c.timestamp, logs.c.id)
+        .limit(limit)
+    )
+    return list(conn.scalars(query))

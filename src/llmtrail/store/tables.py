@@ -587,3 +587,15 @@ idempotency_keys = Table(
     Column("expires_at", DateTime, nullable=False),
     Index(None, "expires_at"),
 )
+
+# Per organization, what the server masks in logs as they arrive and how long it keeps them
+# (`core/privacy.py`, `core/retention.py`). No row: nothing masked, logs kept forever.
+org_privacy = Table(
+    "org_privacy",
+    metadata_obj,
+    Column("org_id", Integer, ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    Column("maskers", Json, nullable=False),  # names of built-in maskers switched on
+    Column("custom_patterns", Json, nullable=False),  # regexes, each match masked
+    Column("retention_days", Integer),  # null: keep forever
+    Column("updated_at", DateTime, nullable=False),
+)

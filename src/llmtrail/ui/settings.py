@@ -1,16 +1,18 @@
 """Settings: the organization's API keys (a new key is shown once), its users and their
-roles, and its audit trail. Admins change them; everyone else reads what they may."""
+roles, its privacy settings (masking, retention; admins only) and its audit trail. Admins
+change them; everyone else reads what they may."""
 
 from __future__ import annotations
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from llmtrail.core import audit, keys, roles, users
+from llmtrail.core import audit, keys, privacy, roles, users
 from llmtrail.core.keys import Principal
-from llmtrail.errors import NotFound
+from llmtrail.errors import FieldError, Invalid, NotFound
 from llmtrail.ui import session
 from llmtrail.ui.routing import pages
 from llmtrail.ui.templates import render
@@ -118,6 +120,46 @@ async def set_role(
         raise NotFound(f"no user with id {user_id} in this organization")
     await run_in_threadpool(users.set_role, engine, member.email, member.organization, role, who)
     return RedirectResponse("/settings/users", status_code=303)
+
+
+MASKERS = (
+    ("email", "addresses like jo@example.com"),
+    ("phone", "+44 20 7946 0958, (555) 123-4567"),
+    ("card", "payment card numbers (Luhn-checked)"),
+    ("secret", "API keys (sk-..., AKIA...), Bearer tokens, password=..."),
+)
+
+
+@router.get("/settings/privacy")
+async def privacy_page(request: Request, who: Principal = Depends(session.admin)) -> Response:
+    found = await run_in_threadpool(privacy.settings_of, _engine(request), who)
+    context = {"nav": "settings", "tab": "privacy", "settings": found, "maskers": MASKERS}
+    return render(request, "settings/privacy.html", context)
+
+
+@router.post("/settings/privacy")
+async def change_privacy(
+    request: Request,
+    maskers: list[str] = Form([]),
+    custom_patterns: str = Form(""),
+    retention_days: str = Form(""),
+    who: Principal = Depends(session.admin),
+) -> Response:
+    """The whole form is the settings: what is left unticked or empty is switched off."""
+    given = {
+        "maskers": maskers,
+        "custom_patterns": [line.strip() for line in custom_patterns.splitlines() if line.strip()],
+        "retention_days": retention_days.strip() or None,
+    }
+    try:
+        changes = privacy.Changes.model_validate(given)
+    except ValidationError as exc:
+        raise Invalid(
+            [FieldError(tuple(e["loc"]), e["msg"], e["type"]) for e in exc.errors()]
+        ) from None
+    await run_in_threadpool(privacy.update, _engine(request), who, changes)
+    session.backend(request).privacy.forget(who.org_id)
+    return RedirectResponse("/settings/privacy", status_code=303)
 
 
 @router.get("/settings/audit")

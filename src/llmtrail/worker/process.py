@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from llmtrail import plugins
 from llmtrail.config import Settings
+from llmtrail.core import retention
 from llmtrail.store.database import make_engine
 from llmtrail.worker.engine import JobEngine
 from llmtrail.worker.search_indexer import SearchIndexer
@@ -29,6 +30,7 @@ def run(settings: Settings, concurrency: int) -> None:
     what was claimed and not started."""
     plugins.load_workers()
     engine = make_engine(settings.database_url)
+    retention.schedule_all(engine)  # picks up a retention chain that died
     lease = timedelta(seconds=settings.job_lease_seconds)
     jobs = JobEngine(engine, concurrency=concurrency, lease=lease)
     stopping = threading.Event()

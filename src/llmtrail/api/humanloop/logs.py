@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from llmtrail.api import idempotency
 from llmtrail.api.auth import principal
-from llmtrail.api.backend import Backend, get_backend
+from llmtrail.api.backend import Backend, get_backend, masking
 from llmtrail.api.humanloop import reading, schemas
 from llmtrail.api.humanloop import responses as answer
 from llmtrail.api.humanloop.surface import MAX_PAGE_SIZE, doc, router, surface
@@ -110,8 +110,9 @@ async def log_to_file(
     judge = None
     if isinstance(body, schemas.EvaluatorLogBody):  # a judgment: also the judged log's score
         judge = judgments.Judge(who, body.parent_id, body.judgment)
+    policy = await masking(backend, who)
     [row] = await write_logs(
-        backend.writer, who, [log], parent, FIELDS, judge, spans=spans, also=also
+        backend.writer, who, [log], parent, FIELDS, judge, spans=spans, also=also, policy=policy
     )
     return row
 
@@ -176,6 +177,7 @@ async def update_file_log(
         log_type=LOG_TYPES[file_type],
         file_id=file_id,
         source=source or f"humanloop:{file_type.value}s.update_log",
+        policy=await masking(backend, who),
     )
 
 

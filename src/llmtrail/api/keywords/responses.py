@@ -479,6 +479,21 @@ class Me(BaseModel):
     role: Literal["admin", "member", "viewer"]
 
 
+class PrivacySettings(BaseModel):
+    """`GET|PATCH /api/privacy/`: what the server masks in the organization's new logs, and
+    how long it keeps them."""
+
+    maskers: list[Literal["email", "phone", "card", "secret"]] = Field(
+        description="Built-in maskers switched on; each match becomes [email], [phone], "
+        "[card] or [secret], and the log is marked blurred."
+    )
+    custom_patterns: list[str] = Field(description="Regexes of the organization's; [masked].")
+    retention_days: int | None = Field(
+        description="Logs older than this many days are deleted; null keeps them forever."
+    )
+    updated_at: datetime | None = Field(description="Null: never set.")
+
+
 class AuditEvent(BaseModel):
     """Who created, changed or deleted what, and when."""
 

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from llmtrail.api import idempotency
 from llmtrail.api.auth import SECURITY_SCHEMES, principal, reads
-from llmtrail.api.backend import Backend, get_backend
+from llmtrail.api.backend import Backend, get_backend, masking
 from llmtrail.api.keywords.errors import KeywordsErrors
 from llmtrail.api.keywords.evaluation_shapes import log_scores
 from llmtrail.api.keywords.responses import (
@@ -106,7 +106,8 @@ async def create_log(
             return claim.receipt(201, created_object(rows[0]))  # type: ignore[union-attr]
 
         also = receipt if claim is not None else None
-        [row] = await write_logs(backend.writer, who, [to_log_data(body)], also=also)
+        policy = await masking(backend, who)
+        [row] = await write_logs(backend.writer, who, [to_log_data(body)], also=also, policy=policy)
         return JSONBody(created_object(row), status_code=201)
 
     return await idempotency.idempotent(request, idempotency_key, who, backend, write)
@@ -143,7 +144,8 @@ async def bulk_create(
 
     async def write(claim: Claim | None) -> Response:
         also = (lambda _: claim.receipt(201, answer)) if claim is not None else None
-        await write_logs(backend.writer, who, valid, also=also)
+        policy = await masking(backend, who)
+        await write_logs(backend.writer, who, valid, also=also, policy=policy)
         return JSONBody(answer, status_code=201)
 
     return await idempotency.idempotent(request, idempotency_key, who, backend, write)
@@ -288,7 +290,10 @@ async def batch_update(
         items.append(annotations.Annotation(str(unique_id), changes))
     if errors:
         raise Invalid(errors)
-    rows = await annotations.annotate(backend.writer, who, items, "batch-update", ANNOTATION_FIELDS)
+    policy = await masking(backend, who)
+    rows = await annotations.annotate(
+        backend.writer, who, items, "batch-update", ANNOTATION_FIELDS, policy
+    )
     return JSONBody(
         {
             "message": f"{len(rows)} logs updated",
@@ -330,7 +335,11 @@ async def patch_log(
         )
     try:
         [row] = await annotations.annotate(
-            backend.writer, who, [annotations.Annotation(unique_id, body)], "patch"
+            backend.writer,
+            who,
+            [annotations.Annotation(unique_id, body)],
+            "patch",
+            policy=await masking(backend, who),
         )
     except Invalid as exc:  # locations come as logs[0].field; a single patch names the field
         raise Invalid([FieldError(e.loc[2:], e.msg, e.type) for e in exc.errors]) from None

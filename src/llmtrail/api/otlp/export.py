@@ -19,11 +19,12 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from llmtrail.api.backend import Backend, masking
 from llmtrail.api.otlp.mapping import events
 from llmtrail.api.otlp.mapping.batch import spans_of
 from llmtrail.core.ingest import FillEmpty, write_logs
 from llmtrail.core.keys import Principal
-from llmtrail.store.writer import Writer, apply
+from llmtrail.store.writer import apply
 
 METRICS_DISCARDED = "llmtrail stores traces and GenAI events; these metrics were discarded"
 
@@ -35,10 +36,13 @@ class Stored:
     message: str
 
 
-async def store_spans(writer: Writer, who: Principal, request: ExportTraceServiceRequest) -> Stored:
+async def store_spans(
+    backend: Backend, who: Principal, request: ExportTraceServiceRequest
+) -> Stored:
     batch = spans_of(request)
     if batch.logs:
-        await write_logs(writer, who, batch.logs, spans=True)
+        policy = await masking(backend, who)
+        await write_logs(backend.writer, who, batch.logs, spans=True, policy=policy)
     return Stored([log.unique_id for log in batch.logs], len(batch.rejected), batch.message())
 
 
@@ -51,11 +55,15 @@ def trace_response(stored: Stored) -> ExportTraceServiceResponse:
 
 
 async def store_events(
-    writer: Writer, who: Principal, request: ExportLogsServiceRequest
+    backend: Backend, who: Principal, request: ExportLogsServiceRequest
 ) -> ExportLogsServiceResponse:
-    """GenAI event records fill the messages of the spans they name (§2.6)."""
+    """GenAI event records fill the messages of the spans they name (§2.6), masked as new
+    logs are."""
     found = events.of(request)
-    applied = await apply(writer, FillEmpty(who.org_id, found.by_span)) if found.by_span else 0
+    applied = 0
+    if found.by_span:
+        fill = FillEmpty(who.org_id, found.by_span).masked(await masking(backend, who))
+        applied = await apply(backend.writer, fill)
     answer = ExportLogsServiceResponse()
     message = found.message(applied)
     if found.rejected or message:

@@ -50,7 +50,7 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
         try:
             who = await verify(self.backend, metadata)
             roles.may_write(who)
-            stored = await export.store_spans(self.backend.writer, who, request)
+            stored = await export.store_spans(self.backend, who, request)
         except Unauthorized as exc:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, f"{exc.message} {KEYS}.")
         except Forbidden as exc:

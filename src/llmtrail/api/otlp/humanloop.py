@@ -73,7 +73,7 @@ async def import_spans(
                     group = others.resource_spans.add(resource=resource_spans.resource)
                     group.scope_spans.add(scope=scope_spans.scope).spans.append(span)
     if others.resource_spans:
-        ids += (await export.store_spans(backend.writer, who, others)).ids
+        ids += (await export.store_spans(backend, who, others)).ids
     return ids
 
 

@@ -70,11 +70,11 @@ async def _export(
 
 
 async def _traces(backend: Backend, who: Principal, request: Any) -> Message:
-    return export.trace_response(await export.store_spans(backend.writer, who, request))
+    return export.trace_response(await export.store_spans(backend, who, request))
 
 
 async def _logs(backend: Backend, who: Principal, request: Any) -> Message:
-    return await export.store_events(backend.writer, who, request)
+    return await export.store_events(backend, who, request)
 
 
 async def _metrics(_backend: Backend, _who: Principal, request: Any) -> Message:
