@@ -284,14 +284,21 @@ def delete_many(conn: Connection, org_id: int, unique_ids: Sequence[str]) -> lis
         delete(logs)
         .where(logs.c.org_id == org_id, one_of(conn, logs.c.unique_id, unique_ids))
         .returning(
-            logs.c.id,
-            logs.c.unique_id,
-            logs.c.org_id,
-            logs.c.version_id,
-            logs.c.file_id,
-            logs.c.log_type,
-            logs.c.metadata,
-            *(logs.c[name] for name in rollups.DEPENDS_ON),
+            *(
+                logs.c[name]
+                for name in dict.fromkeys(
+                    (
+                        "id",
+                        "unique_id",
+                        "org_id",
+                        "version_id",
+                        "file_id",
+                        "log_type",
+                        "metadata",
+                        *rollups.DEPENDS_ON,
+                    )
+                )
+            )
         )
     )
     return result.all()
