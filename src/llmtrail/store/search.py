@@ -124,21 +124,17 @@ def backlog(conn: Connection) -> tuple[int, int | None]:
 
 
 def drain(conn: Connection, limit: int | None) -> int:
-    """SQLite: index the oldest `limit` queued logs (all when None), in the caller's
-    transaction; returns how many. A log deleted meanwhile left the queue with it."""
+    """SQLite: index the oldest `limit` queued logs (all when None), in the caller's write
+    transaction (which holds SQLite's write lock, so both statements see the same queue);
+    returns how many. A log deleted meanwhile left the queue with it."""
     chosen = f"SELECT log_id FROM {PENDING} ORDER BY log_id" + (
         "" if limit is None else f" LIMIT {int(limit)}"
     )
-    ids = [row[0] for row in conn.exec_driver_sql(chosen)]
-    if ids:
-        marks = ",".join("?" * len(ids))
-        conn.exec_driver_sql(
-            f"INSERT INTO {TABLE}(rowid, body) SELECT id, {_SQLITE_TEXT.format(t='logs')}"
-            f" FROM logs WHERE id IN ({marks})",
-            tuple(ids),
-        )
-        conn.exec_driver_sql(f"DELETE FROM {PENDING} WHERE log_id IN ({marks})", tuple(ids))
-    return len(ids)
+    conn.exec_driver_sql(
+        f"INSERT INTO {TABLE}(rowid, body) SELECT id, {_SQLITE_TEXT.format(t='logs')}"
+        f" FROM logs WHERE id IN ({chosen})"
+    )
+    return conn.exec_driver_sql(f"DELETE FROM {PENDING} WHERE log_id IN ({chosen})").rowcount
 
 
 class matches(ColumnElement[bool]):
