@@ -33,7 +33,7 @@ from llmtrail.api.otlp import responses as otlp
 from llmtrail.api.responses import Detail
 from llmtrail.config import DEFAULT_MAX_BODY_BYTES
 from tests.conftest import PASSWORD, Server, Tenant
-from tests.fakes.openai_server import FakeOpenAI, completion, error
+from tests.fakes.openai_server import FakeOpenAI, completion, error, streamed
 
 KW = "/api/request-logs"
 # Fields no model declares: the only keys an answer may hold beyond its model's.
@@ -61,6 +61,8 @@ SDK_PARSERS: dict[type[BaseModel], Callable[[Any], Any]] = {
             hl.ListFlows,
             hl.ListEvaluators,
             hl.CreatePromptLogResponse,
+            hl.PromptCallResponse,
+            hl.PromptCallStreamResponse,
             hl.CreateAgentLogResponse,
             hl.CreateFlowLogResponse,
             hl.CreateToolLogResponse,
@@ -325,6 +327,35 @@ def test_humanloop_file_answers(
         assert removed.status_code == 204 and not removed.content
         deleted = api.delete(file)
         assert deleted.status_code == 204 and not deleted.content
+
+
+def test_humanloop_prompt_call_answers(tenant: Tenant, llm_provider: FakeOpenAI) -> None:
+    """A call, plain and streamed (each event), and its refusals: 502, 503 and 422."""
+    marker = uuid.uuid4().hex
+    body = {"path": f"{marker[:8]}/called", "prompt": PROMPT, "inputs": {"q": marker}}
+    llm_provider.script_for(
+        marker,
+        completion("answer"),
+        streamed("an", "swer"),
+        error(401, "bad key"),
+        *(error(500, "down") for _ in range(3)),
+    )
+    with tenant.client("x-api-key") as api:
+        called = conforms(api.post("/v5/prompts/call", json=body), 200, hl.PromptCallResponse)
+        assert called["logs"][0]["output"] == "answer"
+        with api.stream("POST", "/v5/prompts/call", json={**body, "stream": True}) as events:
+            assert events.headers["content-type"].startswith("text/event-stream")
+            lines = [line for line in events.iter_lines() if line.startswith("data: ")]
+        for line in lines:
+            event = adapter(hl.PromptCallStreamResponse).validate_json(line[6:], strict=True)
+            assert undeclared(event) == set()
+            SDK_PARSERS[hl.PromptCallStreamResponse](json.loads(line[6:]))
+        assert len(lines) == 3
+        conforms(api.post("/v5/prompts/call", json=body), 502, Detail)
+        conforms(api.post("/v5/prompts/call", json=body), 503, Detail)
+        no_model = {"path": body["path"], "prompt": {"template": "x"}}
+        conforms(api.post("/v5/prompts/call", json=no_model), 422, hl.HTTPValidationError)
+        conforms(api.post("/v5/prompts/call", json={"id": "pr_nope"}), 404, Detail)
 
 
 def test_humanloop_evaluator_answers(tenant: Tenant) -> None:
@@ -852,6 +883,7 @@ ROUTES = [
     ),
     ("GET", "/v5/files"),
     ("POST", "/v5/prompts/{id}/populate"),
+    ("POST", "/v5/prompts/call"),
     *(
         (method, f"/v5/{kind}s/{{id}}/environments{tail}")
         for kind in ("prompt", "agent", "flow", "tool", "evaluator")

@@ -16,6 +16,7 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import httpx
@@ -113,7 +114,10 @@ class ChatClient:
 
     @classmethod
     def from_settings(cls, settings: Settings, name: str = "the provider") -> ChatClient:
-        return cls(settings.llm_base_url, settings.llm_api_key, settings.llm_timeout_seconds, name)
+        """The process's one client for these settings: its connections are reused."""
+        return _shared(
+            settings.llm_base_url, settings.llm_api_key, settings.llm_timeout_seconds, name
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -204,6 +208,11 @@ class ChatClient:
                 latency=latency,
             )
         raise ProviderError(message, transient=False, status=response.status_code, latency=latency)
+
+
+@cache
+def _shared(base_url: str, api_key: str | None, timeout: float, name: str) -> ChatClient:
+    return ChatClient(base_url, api_key, timeout, name)
 
 
 def _retrying(attempt: Any, retries: int) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Body, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
+from sqlalchemy import Row
 
 from llmtrail.api import idempotency
 from llmtrail.api.auth import principal
@@ -75,6 +76,29 @@ def _kernel(file_type: FileType, body: BaseModel) -> dict[str, Any] | None:
     return value
 
 
+async def resolve_version(
+    backend: Backend,
+    who: Principal,
+    file_type: FileType,
+    body: schemas.LogBody,
+    version_id: str | None = None,
+    environment: str | None = None,
+) -> Row:
+    """The File version a `*.log` (or a call) body names: by path or id, its kernel (a new
+    version if new), `version_id`, or the version deployed to `environment`."""
+    ref = FileRef(
+        file_type,
+        path=body.path,
+        id=body.id,
+        kernel=_kernel(file_type, body),
+        version_id=version_id,
+        environment=environment,
+    )
+    return files.cached_for_log(who, ref) or await run_in_threadpool(
+        files.resolve_for_log, backend.engine, who, ref
+    )
+
+
 async def log_to_file(
     backend: Backend,
     who: Principal,
@@ -85,22 +109,14 @@ async def log_to_file(
     environment: str | None = None,
     spans: bool = False,
     also: Callable[[list[dict[str, Any]]], Work] | None = None,
+    version: Row | None = None,
 ) -> dict[str, Any]:
     """A `*.log` request: the File (or its new version) resolved, the log stored under its
     parent, an evaluator log also scoring the log it judges; returns the stored row. `spans`:
     the log is an exported span's (the SDK's decorators), see `ingest.write_logs` (and
-    `also`)."""
-    ref = FileRef(
-        file_type,
-        path=body.path,
-        id=body.id,
-        kernel=_kernel(file_type, body),
-        version_id=version_id,
-        environment=environment,
-    )
-    version = files.cached_for_log(who, ref) or await run_in_threadpool(
-        files.resolve_for_log, backend.engine, who, ref
-    )
+    `also`). `version`: the one `resolve_version` found already (a Prompt call's)."""
+    if version is None:
+        version = await resolve_version(backend, who, file_type, body, version_id, environment)
     log = to_log_data(file_type, body, version)
     parent_id = evaluator_parent_id(body)
     parent = None

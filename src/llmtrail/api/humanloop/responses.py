@@ -364,6 +364,59 @@ class PaginatedDataLogResponse(BaseModel):
     total: int = Field(description="Over all pages.")
 
 
+# --- Prompt calls ----------------------------------------------------------------------------
+
+
+class _Sample(_Usage):
+    """One generation of a Prompt call (there is one: `num_samples` is 1)."""
+
+    output: str | None
+    created_at: datetime
+    error: str | None
+    provider_latency: float | None
+    stdout: str | None
+    output_message: Message | None
+    finish_reason: str | None
+    index: int
+
+
+class PromptCallLogResponse(_Sample):
+    """A sample in `logs` of a PromptCallResponse."""
+
+
+class PromptCallResponse(_Open):
+    """`POST /v5/prompts/call`: the call, as logged (`id` is the Prompt Log's)."""
+
+    start_time: datetime | None
+    end_time: datetime | None
+    messages: list[Message] | None = Field(description="What was sent: the template, filled.")
+    tool_choice: ToolChoice | None
+    prompt: PromptResponse
+    inputs: dict[str, Any] | None
+    source: str | None
+    metadata: dict[str, Any] | None
+    log_status: Status | None
+    source_datapoint_id: str | None
+    trace_parent_id: str | None
+    user: str | None
+    environment: str | None
+    save: bool | None
+    log_id: str | None
+    id: str
+    trace_id: str | None
+    logs: list[PromptCallLogResponse]
+
+
+class PromptCallStreamResponse(_Sample):
+    """An event of `POST /v5/prompts/call` with `stream`: each piece of the output as it
+    comes, then, once the Log is stored, one with no output and its tokens, costs and
+    finish reason (or its error)."""
+
+    id: str = Field(description="The Prompt Log's.")
+    prompt_id: str
+    version_id: str
+
+
 # The File and Log models nest each other: resolve their references now that all exist.
 for _model in (
     PromptResponse,
@@ -376,6 +429,7 @@ for _model in (
     PaginatedDataLogResponse,
     *_Page.__subclasses__(),
     FileEnvironmentResponse,
+    PromptCallResponse,
     ListPrompts,
     ListAgents,
     ListTools,

@@ -4,6 +4,7 @@ concern, all declared on `surface.router` (`humanloop.surface`)."""
 from __future__ import annotations
 
 from llmtrail.api.humanloop import (  # noqa: F401  (they declare the routes)
+    calls,
     datasets,
     environments,
     files,
