@@ -272,6 +272,24 @@ file_versions = Table(
     Index(None, "file_id", "created_at"),
 )
 
+# Humanloop Directories: a File's directory is the one at its path's parent. Paths are
+# whole (`a/b/c`) and unique in the organization; `parent_id` is the directory at `a/b`.
+directories = Table(
+    "directories",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", ForeignKey("directories.id")),
+    Column("name", Name, nullable=False),
+    Column("path", String(1024), nullable=False),
+    Column("description", Text),
+    Column("readme", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("org_id", "path"),
+    Index(None, "parent_id"),
+)
+
 # Humanloop environments of an organization (`production`, the default, and `staging` are
 # made with its first use), and the File version deployed to each.
 environments = Table(
