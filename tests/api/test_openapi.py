@@ -38,6 +38,8 @@ READS = {
     "Get the File at a path",
     "A Prompt with its template filled with inputs",
     "List dataset logs (filters in the body)",
+    "The kernel of `.prompt` text",
+    "The kernel of `.agent` text",
 }
 
 

@@ -63,6 +63,10 @@ SDK_PARSERS: dict[type[BaseModel], Callable[[Any], Any]] = {
             hl.CreatePromptLogResponse,
             hl.PromptCallResponse,
             hl.PromptCallStreamResponse,
+            hl.DirectoryResponse,
+            hl.DirectoryWithParentsAndChildrenResponse,
+            hl.PromptKernelRequest,
+            hl.AgentKernelRequest,
             hl.CreateAgentLogResponse,
             hl.CreateFlowLogResponse,
             hl.CreateToolLogResponse,
@@ -356,6 +360,59 @@ def test_humanloop_prompt_call_answers(tenant: Tenant, llm_provider: FakeOpenAI)
         no_model = {"path": body["path"], "prompt": {"template": "x"}}
         conforms(api.post("/v5/prompts/call", json=no_model), 422, hl.HTTPValidationError)
         conforms(api.post("/v5/prompts/call", json={"id": "pr_nope"}), 404, Detail)
+
+
+@pytest.mark.parametrize(
+    ("kind", "model"), [("prompt", hl.PromptKernelRequest), ("agent", hl.AgentKernelRequest)]
+)
+def test_humanloop_serial_answers(tenant: Tenant, kind: str, model: type) -> None:
+    with tenant.client("x-api-key") as api:
+        made = api.post(f"/v5/{kind}s", json={"path": uuid.uuid4().hex[:8], **PROMPT}).json()
+        text = api.get(f"/v5/{kind}s/{made['id']}/serialize")
+        assert text.status_code == 200 and text.headers["content-type"].startswith("text/plain")
+        read = api.post(f"/v5/{kind}s/deserialize", json={kind: text.text})
+        assert conforms(read, 200, model) == PROMPT
+        conforms(api.post(f"/v5/{kind}s/deserialize", json={}), 422, hl.HTTPValidationError)
+        conforms(api.get(f"/v5/{kind}s/nope/serialize"), 404, Detail)
+
+
+def test_humanloop_tool_environment_answers(tenant: Tenant) -> None:
+    pairs = list[hl.FileEnvironmentVariableRequest]
+    with tenant.client("x-api-key") as api:
+        tool = api.post("/v5/tools", json={"path": uuid.uuid4().hex[:8], **TOOL}).json()
+        variables = f"/v5/tools/{tool['id']}/environment-variables"
+        set_ = api.post(variables, json=[{"name": "K", "value": "v"}])
+        assert conforms(set_, 200, pairs) == [{"name": "K", "value": "v"}]
+        assert conforms(api.get(variables), 200, pairs)
+        conforms(
+            api.post(variables, json=[{"name": "1x", "value": "v"}]), 422, hl.HTTPValidationError
+        )
+        conforms(api.delete(f"{variables}/K"), 200, pairs)
+        conforms(api.delete(f"{variables}/K"), 404, Detail)
+        conforms(api.get("/v5/tools/nope/environment-variables"), 404, Detail)
+
+
+def test_humanloop_directory_answers(tenant: Tenant) -> None:
+    base = uuid.uuid4().hex[:8]
+    with tenant.client("x-api-key") as api:
+        made = api.post("/v5/directories", json={"path": f"{base}/d"})
+        created = conforms(made, 200, hl.DirectoryResponse)
+        api.post("/v5/prompts", json={"path": f"{base}/d/p", **PROMPT})
+        listed = conforms(api.get("/v5/directories"), 200, list[hl.DirectoryResponse])
+        assert len(listed) == 2
+        got = api.get(f"/v5/directories/{created['parent_id']}")
+        assert conforms(got, 200, hl.DirectoryWithParentsAndChildrenResponse)["subdirectories"]
+        got = api.get(f"/v5/directories/{created['id']}")
+        assert conforms(got, 200, hl.DirectoryWithParentsAndChildrenResponse)["files"]
+        moved = api.patch(f"/v5/directories/{created['id']}", json={"name": "e"})
+        assert conforms(moved, 200, hl.DirectoryResponse)["path"] == f"{base}/e"
+        conforms(api.delete(f"/v5/directories/{created['id']}"), 409, Detail)
+        conforms(api.post("/v5/directories", json={"path": f"{base}/e"}), 409, Detail)
+        conforms(api.post("/v5/directories", json={}), 422, hl.HTTPValidationError)
+        conforms(api.get("/v5/directories/dir_nope"), 404, Detail)
+        conforms(api.patch("/v5/directories/dir_nope", json={}), 404, Detail)
+        empty = api.delete(f"/v5/directories/{created['parent_id']}")
+        conforms(empty, 409, Detail)
 
 
 def test_humanloop_evaluator_answers(tenant: Tenant) -> None:
@@ -884,6 +941,12 @@ ROUTES = [
     ("GET", "/v5/files"),
     ("POST", "/v5/prompts/{id}/populate"),
     ("POST", "/v5/prompts/call"),
+    *(("GET", f"/v5/{kind}s/{{id}}/serialize") for kind in ("prompt", "agent")),
+    *(("POST", f"/v5/{kind}s/deserialize") for kind in ("prompt", "agent")),
+    *((method, "/v5/tools/{id}/environment-variables") for method in ("GET", "POST")),
+    ("DELETE", "/v5/tools/{id}/environment-variables/{name}"),
+    *((method, "/v5/directories") for method in ("GET", "POST")),
+    *((method, "/v5/directories/{id}") for method in ("GET", "PATCH", "DELETE")),
     *(
         (method, f"/v5/{kind}s/{{id}}/environments{tail}")
         for kind in ("prompt", "agent", "flow", "tool", "evaluator")

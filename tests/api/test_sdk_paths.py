@@ -82,15 +82,7 @@ NOT_SERVED = {
     ("POST", "/v5/agents/call"),
     ("POST", "/v5/agents/continue"),
     ("POST", "/v5/tools/call"),
-    ("GET", "/v5/prompts/{id}/serialize"),
-    ("GET", "/v5/agents/{id}/serialize"),
-    ("POST", "/v5/prompts/deserialize"),
-    ("POST", "/v5/agents/deserialize"),
     ("POST", "/v5/evaluators/{id}/evaluators"),
-    *((m, "/v5/directories") for m in ("GET", "POST")),
-    *((m, "/v5/directories/{id}") for m in ("GET", "PATCH", "DELETE")),
-    *((m, "/v5/tools/{id}/environment-variables") for m in ("GET", "POST")),
-    ("DELETE", "/v5/tools/{id}/environment-variables/{name}"),
     # Keywords AI prompts and experiments.
     *((m, p) for m, p in KEYWORDS_PATHS if p.startswith(("/api/prompts", "/api/experiments"))),
 }

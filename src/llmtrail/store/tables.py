@@ -290,6 +290,19 @@ directories = Table(
     Index(None, "parent_id"),
 )
 
+# A Tool's environment variables, each value sealed with the server's secret
+# (`core/sealing.py`): the database alone never reveals one.
+tool_secrets = Table(
+    "tool_secrets",
+    metadata_obj,
+    Column("file_id", ForeignKey("files.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", Name, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("sealed", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
 # Humanloop environments of an organization (`production`, the default, and `staging` are
 # made with its first use), and the File version deployed to each.
 environments = Table(

@@ -214,3 +214,11 @@ def test_what_cannot_be_called_is_refused_naming_the_field(hl: Humanloop) -> Non
     assert too_many.body.detail[0].loc == ["body", "num_samples"]
     missing = refusal(hl.prompts.call, id="pr_nope")
     assert missing.status_code == 404
+
+
+def test_another_organizations_prompt_is_not_found(hl: Humanloop, tenant_factory) -> None:  # type: ignore[no-untyped-def]
+    stranger = tenant_factory()
+    other = Humanloop(api_key=stranger.key, base_url=stranger.base_url + "/v5")
+    theirs = other.prompts.upsert(path="theirs", model=MODEL, template="secret")
+    assert refusal(hl.prompts.call, id=theirs.id).status_code == 404
+    assert refusal(hl.prompts.call, version_id=theirs.version_id).status_code == 404

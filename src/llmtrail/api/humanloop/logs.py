@@ -32,7 +32,7 @@ from llmtrail.api.humanloop.translate import (
     to_log_data,
 )
 from llmtrail.api.routing import JSONBody, collection_paused
-from llmtrail.core import files, judgments, lifecycle, queries, traces
+from llmtrail.core import files, judgments, lifecycle, prompt_files, queries, traces
 from llmtrail.core.deletes import delete_logs
 from llmtrail.core.files import LOG_TYPES, FileRef, FileType
 from llmtrail.core.idempotency import Claim, Receipt
@@ -40,6 +40,7 @@ from llmtrail.core.ids import to_utc_naive
 from llmtrail.core.ingest import write_logs
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import NEEDS_IO
+from llmtrail.errors import Invalid
 from llmtrail.store.writer import Work
 
 # What each File type's `*.log` answers.
@@ -67,12 +68,16 @@ KERNEL_FIELDS = {
 
 
 def _kernel(file_type: FileType, body: BaseModel) -> dict[str, Any] | None:
-    """The kernel a `*.log` body carries; a raw `.prompt`/`.agent` file is kept as text."""
+    """The kernel a `*.log` body carries; `.prompt`/`.agent` text is read (`prompt_files`),
+    and kept as text if it does not read as a kernel."""
     value = getattr(body, KERNEL_FIELDS[file_type], None)
     if isinstance(value, BaseModel):
         return value.model_dump(exclude_unset=True)
-    if isinstance(value, str):
-        return {"raw_file_content": value}
+    if isinstance(value, str):  # `.prompt` / `.agent` text: its kernel, if it reads as one
+        try:
+            return prompt_files.parse(value, (KERNEL_FIELDS[file_type],))
+        except Invalid:
+            return {"raw_file_content": value}
     return value
 
 

@@ -31,7 +31,9 @@ class _File(_Open):
     id: str
     path: str
     name: str
-    directory_id: str | None = Field(description="Always null: there are no directories.")
+    directory_id: str | None = Field(
+        description="The Directory at its path's parent; null at the root or when none is there."
+    )
     version_id: str
     version_name: str | None
     version_description: str | None
@@ -364,6 +366,49 @@ class PaginatedDataLogResponse(BaseModel):
     total: int = Field(description="Over all pages.")
 
 
+class PromptKernelRequest(_PromptKernel):
+    """`POST /v5/prompts/deserialize`: the kernel a `.prompt` text describes."""
+
+    model: str
+    tools: list[dict[str, Any]] | None = None
+
+
+class AgentKernelRequest(PromptKernelRequest):
+    """`POST /v5/agents/deserialize`: the kernel an `.agent` text describes."""
+
+
+class FileEnvironmentVariableRequest(BaseModel):
+    """One environment variable of a Tool, opened (the SDK's name)."""
+
+    name: str
+    value: str
+
+
+# --- Directories ---------------------------------------------------------------------------
+
+
+class DirectoryResponse(BaseModel):
+    """`POST /v5/directories`, `PATCH /v5/directories/{id}`, the items of `GET /v5/directories`."""
+
+    id: str
+    parent_id: str | None = Field(description="Null at the root.")
+    name: str
+    description: str | None
+    path: str
+    readme: str | None
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class DirectoryWithParentsAndChildrenResponse(DirectoryResponse):
+    """`GET /v5/directories/{id}`: with what is right in it and its ancestors, root first."""
+
+    subdirectories: list[DirectoryResponse]
+    files: list[FileResponse] = Field(description="Its Files (not Datasets), by name.")
+    parents: list[DirectoryResponse]
+
+
 # --- Prompt calls ----------------------------------------------------------------------------
 
 
@@ -430,6 +475,7 @@ for _model in (
     *_Page.__subclasses__(),
     FileEnvironmentResponse,
     PromptCallResponse,
+    DirectoryWithParentsAndChildrenResponse,
     ListPrompts,
     ListAgents,
     ListTools,

@@ -6,10 +6,12 @@ from __future__ import annotations
 from llmtrail.api.humanloop import (  # noqa: F401  (they declare the routes)
     calls,
     datasets,
+    directories,
     environments,
     files,
     logs,
     prompts,
+    tool_secrets,
     versions,
 )
 from llmtrail.api.humanloop.surface import surface

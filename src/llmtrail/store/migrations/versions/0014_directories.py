@@ -1,4 +1,5 @@
-"""Humanloop Directories, which give Files (by their paths) parents
+"""Humanloop Directories, which give Files (by their paths) parents, and the sealed
+environment variables of Tools
 
 Revision ID: 0014
 Revises: 0011
@@ -43,7 +44,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("org_id", "path", name=op.f("uq_directories_org_id_path")),
     )
     op.create_index(op.f("ix_directories_parent_id"), "directories", ["parent_id"])
+    op.create_table(
+        "tool_secrets",
+        sa.Column("file_id", sa.String(length=128), nullable=False),
+        sa.Column("name", sa.String(length=255), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("sealed", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["file_id"],
+            ["files.id"],
+            name=op.f("fk_tool_secrets_file_id_files"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organizations.id"],
+            name=op.f("fk_tool_secrets_org_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("file_id", "name", name=op.f("pk_tool_secrets")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("tool_secrets")
     op.drop_table("directories")
