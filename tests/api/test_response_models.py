@@ -33,7 +33,7 @@ from llmtrail.api.otlp import responses as otlp
 from llmtrail.api.responses import Detail
 from llmtrail.config import DEFAULT_MAX_BODY_BYTES
 from tests.conftest import PASSWORD, Server, Tenant
-from tests.fakes.openai_server import FakeOpenAI, completion, error, streamed
+from tests.fakes.openai_server import FakeOpenAI, Reply, completion, error, streamed
 
 KW = "/api/request-logs"
 # Fields no model declares: the only keys an answer may hold beyond its model's.
@@ -63,6 +63,8 @@ SDK_PARSERS: dict[type[BaseModel], Callable[[Any], Any]] = {
             hl.CreatePromptLogResponse,
             hl.PromptCallResponse,
             hl.PromptCallStreamResponse,
+            hl.AgentCallResponse,
+            hl.AgentContinueCallResponse,
             hl.DirectoryResponse,
             hl.DirectoryWithParentsAndChildrenResponse,
             hl.PromptKernelRequest,
@@ -374,6 +376,30 @@ def test_humanloop_serial_answers(tenant: Tenant, kind: str, model: type) -> Non
         assert conforms(read, 200, model) == PROMPT
         conforms(api.post(f"/v5/{kind}s/deserialize", json={}), 422, hl.HTTPValidationError)
         conforms(api.get(f"/v5/{kind}s/nope/serialize"), 404, Detail)
+
+
+def test_humanloop_agent_call_answers(tenant: Tenant, llm_provider: FakeOpenAI) -> None:
+    """A turn that asks for a tool, the turn that answers, and their refusals."""
+    marker = uuid.uuid4().hex
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    asks = {"role": "assistant", "content": None, "tool_calls": [call]}
+    choice = {"index": 0, "message": asks, "finish_reason": "tool_calls"}
+    llm_provider.script_for(marker, Reply(body={"choices": [choice]}), completion("done"))
+    tools = [{"type": "inline", "json_schema": {"name": "f", "description": "d", "parameters": {}}}]
+    agent = {"model": "gpt-4o", "template": [{"role": "user", "content": marker}], "tools": tools}
+    body = {"path": f"{marker[:8]}/agent", "agent": agent}
+    with tenant.client("x-api-key") as api:
+        first = conforms(api.post("/v5/agents/call", json=body), 200, hl.AgentCallResponse)
+        result = [{"role": "tool", "tool_call_id": "c1", "content": "ok"}]
+        more = {"log_id": first["id"], "messages": result}
+        done = conforms(
+            api.post("/v5/agents/continue", json=more), 200, hl.AgentContinueCallResponse
+        )
+        assert (first["log_status"], done["log_status"]) == ("incomplete", "complete")
+        conforms(api.post("/v5/agents/continue", json=more), 409, Detail)
+        conforms(api.post("/v5/agents/continue", json={"log_id": "x"}), 422, hl.HTTPValidationError)
+        missing = {"log_id": "nope", "messages": result}
+        conforms(api.post("/v5/agents/continue", json=missing), 404, Detail)
 
 
 def test_humanloop_tool_environment_answers(tenant: Tenant) -> None:
@@ -941,6 +967,7 @@ ROUTES = [
     ("GET", "/v5/files"),
     ("POST", "/v5/prompts/{id}/populate"),
     ("POST", "/v5/prompts/call"),
+    *(("POST", f"/v5/agents/{tail}") for tail in ("call", "continue")),
     *(("GET", f"/v5/{kind}s/{{id}}/serialize") for kind in ("prompt", "agent")),
     *(("POST", f"/v5/{kind}s/deserialize") for kind in ("prompt", "agent")),
     *((method, "/v5/tools/{id}/environment-variables") for method in ("GET", "POST")),

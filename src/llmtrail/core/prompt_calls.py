@@ -35,12 +35,13 @@ def request(
     inputs: Mapping[str, Any],
     messages: Sequence[Mapping[str, Any]] | None = None,
     tool_choice: Any = None,
+    loc: str = "prompt",
 ) -> dict[str, Any]:
-    """The chat-completions body that calls the Prompt `kernel` with `inputs`, or Invalid
-    naming what is missing (no model, nothing to send)."""
+    """The chat-completions body that calls the Prompt (or Agent: `loc`) `kernel` with
+    `inputs`, or Invalid naming what is missing (no model, nothing to send)."""
     model = kernel.get("model")
     if not isinstance(model, str) or not model:
-        raise Invalid.at("prompt", "the Prompt has no model to call: give its version a `model`")
+        raise Invalid.at(loc, f"the {loc.title()} has no model to call: give its version a `model`")
     sent = [message(m) for m in template_messages(kernel.get("template"), inputs)]
     sent += [message(m) for m in messages or ()]
     if not sent:
@@ -55,7 +56,7 @@ def request(
     body.update({name: kernel[name] for name in PARAMETERS if kernel.get(name) is not None})
     if isinstance(kernel.get("reasoning_effort"), str):
         body["reasoning_effort"] = kernel["reasoning_effort"]
-    tools = [tool(t) for t in kernel.get("tools") or () if isinstance(t, dict)]
+    tools = [tool(t, (loc, "tools", i)) for i, t in enumerate(kernel.get("tools") or ())]
     if tools:
         body["tools"] = tools
     if tool_choice is not None:
@@ -82,8 +83,17 @@ def message(raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def tool(function: Mapping[str, Any]) -> dict[str, Any]:
-    """A Prompt's tool (a function's name, description and JSON Schema) as OpenAI's."""
+def tool(function: Any, loc: tuple[str | int, ...] = ("prompt", "tools")) -> dict[str, Any]:
+    """A Prompt's tool (a function's name, description and JSON Schema), or an Agent's
+    inline one (`{"type": "inline", "json_schema": function}`), as OpenAI's."""
+    if isinstance(function, Mapping) and function.get("type") == "inline":
+        function = function.get("json_schema")
+    if not isinstance(function, Mapping) or not isinstance(function.get("name"), str):
+        raise Invalid.at(
+            loc,
+            "a tool the model is given is a function (`name`, `parameters`) or inline"
+            " (`json_schema`); linked Tool Files are not served",
+        )
     return {
         "type": "function",
         "function": {n: function[n] for n in TOOL_FIELDS if function.get(n) is not None},

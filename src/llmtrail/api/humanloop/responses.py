@@ -462,6 +462,18 @@ class PromptCallStreamResponse(_Sample):
     version_id: str
 
 
+class AgentCallResponse(AgentLogResponse):
+    """`POST /v5/agents/call`: the Agent Log of the turn (`incomplete` while the model waits
+    for the results of the tool calls in `output_message`)."""
+
+    previous_agent_message: Message | None = Field(description="Null on a first call.")
+
+
+class AgentContinueCallResponse(AgentCallResponse):
+    """`POST /v5/agents/continue`: the Agent Log after one more turn;
+    `previous_agent_message` is the one whose tool calls were answered."""
+
+
 # The File and Log models nest each other: resolve their references now that all exist.
 for _model in (
     PromptResponse,
@@ -475,6 +487,8 @@ for _model in (
     *_Page.__subclasses__(),
     FileEnvironmentResponse,
     PromptCallResponse,
+    AgentCallResponse,
+    AgentContinueCallResponse,
     DirectoryWithParentsAndChildrenResponse,
     ListPrompts,
     ListAgents,
