@@ -65,6 +65,7 @@ SDK_PARSERS: dict[type[BaseModel], Callable[[Any], Any]] = {
             hl.PromptCallStreamResponse,
             hl.AgentCallResponse,
             hl.AgentContinueCallResponse,
+            hl.ToolCallResponse,
             hl.DirectoryResponse,
             hl.DirectoryWithParentsAndChildrenResponse,
             hl.PromptKernelRequest,
@@ -400,6 +401,21 @@ def test_humanloop_agent_call_answers(tenant: Tenant, llm_provider: FakeOpenAI) 
         conforms(api.post("/v5/agents/continue", json={"log_id": "x"}), 422, hl.HTTPValidationError)
         missing = {"log_id": "nope", "messages": result}
         conforms(api.post("/v5/agents/continue", json=missing), 404, Detail)
+
+
+def test_humanloop_tool_call_answers(tenant: Tenant) -> None:
+    code = "def f(a):\n    return {'a': a}\n"
+    body = {"path": uuid.uuid4().hex[:8], "tool": {**TOOL, "source_code": code}}
+    with tenant.client("x-api-key") as api:
+        ran = conforms(
+            api.post("/v5/tools/call", json={**body, "inputs": {"a": 1}}), 200, hl.ToolCallResponse
+        )
+        assert ran["output"] == '{"a": 1}'
+        failed = api.post("/v5/tools/call", json={**body, "inputs": {"b": 1}})
+        assert conforms(failed, 200, hl.ToolCallResponse)["error"]
+        no_code = {"path": uuid.uuid4().hex[:8], "tool": TOOL}
+        conforms(api.post("/v5/tools/call", json=no_code), 422, hl.HTTPValidationError)
+        conforms(api.post("/v5/tools/call", json={"id": "tl_nope"}), 404, Detail)
 
 
 def test_humanloop_tool_environment_answers(tenant: Tenant) -> None:
@@ -968,6 +984,7 @@ ROUTES = [
     ("POST", "/v5/prompts/{id}/populate"),
     ("POST", "/v5/prompts/call"),
     *(("POST", f"/v5/agents/{tail}") for tail in ("call", "continue")),
+    ("POST", "/v5/tools/call"),
     *(("GET", f"/v5/{kind}s/{{id}}/serialize") for kind in ("prompt", "agent")),
     *(("POST", f"/v5/{kind}s/deserialize") for kind in ("prompt", "agent")),
     *((method, "/v5/tools/{id}/environment-variables") for method in ("GET", "POST")),

@@ -79,7 +79,6 @@ NOT_SERVED = {
     *((m, "/v5/datasets/{id}/versions/{version_id}") for m in ("PATCH", "DELETE")),
     ("GET", "/v5/datasets/{id}/environments"),
     *((m, "/v5/datasets/{id}/environments/{environment_id}") for m in ("POST", "DELETE")),
-    ("POST", "/v5/tools/call"),
     ("POST", "/v5/evaluators/{id}/evaluators"),
     # Keywords AI prompts and experiments.
     *((m, p) for m, p in KEYWORDS_PATHS if p.startswith(("/api/prompts", "/api/experiments"))),

@@ -4,6 +4,8 @@ streamed, and the Prompt Log each call leaves, committed by the time the answer 
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 
 import pytest
@@ -222,3 +224,27 @@ def test_another_organizations_prompt_is_not_found(hl: Humanloop, tenant_factory
     theirs = other.prompts.upsert(path="theirs", model=MODEL, template="secret")
     assert refusal(hl.prompts.call, id=theirs.id).status_code == 404
     assert refusal(hl.prompts.call, version_id=theirs.version_id).status_code == 404
+
+
+def test_a_stream_the_caller_closes_early_is_still_logged(
+    hl: Humanloop, tenant, llm_provider: FakeOpenAI, marker: str
+) -> None:  # type: ignore[no-untyped-def]
+    path = prompt(hl)
+    pieces = [f"piece{i} " for i in range(40)]
+    llm_provider.script_for(marker, streamed(*pieces, chunk_delay=0.05))
+    body = {"path": path, "inputs": {"persona": "x", "place": marker}, "stream": True}
+    with tenant.client("x-api-key") as api:
+        with api.stream("POST", "/v5/prompts/call", json=body) as events:
+            lines = events.iter_lines()
+            first = json.loads(next(line for line in lines if line.startswith("data: "))[6:])
+        # Closed after the first piece: the server stores what it had when it noticed.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            found = api.get(f"/v5/logs/{first['id']}")
+            if found.status_code == 200:
+                break
+            time.sleep(0.1)
+    assert found.status_code == 200, "the call was logged"
+    log = found.json()
+    assert log["error"] == "the caller closed the stream before it ended"
+    assert log["output"].startswith("piece0 ") and len(log["output"]) < len("".join(pieces))

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 import orjson
 from fastapi import Depends, Query
 from fastapi.concurrency import run_in_threadpool
@@ -340,6 +341,11 @@ class _Call:
                     yield self._event(**{**PIECE, "output": item})
         except ProviderError as exc:
             failed = exc
+        except BaseException:  # the caller went away mid-stream: the call is logged anyway
+            gone = ProviderError("the caller closed the stream before it ended", transient=False)
+            with anyio.CancelScope(shield=True):
+                await self._store(completion, gone, partial="".join(text) or None)
+            raise
         row = await self._store(completion, failed, partial="".join(text) or None)
         yield self._event(**{**_sample(row), "output": ""})
 

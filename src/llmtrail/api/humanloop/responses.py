@@ -474,6 +474,10 @@ class AgentContinueCallResponse(AgentCallResponse):
     `previous_agent_message` is the one whose tool calls were answered."""
 
 
+class ToolCallResponse(ToolLogResponse):
+    """`POST /v5/tools/call`: the Tool Log of the run."""
+
+
 # The File and Log models nest each other: resolve their references now that all exist.
 for _model in (
     PromptResponse,
@@ -489,6 +493,7 @@ for _model in (
     PromptCallResponse,
     AgentCallResponse,
     AgentContinueCallResponse,
+    ToolCallResponse,
     DirectoryWithParentsAndChildrenResponse,
     ListPrompts,
     ListAgents,

@@ -11,6 +11,7 @@ from llmtrail.api.humanloop import (  # noqa: F401  (they declare the routes)
     files,
     logs,
     prompts,
+    tool_calls,
     tool_secrets,
     versions,
 )
