@@ -61,6 +61,9 @@ class Settings:
     llm_base_url: str = "https://api.openai.com/v1"
     llm_api_key: str | None = None
     llm_timeout_seconds: float = 60.0
+    # How many more attempts a Prompt call makes at once after a 429, 5xx or timeout (the
+    # judge's jobs are retried later by the worker instead).
+    llm_retries: int = 2
     # What a code evaluator may use: seconds of wall time, megabytes of memory.
     code_timeout_seconds: float = 5.0
     code_memory_mb: int = 256
@@ -166,6 +169,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         llm_base_url=env.get("LLMTRAIL_LLM_BASE_URL") or "https://api.openai.com/v1",
         llm_api_key=env.get("LLMTRAIL_LLM_API_KEY") or None,
         llm_timeout_seconds=_number(env, "LLMTRAIL_LLM_TIMEOUT_SECONDS", 60.0, float, 0.1),
+        llm_retries=_number(env, "LLMTRAIL_LLM_RETRIES", 2, int, 0),
         code_timeout_seconds=_number(env, "LLMTRAIL_CODE_TIMEOUT_SECONDS", 5.0, float, 0.1),
         code_memory_mb=_number(env, "LLMTRAIL_CODE_MEMORY_MB", 256, int, 32),
         otlp_max_body_bytes=_number(

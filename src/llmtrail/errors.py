@@ -83,6 +83,11 @@ class Unavailable(DomainError):
         self.retry_after = retry_after
 
 
+class BadGateway(DomainError):
+    """Something the request needs answered, but not usefully (an LLM provider refused the
+    key, the model, the request): 502, the message saying what it said."""
+
+
 class RateLimited(DomainError):
     """The caller sent more requests than its rate allows: 429, retry after `retry_after`."""
 

@@ -27,7 +27,7 @@ SECURITY = {
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_served_document_is_the_committed_one(server: Server) -> None:
-    served = httpx.get(f"{server.base_url}/openapi.json").json()
+    served = httpx.get(f"{server.base_url}/openapi.json", timeout=60).json()
     committed = json.loads(COMMITTED.read_text())
     assert served == committed, "the API contract changed: run `make openapi` and review it"
 
@@ -39,12 +39,14 @@ READS = {
     "Get the File at a path",
     "A Prompt with its template filled with inputs",
     "List dataset logs (filters in the body)",
+    "The kernel of `.prompt` text",
+    "The kernel of `.agent` text",
 }
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_every_operation_documents_its_answers_and_security(server: Server) -> None:
-    spec = httpx.get(f"{server.base_url}/openapi.json").json()
+    spec = httpx.get(f"{server.base_url}/openapi.json", timeout=60).json()
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             where = f"{method.upper()} {path}"

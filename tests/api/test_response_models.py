@@ -33,7 +33,7 @@ from llmtrail.api.otlp import responses as otlp
 from llmtrail.api.responses import Detail
 from llmtrail.config import DEFAULT_MAX_BODY_BYTES
 from tests.conftest import PASSWORD, Server, Tenant
-from tests.fakes.openai_server import FakeOpenAI, completion, error
+from tests.fakes.openai_server import FakeOpenAI, Reply, completion, error, streamed
 
 KW = "/api/request-logs"
 # Fields no model declares: the only keys an answer may hold beyond its model's.
@@ -61,6 +61,15 @@ SDK_PARSERS: dict[type[BaseModel], Callable[[Any], Any]] = {
             hl.ListFlows,
             hl.ListEvaluators,
             hl.CreatePromptLogResponse,
+            hl.PromptCallResponse,
+            hl.PromptCallStreamResponse,
+            hl.AgentCallResponse,
+            hl.AgentContinueCallResponse,
+            hl.ToolCallResponse,
+            hl.DirectoryResponse,
+            hl.DirectoryWithParentsAndChildrenResponse,
+            hl.PromptKernelRequest,
+            hl.AgentKernelRequest,
             hl.CreateAgentLogResponse,
             hl.CreateFlowLogResponse,
             hl.CreateToolLogResponse,
@@ -325,6 +334,127 @@ def test_humanloop_file_answers(
         assert removed.status_code == 204 and not removed.content
         deleted = api.delete(file)
         assert deleted.status_code == 204 and not deleted.content
+
+
+def test_humanloop_prompt_call_answers(tenant: Tenant, llm_provider: FakeOpenAI) -> None:
+    """A call, plain and streamed (each event), and its refusals: 502, 503 and 422."""
+    marker = uuid.uuid4().hex
+    body = {"path": f"{marker[:8]}/called", "prompt": PROMPT, "inputs": {"q": marker}}
+    llm_provider.script_for(
+        marker,
+        completion("answer"),
+        streamed("an", "swer"),
+        error(401, "bad key"),
+        *(error(500, "down") for _ in range(3)),
+    )
+    with tenant.client("x-api-key") as api:
+        called = conforms(api.post("/v5/prompts/call", json=body), 200, hl.PromptCallResponse)
+        assert called["logs"][0]["output"] == "answer"
+        with api.stream("POST", "/v5/prompts/call", json={**body, "stream": True}) as events:
+            assert events.headers["content-type"].startswith("text/event-stream")
+            lines = [line for line in events.iter_lines() if line.startswith("data: ")]
+        for line in lines:
+            event = adapter(hl.PromptCallStreamResponse).validate_json(line[6:], strict=True)
+            assert undeclared(event) == set()
+            SDK_PARSERS[hl.PromptCallStreamResponse](json.loads(line[6:]))
+        assert len(lines) == 3
+        conforms(api.post("/v5/prompts/call", json=body), 502, Detail)
+        conforms(api.post("/v5/prompts/call", json=body), 503, Detail)
+        no_model = {"path": body["path"], "prompt": {"template": "x"}}
+        conforms(api.post("/v5/prompts/call", json=no_model), 422, hl.HTTPValidationError)
+        conforms(api.post("/v5/prompts/call", json={"id": "pr_nope"}), 404, Detail)
+
+
+@pytest.mark.parametrize(
+    ("kind", "model"), [("prompt", hl.PromptKernelRequest), ("agent", hl.AgentKernelRequest)]
+)
+def test_humanloop_serial_answers(tenant: Tenant, kind: str, model: type) -> None:
+    with tenant.client("x-api-key") as api:
+        made = api.post(f"/v5/{kind}s", json={"path": uuid.uuid4().hex[:8], **PROMPT}).json()
+        text = api.get(f"/v5/{kind}s/{made['id']}/serialize")
+        assert text.status_code == 200 and text.headers["content-type"].startswith("text/plain")
+        read = api.post(f"/v5/{kind}s/deserialize", json={kind: text.text})
+        assert conforms(read, 200, model) == PROMPT
+        conforms(api.post(f"/v5/{kind}s/deserialize", json={}), 422, hl.HTTPValidationError)
+        conforms(api.get(f"/v5/{kind}s/nope/serialize"), 404, Detail)
+
+
+def test_humanloop_agent_call_answers(tenant: Tenant, llm_provider: FakeOpenAI) -> None:
+    """A turn that asks for a tool, the turn that answers, and their refusals."""
+    marker = uuid.uuid4().hex
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    asks = {"role": "assistant", "content": None, "tool_calls": [call]}
+    choice = {"index": 0, "message": asks, "finish_reason": "tool_calls"}
+    llm_provider.script_for(marker, Reply(body={"choices": [choice]}), completion("done"))
+    tools = [{"type": "inline", "json_schema": {"name": "f", "description": "d", "parameters": {}}}]
+    agent = {"model": "gpt-4o", "template": [{"role": "user", "content": marker}], "tools": tools}
+    body = {"path": f"{marker[:8]}/agent", "agent": agent}
+    with tenant.client("x-api-key") as api:
+        first = conforms(api.post("/v5/agents/call", json=body), 200, hl.AgentCallResponse)
+        result = [{"role": "tool", "tool_call_id": "c1", "content": "ok"}]
+        more = {"log_id": first["id"], "messages": result}
+        done = conforms(
+            api.post("/v5/agents/continue", json=more), 200, hl.AgentContinueCallResponse
+        )
+        assert (first["log_status"], done["log_status"]) == ("incomplete", "complete")
+        conforms(api.post("/v5/agents/continue", json=more), 409, Detail)
+        conforms(api.post("/v5/agents/continue", json={"log_id": "x"}), 422, hl.HTTPValidationError)
+        missing = {"log_id": "nope", "messages": result}
+        conforms(api.post("/v5/agents/continue", json=missing), 404, Detail)
+
+
+def test_humanloop_tool_call_answers(tenant: Tenant) -> None:
+    code = "def f(a):\n    return {'a': a}\n"
+    body = {"path": uuid.uuid4().hex[:8], "tool": {**TOOL, "source_code": code}}
+    with tenant.client("x-api-key") as api:
+        ran = conforms(
+            api.post("/v5/tools/call", json={**body, "inputs": {"a": 1}}), 200, hl.ToolCallResponse
+        )
+        assert ran["output"] == '{"a": 1}'
+        failed = api.post("/v5/tools/call", json={**body, "inputs": {"b": 1}})
+        assert conforms(failed, 200, hl.ToolCallResponse)["error"]
+        no_code = {"path": uuid.uuid4().hex[:8], "tool": TOOL}
+        conforms(api.post("/v5/tools/call", json=no_code), 422, hl.HTTPValidationError)
+        conforms(api.post("/v5/tools/call", json={"id": "tl_nope"}), 404, Detail)
+
+
+def test_humanloop_tool_environment_answers(tenant: Tenant) -> None:
+    pairs = list[hl.FileEnvironmentVariableRequest]
+    with tenant.client("x-api-key") as api:
+        tool = api.post("/v5/tools", json={"path": uuid.uuid4().hex[:8], **TOOL}).json()
+        variables = f"/v5/tools/{tool['id']}/environment-variables"
+        set_ = api.post(variables, json=[{"name": "K", "value": "v"}])
+        assert conforms(set_, 200, pairs) == [{"name": "K", "value": "v"}]
+        assert conforms(api.get(variables), 200, pairs)
+        conforms(
+            api.post(variables, json=[{"name": "1x", "value": "v"}]), 422, hl.HTTPValidationError
+        )
+        conforms(api.delete(f"{variables}/K"), 200, pairs)
+        conforms(api.delete(f"{variables}/K"), 404, Detail)
+        conforms(api.get("/v5/tools/nope/environment-variables"), 404, Detail)
+
+
+def test_humanloop_directory_answers(tenant: Tenant) -> None:
+    base = uuid.uuid4().hex[:8]
+    with tenant.client("x-api-key") as api:
+        made = api.post("/v5/directories", json={"path": f"{base}/d"})
+        created = conforms(made, 200, hl.DirectoryResponse)
+        api.post("/v5/prompts", json={"path": f"{base}/d/p", **PROMPT})
+        listed = conforms(api.get("/v5/directories"), 200, list[hl.DirectoryResponse])
+        assert len(listed) == 2
+        got = api.get(f"/v5/directories/{created['parent_id']}")
+        assert conforms(got, 200, hl.DirectoryWithParentsAndChildrenResponse)["subdirectories"]
+        got = api.get(f"/v5/directories/{created['id']}")
+        assert conforms(got, 200, hl.DirectoryWithParentsAndChildrenResponse)["files"]
+        moved = api.patch(f"/v5/directories/{created['id']}", json={"name": "e"})
+        assert conforms(moved, 200, hl.DirectoryResponse)["path"] == f"{base}/e"
+        conforms(api.delete(f"/v5/directories/{created['id']}"), 409, Detail)
+        conforms(api.post("/v5/directories", json={"path": f"{base}/e"}), 409, Detail)
+        conforms(api.post("/v5/directories", json={}), 422, hl.HTTPValidationError)
+        conforms(api.get("/v5/directories/dir_nope"), 404, Detail)
+        conforms(api.patch("/v5/directories/dir_nope", json={}), 404, Detail)
+        empty = api.delete(f"/v5/directories/{created['parent_id']}")
+        conforms(empty, 409, Detail)
 
 
 def test_humanloop_evaluator_answers(tenant: Tenant) -> None:
@@ -852,6 +982,15 @@ ROUTES = [
     ),
     ("GET", "/v5/files"),
     ("POST", "/v5/prompts/{id}/populate"),
+    ("POST", "/v5/prompts/call"),
+    *(("POST", f"/v5/agents/{tail}") for tail in ("call", "continue")),
+    ("POST", "/v5/tools/call"),
+    *(("GET", f"/v5/{kind}s/{{id}}/serialize") for kind in ("prompt", "agent")),
+    *(("POST", f"/v5/{kind}s/deserialize") for kind in ("prompt", "agent")),
+    *((method, "/v5/tools/{id}/environment-variables") for method in ("GET", "POST")),
+    ("DELETE", "/v5/tools/{id}/environment-variables/{name}"),
+    *((method, "/v5/directories") for method in ("GET", "POST")),
+    *((method, "/v5/directories/{id}") for method in ("GET", "PATCH", "DELETE")),
     *(
         (method, f"/v5/{kind}s/{{id}}/environments{tail}")
         for kind in ("prompt", "agent", "flow", "tool", "evaluator")
@@ -881,7 +1020,7 @@ OTLP_ROUTES = [
 
 
 def test_every_route_answers_a_missing_key_with_401(server: Server) -> None:
-    spec = httpx.get(f"{server.base_url}/openapi.json").json()
+    spec = httpx.get(f"{server.base_url}/openapi.json", timeout=60).json()
     listed = {(m.upper(), path) for path, item in spec["paths"].items() for m in item}
     assert listed == set(ROUTES) | set(OTLP_ROUTES), "a route without its answers checked here"
     with httpx.Client(base_url=server.base_url) as anonymous:

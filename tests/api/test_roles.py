@@ -30,6 +30,8 @@ READING_POSTS = {
     ("POST", "/api/request-logs/export/"),
     ("POST", "/v5/files/retrieve-by-path"),
     ("POST", "/v5/prompts/{id}/populate"),
+    ("POST", "/v5/prompts/deserialize"),
+    ("POST", "/v5/agents/deserialize"),
     ("POST", "/api/datasets/{dataset_id}/logs/list/"),
 }
 # Reading routes with rules of their own, tested with them.
@@ -144,11 +146,15 @@ class Org:
             f"/v5/{kind}/": made(api.post(f"/v5/{kind}", json={"path": kind, **kernel}))["id"]
             for kind, kernel in kernels.items()
         }
+        files["/v5/directories/"] = made(api.post("/v5/directories", json={"path": "d"}))["id"]
+        variable = [{"name": "K", "value": "v"}]
+        made(api.post(f"/v5/tools/{files['/v5/tools/']}/environment-variables", json=variable))
         environments = made(api.get(f"/v5/prompts/{prompt['prompt_id']}/environments"))
         return {
             **files,
             "/v5/datasets/": dataset["id"],  # the same dataset in both dialects
             "environment_id": environments[0]["id"],
+            "name": "K",  # the Tool's environment variable
             "dataset_id": dataset["id"],
             "version_id": prompt["version_id"],
             "unique_id": log["unique_id"],
@@ -191,7 +197,7 @@ def org(server: Server, engine: Engine) -> Org:
 
 
 def test_the_route_table_is_the_served_one(server: Server) -> None:
-    spec = httpx.get(f"{server.base_url}/openapi.json").json()
+    spec = httpx.get(f"{server.base_url}/openapi.json", timeout=60).json()
     served = {(m.upper(), path) for path, item in spec["paths"].items() for m in item}
     opened = {(m, p) for m, p in served if not spec["paths"][p][m.lower()].get("security")}
     assert served - opened == set(ROUTES)

@@ -37,6 +37,9 @@ BODIES = {
     ("POST", "/v5/files/retrieve-by-path"): {"path": "p"},  # the other's prompt
     ("POST", "/api/datasets/{dataset_id}/eval-reports/create/"): {"evaluator_slugs": ["s"]},
     ("POST", "/api/datasets/{dataset_id}/logs/create/"): WINDOW,
+    ("POST", "/v5/tools/{id}/environment-variables"): [{"name": "K", "value": "ours"}],
+    ("POST", "/v5/prompts/deserialize"): {"prompt": "---\nmodel: m\n---\n"},
+    ("POST", "/v5/agents/deserialize"): {"agent": "---\nmodel: m\n---\n"},
 }
 # Queries an id route validates before it looks its object up.
 ID_QUERIES = {
@@ -72,10 +75,10 @@ def ours(server: Server, engine: Engine) -> httpx.Client:
         yield client
 
 
-def theirs_in(body: dict | None, theirs: Org) -> dict | None:
+def theirs_in(body: dict | list | None, theirs: Org) -> dict | list | None:
     """The body with the other organization's ids in its `{name}` values."""
-    if body is None:
-        return None
+    if body is None or isinstance(body, list):
+        return body
     return {k: v.format_map(theirs.ids) if isinstance(v, str) else v for k, v in body.items()}
 
 

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 
 from llmtrail.api.routing import JSONBody
 from llmtrail.errors import (
+    BadGateway,
     Conflict,
     DomainError,
     FieldError,
@@ -34,6 +35,7 @@ STATUS: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    BadGateway: 502,
 }
 
 

@@ -24,7 +24,9 @@ MEANINGS = {
     413: "The body is larger than LLMTRAIL_MAX_BODY_BYTES.",
     422: "The request breaks a rule; each field and rule is named.",
     429: "Past the caller's rate (LLMTRAIL_RATE_LIMIT_PER_SECOND); retry after `Retry-After`.",
-    503: "The writer is overloaded; retry after `Retry-After` seconds.",
+    502: "The LLM provider refused the call (its key, the model, the request); it says why.",
+    503: "The writer is overloaded, or the LLM provider failed or did not answer; retry"
+    " after `Retry-After` seconds.",
 }
 
 

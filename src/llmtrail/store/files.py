@@ -186,3 +186,16 @@ def update_version(conn: Connection, version_id: str, values: dict[str, Any]) ->
 
 def update_file(conn: Connection, file_id: str, values: dict[str, Any]) -> None:
     conn.execute(update(files).where(files.c.id == file_id).values(**values))
+
+
+def directly_in(conn: Connection, org_id: int, directory: str) -> list[Row]:
+    """The Files right in `directory` (not deeper), each at its newest version, by name."""
+    prefix = directory + "/"
+    rest = func.substr(files.c.path, len(prefix) + 1)
+    query = _JOINED.where(
+        files.c.org_id == org_id,
+        files.c.path.startswith(prefix, autoescape=True),
+        ~rest.contains("/", autoescape=True),
+        file_versions.c.id == _NEWEST,
+    )
+    return conn.execute(query.order_by(files.c.name)).all()

@@ -303,6 +303,37 @@ file_versions = Table(
     Index(None, "file_id", "created_at"),
 )
 
+# Humanloop Directories: a File's directory is the one at its path's parent. Paths are
+# whole (`a/b/c`) and unique in the organization; `parent_id` is the directory at `a/b`.
+directories = Table(
+    "directories",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", ForeignKey("directories.id")),
+    Column("name", Name, nullable=False),
+    Column("path", String(1024), nullable=False),
+    Column("description", Text),
+    Column("readme", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("org_id", "path"),
+    Index(None, "parent_id"),
+)
+
+# A Tool's environment variables, each value sealed with the server's secret
+# (`core/sealing.py`): the database alone never reveals one.
+tool_secrets = Table(
+    "tool_secrets",
+    metadata_obj,
+    Column("file_id", ForeignKey("files.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", Name, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("sealed", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
 # Humanloop environments of an organization (`production`, the default, and `staging` are
 # made with its first use), and the File version deployed to each.
 environments = Table(

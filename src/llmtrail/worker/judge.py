@@ -5,40 +5,36 @@ exactly, a bare number or boolean). Anything else is an error result that quotes
 a guess. What a retry can cure (a 429, a 5xx, a timeout, a lost connection) raises
 `Transient`; what it cannot (a bad key, an unknown model, an answer of the wrong shape) is
 the evaluation's result. Every result that got an answer carries the judge's own tokens,
-cost and latency, since the judge's calls are paid for whatever they say.
+cost and latency, since the judge's calls are paid for whatever they say. The call itself
+is `providers.openai_chat`'s, shared with Prompt calls.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from llmtrail.config import Settings
 from llmtrail.core import templates
-from llmtrail.core.pricing import cost_of
 from llmtrail.core.scoring import EvalInputs, InvalidScore, Outcome, Transient, ValueSpec
+from llmtrail.providers.openai_chat import ChatClient, Completion, ProviderError, excerpt
 
-EXCERPT_CHARS = 200
+NAME = "the judge's provider"
 
 
 @dataclass(frozen=True)
 class Judge:
-    """One endpoint and key. Its client keeps connections open across calls and is safe to
-    share between the worker's threads; `close` ends them."""
+    """One endpoint and key (`providers.openai_chat`). Its client keeps connections open
+    across calls and is safe to share between the worker's threads; `close` ends them."""
 
     base_url: str
     api_key: str | None = field(repr=False)  # kept out of logs
     timeout: float
-    _client: httpx.Client = field(init=False, repr=False, compare=False)
+    _client: ChatClient = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        client = httpx.Client(base_url=self.base_url, headers=headers, timeout=self.timeout)
+        client = ChatClient(self.base_url, self.api_key, self.timeout, NAME)
         object.__setattr__(self, "_client", client)
 
     @classmethod
@@ -75,20 +71,13 @@ class Judge:
             request["temperature"] = temperature
         if max_tokens is not None:
             request["max_tokens"] = max_tokens
-        started = time.perf_counter()
         try:
-            response = self._client.post("/chat/completions", json=request)
-        except httpx.TransportError as exc:
-            reason = f"{type(exc).__name__}: {exc}".rstrip(": ")
-            raise Transient(f"the judge's provider did not answer ({reason})") from exc
-        latency = time.perf_counter() - started
-        if response.status_code == 429 or response.status_code >= 500:
-            wait = _retry_after(response)
-            later = f"; it asks to retry after {wait:g} s" if wait is not None else ""
-            raise Transient(_status_error(response) + later, retry_after=wait)
-        if not response.is_success:
-            return Outcome.failed(_status_error(response), latency=latency)
-        return _read(response, model, spec, latency)
+            completion = self._client.complete(request)
+        except ProviderError as exc:
+            if exc.transient:
+                raise Transient(exc.message, retry_after=exc.retry_after) from exc
+            return Outcome.failed(exc.message, latency=exc.latency)
+        return _read(completion, model, spec)
 
 
 def render(template: str, inputs: EvalInputs) -> str:
@@ -138,53 +127,24 @@ def parse(content: str, spec: ValueSpec) -> tuple[Any, str | None]:
     return spec.coerce(answer["score"]), explanation
 
 
-def _read(response: httpx.Response, model: str, spec: ValueSpec, latency: float) -> Outcome:
-    """The outcome of a successful call, read from its chat completion."""
-    completion = _completion(response)
-    if completion is None:
-        error = f"the judge's provider answered with no chat completion: {_excerpt(response.text)}"
-        return Outcome.failed(error, latency=latency)
-    body, message = completion
-    usage = _usage(body.get("usage"), model) | {"latency": latency}
-    content, refusal = message.get("content") or "", message.get("refusal")
+def _read(completion: Completion, model: str, spec: ValueSpec) -> Outcome:
+    """The outcome of a chat completion: the judge's score, or why its answer is not one."""
+    usage = completion.usage
+    cost = {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "cost": usage.cost(model),
+        "latency": completion.latency,
+    }
+    content, refusal = completion.content, completion.message.get("refusal")
     if refusal and not content.strip():
-        return Outcome.failed(f"the judge refused: {_excerpt(str(refusal))}", **usage)
+        return Outcome.failed(f"the judge refused: {excerpt(str(refusal))}", **cost)
     try:
         value, explanation = parse(content, spec)
     except InvalidScore as exc:
-        said = f"; the judge answered: {_excerpt(content)}" if content.strip() else ""
-        return Outcome.failed(f"{exc}{said}", **usage)
-    return Outcome(value=value, explanation=explanation, **usage)
-
-
-def _completion(response: httpx.Response) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The body and its first choice's message, if the body is a chat completion."""
-    try:
-        body = response.json()
-        message = body["choices"][0]["message"]
-    except (ValueError, LookupError, TypeError):
-        return None
-    if not isinstance(message, dict) or not isinstance(message.get("content"), str | None):
-        return None
-    return body, message
-
-
-def _usage(usage: Any, model: str) -> dict[str, Any]:
-    """The call's tokens and their cost (None when genai-prices does not know the model)."""
-    usage = usage if isinstance(usage, dict) else {}
-    details = usage.get("prompt_tokens_details")
-    prompt, completion = _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
-    cached = _count(details.get("cached_tokens")) if isinstance(details, dict) else None
-    cost = cost_of(model, None, prompt, completion, cached)
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "cost": cost.total if cost else None,
-    }
-
-
-def _count(raw: Any) -> int | None:
-    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0 else None
+        said = f"; the judge answered: {excerpt(content)}" if content.strip() else ""
+        return Outcome.failed(f"{exc}{said}", **cost)
+    return Outcome(value=value, explanation=explanation, **cost)
 
 
 def _allowed(spec: ValueSpec) -> str:
@@ -212,36 +172,6 @@ def _allowed(spec: ValueSpec) -> str:
     if spec.type == "text":
         return "a string"
     return "any JSON value"
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """The wait the provider asked for, in seconds (the form providers send)."""
-    try:
-        seconds = float(response.headers.get("retry-after", ""))
-    except ValueError:
-        return None
-    return max(seconds, 0.0) if math.isfinite(seconds) else None
-
-
-def _status_error(response: httpx.Response) -> str:
-    """The status and the provider's own message (OpenAI's `{"error": {"message": ...}}`, or
-    else the body), which says what to fix: the key, the model's name, the request."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = response.text
-    error = body.get("error", body) if isinstance(body, dict) else body
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        error = error["message"]
-    message = _excerpt(error if isinstance(error, str) else response.text)
-    status = f"{response.status_code} {response.reason_phrase}".strip()
-    return f"the judge's provider answered {status}" + (f": {message}" if message else "")
-
-
-def _excerpt(text: str) -> str:
-    """`text` on one line and cut short: enough to see what went wrong, at an error's end."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= EXCERPT_CHARS else flat[:EXCERPT_CHARS] + "…"
 
 
 def _not_json(name: str) -> None:

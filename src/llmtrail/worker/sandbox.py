@@ -78,12 +78,19 @@ def run_code(
     timeout: float,
     memory_mb: int,
     hidden: Sequence[Path] = (),
+    entry: str | None = None,
+    environ: dict[str, str] | None = None,
 ) -> SandboxResult:
     """Run `source`'s `main(eval_inputs)` in the sandbox, within `timeout` seconds and
-    `memory_mb` of address space, with `hidden` hidden besides `default_hidden()`."""
+    `memory_mb` of address space, with `hidden` hidden besides `default_hidden()`.
+
+    `entry` runs that function instead, with the inputs as keyword arguments (a Tool's);
+    `environ` is the code's whole environment (else it has none)."""
     request = {
         "source": source,
         "inputs": eval_inputs,
+        "entry": entry,
+        "environ": environ or {},
         "hidden": sorted({str(p.resolve()) for p in [*default_hidden(), *hidden]}),
         "cpu_seconds": max(1, math.ceil(timeout)),
         "memory_mb": memory_mb,

@@ -271,13 +271,16 @@ def evaluate(request: dict) -> dict:
         return {"error": f"{type(e).__name__}: {getattr(e, 'msg', e)}{where}"}
     namespace: dict = {"__name__": "evaluator"}
     stage, out_of_memory = "source", False
+    entry = request.get("entry")
+    os.environ.update(request.get("environ") or {})  # a Tool's variables, and nothing else
     try:
         exec(code, namespace)
-        main = namespace.get("main")
+        main = namespace.get(entry or "main")
         if not callable(main):
-            return {"error": "source does not define main(eval_inputs)"}
-        stage = "main"
-        value = main(request["inputs"])
+            wanted = f"{entry}(...)" if entry else "main(eval_inputs)"
+            return {"error": f"source does not define {wanted}"}
+        stage = entry or "main"
+        value = main(**request["inputs"]) if entry else main(request["inputs"])
     except MemoryError:
         out_of_memory = True  # answered below, once the frames holding the memory are gone
     except BaseException as e:
@@ -289,9 +292,9 @@ def evaluate(request: dict) -> dict:
     try:
         size = len(json.dumps(value, allow_nan=False))
     except Exception as e:
-        return {"error": f"main returned a value that is not JSON ({e})"}
+        return {"error": f"{stage} returned a value that is not JSON ({e})"}
     if size > request["result_bytes"]:
-        return {"error": f"main returned {size} bytes of JSON, more than a result may take"}
+        return {"error": f"{stage} returned {size} bytes of JSON, more than a result may take"}
     return {"value": value}
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import Body, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
+from sqlalchemy import Row
 
 from llmtrail.api import idempotency
 from llmtrail.api.auth import principal
@@ -31,7 +32,7 @@ from llmtrail.api.humanloop.translate import (
     to_log_data,
 )
 from llmtrail.api.routing import JSONBody, collection_paused
-from llmtrail.core import files, judgments, lifecycle, queries, traces
+from llmtrail.core import files, judgments, lifecycle, prompt_files, queries, traces
 from llmtrail.core.deletes import delete_logs
 from llmtrail.core.files import LOG_TYPES, FileRef, FileType
 from llmtrail.core.idempotency import Claim, Receipt
@@ -39,6 +40,7 @@ from llmtrail.core.ids import to_utc_naive
 from llmtrail.core.ingest import write_logs
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import NEEDS_IO
+from llmtrail.errors import Invalid
 from llmtrail.store.writer import Work
 
 # What each File type's `*.log` answers.
@@ -66,13 +68,40 @@ KERNEL_FIELDS = {
 
 
 def _kernel(file_type: FileType, body: BaseModel) -> dict[str, Any] | None:
-    """The kernel a `*.log` body carries; a raw `.prompt`/`.agent` file is kept as text."""
+    """The kernel a `*.log` body carries; `.prompt`/`.agent` text is read (`prompt_files`),
+    and kept as text if it does not read as a kernel."""
     value = getattr(body, KERNEL_FIELDS[file_type], None)
     if isinstance(value, BaseModel):
         return value.model_dump(exclude_unset=True)
-    if isinstance(value, str):
-        return {"raw_file_content": value}
+    if isinstance(value, str):  # `.prompt` / `.agent` text: its kernel, if it reads as one
+        try:
+            return prompt_files.parse(value, (KERNEL_FIELDS[file_type],))
+        except Invalid:
+            return {"raw_file_content": value}
     return value
+
+
+async def resolve_version(
+    backend: Backend,
+    who: Principal,
+    file_type: FileType,
+    body: schemas.LogBody,
+    version_id: str | None = None,
+    environment: str | None = None,
+) -> Row:
+    """The File version a `*.log` (or a call) body names: by path or id, its kernel (a new
+    version if new), `version_id`, or the version deployed to `environment`."""
+    ref = FileRef(
+        file_type,
+        path=body.path,
+        id=body.id,
+        kernel=_kernel(file_type, body),
+        version_id=version_id,
+        environment=environment,
+    )
+    return files.cached_for_log(who, ref) or await run_in_threadpool(
+        files.resolve_for_log, backend.engine, who, ref
+    )
 
 
 async def log_to_file(
@@ -85,22 +114,14 @@ async def log_to_file(
     environment: str | None = None,
     spans: bool = False,
     also: Callable[[list[dict[str, Any]]], Work] | None = None,
+    version: Row | None = None,
 ) -> dict[str, Any]:
     """A `*.log` request: the File (or its new version) resolved, the log stored under its
     parent, an evaluator log also scoring the log it judges; returns the stored row. `spans`:
     the log is an exported span's (the SDK's decorators), see `ingest.write_logs` (and
-    `also`)."""
-    ref = FileRef(
-        file_type,
-        path=body.path,
-        id=body.id,
-        kernel=_kernel(file_type, body),
-        version_id=version_id,
-        environment=environment,
-    )
-    version = files.cached_for_log(who, ref) or await run_in_threadpool(
-        files.resolve_for_log, backend.engine, who, ref
-    )
+    `also`). `version`: the one `resolve_version` found already (a Prompt call's)."""
+    if version is None:
+        version = await resolve_version(backend, who, file_type, body, version_id, environment)
     log = to_log_data(file_type, body, version)
     parent_id = evaluator_parent_id(body)
     parent = None

@@ -3,12 +3,13 @@ their monitoring evaluators, the judgments of its logs and their trace children.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable
 from typing import Any
 
 from llmtrail.api.backend import Backend
 from llmtrail.api.humanloop.translate import LOG_COLUMNS, Files, log_response, version_ids
-from llmtrail.core import automations, files, judgments, traces
+from llmtrail.core import automations, directories, files, judgments, traces
 from llmtrail.core.judgments import Judgments
 from llmtrail.core.keys import Principal
 
@@ -23,7 +24,9 @@ def files_of(
     monitors = automations.monitors(engine, who, {r.file_id for r in rows if r.file_id})
     named = {*evaluator_ids, *(e for m in monitors.values() for e in m.evaluator_ids)}
     found = files.describe(engine, who, version_ids(rows), newest_of=named)
-    return Files(found.versions, found.usage, found.newest, monitors, found.deployed)
+    parents = {posixpath.dirname(v.path) for v in found.versions.values()}
+    folders = directories.ids_at(engine, who, parents)
+    return Files(found.versions, found.usage, found.newest, monitors, found.deployed, folders)
 
 
 def context(backend: Backend, who: Principal, rows: list[Any]) -> tuple[Files, Judgments]:

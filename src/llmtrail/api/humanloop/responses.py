@@ -31,7 +31,9 @@ class _File(_Open):
     id: str
     path: str
     name: str
-    directory_id: str | None = Field(description="Always null: there are no directories.")
+    directory_id: str | None = Field(
+        description="The Directory at its path's parent; null at the root or when none is there."
+    )
     version_id: str
     version_name: str | None
     version_description: str | None
@@ -364,6 +366,118 @@ class PaginatedDataLogResponse(BaseModel):
     total: int = Field(description="Over all pages.")
 
 
+class PromptKernelRequest(_PromptKernel):
+    """`POST /v5/prompts/deserialize`: the kernel a `.prompt` text describes."""
+
+    model: str
+    tools: list[dict[str, Any]] | None = None
+
+
+class AgentKernelRequest(PromptKernelRequest):
+    """`POST /v5/agents/deserialize`: the kernel an `.agent` text describes."""
+
+
+class FileEnvironmentVariableRequest(BaseModel):
+    """One environment variable of a Tool, opened (the SDK's name)."""
+
+    name: str
+    value: str
+
+
+# --- Directories ---------------------------------------------------------------------------
+
+
+class DirectoryResponse(BaseModel):
+    """`POST /v5/directories`, `PATCH /v5/directories/{id}`, the items of `GET /v5/directories`."""
+
+    id: str
+    parent_id: str | None = Field(description="Null at the root.")
+    name: str
+    description: str | None
+    path: str
+    readme: str | None
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class DirectoryWithParentsAndChildrenResponse(DirectoryResponse):
+    """`GET /v5/directories/{id}`: with what is right in it and its ancestors, root first."""
+
+    subdirectories: list[DirectoryResponse]
+    files: list[FileResponse] = Field(description="Its Files (not Datasets), by name.")
+    parents: list[DirectoryResponse]
+
+
+# --- Prompt calls ----------------------------------------------------------------------------
+
+
+class _Sample(_Usage):
+    """One generation of a Prompt call (there is one: `num_samples` is 1)."""
+
+    output: str | None
+    created_at: datetime
+    error: str | None
+    provider_latency: float | None
+    stdout: str | None
+    output_message: Message | None
+    finish_reason: str | None
+    index: int
+
+
+class PromptCallLogResponse(_Sample):
+    """A sample in `logs` of a PromptCallResponse."""
+
+
+class PromptCallResponse(_Open):
+    """`POST /v5/prompts/call`: the call, as logged (`id` is the Prompt Log's)."""
+
+    start_time: datetime | None
+    end_time: datetime | None
+    messages: list[Message] | None = Field(description="What was sent: the template, filled.")
+    tool_choice: ToolChoice | None
+    prompt: PromptResponse
+    inputs: dict[str, Any] | None
+    source: str | None
+    metadata: dict[str, Any] | None
+    log_status: Status | None
+    source_datapoint_id: str | None
+    trace_parent_id: str | None
+    user: str | None
+    environment: str | None
+    save: bool | None
+    log_id: str | None
+    id: str
+    trace_id: str | None
+    logs: list[PromptCallLogResponse]
+
+
+class PromptCallStreamResponse(_Sample):
+    """An event of `POST /v5/prompts/call` with `stream`: each piece of the output as it
+    comes, then, once the Log is stored, one with no output and its tokens, costs and
+    finish reason (or its error)."""
+
+    id: str = Field(description="The Prompt Log's.")
+    prompt_id: str
+    version_id: str
+
+
+class AgentCallResponse(AgentLogResponse):
+    """`POST /v5/agents/call`: the Agent Log of the turn (`incomplete` while the model waits
+    for the results of the tool calls in `output_message`)."""
+
+    previous_agent_message: Message | None = Field(description="Null on a first call.")
+
+
+class AgentContinueCallResponse(AgentCallResponse):
+    """`POST /v5/agents/continue`: the Agent Log after one more turn;
+    `previous_agent_message` is the one whose tool calls were answered."""
+
+
+class ToolCallResponse(ToolLogResponse):
+    """`POST /v5/tools/call`: the Tool Log of the run."""
+
+
 # The File and Log models nest each other: resolve their references now that all exist.
 for _model in (
     PromptResponse,
@@ -376,6 +490,11 @@ for _model in (
     PaginatedDataLogResponse,
     *_Page.__subclasses__(),
     FileEnvironmentResponse,
+    PromptCallResponse,
+    AgentCallResponse,
+    AgentContinueCallResponse,
+    ToolCallResponse,
+    DirectoryWithParentsAndChildrenResponse,
     ListPrompts,
     ListAgents,
     ListTools,

@@ -4,11 +4,15 @@ concern, all declared on `surface.router` (`humanloop.surface`)."""
 from __future__ import annotations
 
 from llmtrail.api.humanloop import (  # noqa: F401  (they declare the routes)
+    calls,
     datasets,
+    directories,
     environments,
     files,
     logs,
     prompts,
+    tool_calls,
+    tool_secrets,
     versions,
 )
 from llmtrail.api.humanloop.surface import surface

@@ -22,6 +22,7 @@ ERRORS = {
     409: Detail,
     413: Detail,
     422: answer.HTTPValidationError,
+    502: Detail,
     503: Detail,
 }
 surface = Surface(

@@ -7,6 +7,7 @@ with every field the SDK requires (contract §4.1, §4.4).
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -149,10 +150,11 @@ def file_object(
     usage: tuple[int, datetime | None] | None,
     evaluators: list[dict[str, Any]] | None = None,
     deployed: Iterable[Row] = (),
+    directory_id: str | None = None,
 ) -> dict[str, Any]:
     """The File response (FlowResponse, PromptResponse, ...) at `version`, with its
-    monitoring `evaluators` (MonitoringEvaluatorResponse) and the environments the version
-    is `deployed` to."""
+    monitoring `evaluators` (MonitoringEvaluatorResponse), the environments the version
+    is `deployed` to and the directory it is in (at its path's parent), if one is there."""
     total, last_used = usage or (version.version_logs_count, version.last_used_at)
     kernel = dict(version.kernel or {})
     out: dict[str, Any] = {}
@@ -164,7 +166,7 @@ def file_object(
         path=version.path,
         name=version.name,
         type=version.type,
-        directory_id=None,
+        directory_id=directory_id,
         version_id=version.version_id,
         version_name=version.version_name,
         version_description=version.version_description,
@@ -207,7 +209,9 @@ class Files:
         newest: dict[str, str] | None = None,
         monitors: dict[str, Row] | None = None,
         deployed: dict[str, list[Row]] | None = None,
+        directories: dict[str, str] | None = None,
     ) -> None:
+        self._directories = directories or {}
         self._versions = versions
         self._deployed = deployed or {}
         self._usage = usage
@@ -226,7 +230,8 @@ class Files:
             )
             usage = self._usage.get(version.file_id)
             deployed = self._deployed.get(version_id, ())
-            self._objects[version_id] = file_object(version, usage, monitoring, deployed)
+            directory = self._directories.get(posixpath.dirname(version.path))
+            self._objects[version_id] = file_object(version, usage, monitoring, deployed, directory)
         return self._objects[version_id]
 
     def newest(self, file_id: str) -> dict[str, Any] | None:

@@ -1,0 +1,1 @@
+"""Clients of the LLM providers the server calls (the judge, Prompt calls)."""
