@@ -9,6 +9,16 @@ from pathlib import Path
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+try:  # the PostgreSQL driver; SQLite needs none
+    import psycopg
+
+    _LOST: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
+except ImportError:  # pragma: no cover
+    _LOST = ()
+
+DOWN_RETRY_SECONDS = 1  # the Retry-After of a request refused because PostgreSQL is away
 
 
 def _json_dumps(value: object) -> str:
@@ -51,6 +61,19 @@ def make_engine(url: str) -> Engine:
         max_overflow=16,
         pool_pre_ping=True,
     )
+
+
+def lost_database(exc: BaseException) -> bool:
+    """Whether `exc` says PostgreSQL is not answering (restarted, shutting down, unreachable,
+    the connection cut), not that the statement was wrong: the request may succeed on retry.
+
+    Both forms count: SQLAlchemy's wrapper (`execute`, a pool's checkout) and the driver's own
+    error, which the write path's straight-through statements (`store.driver`) raise. SQLite's
+    errors never do: a file database does not go away under a running server.
+    """
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc.orig, _LOST)
+    return isinstance(exc, _LOST)
 
 
 @contextmanager
