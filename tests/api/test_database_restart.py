@@ -121,16 +121,20 @@ def test_postgresql_restart_under_load_refuses_with_503_then_recovers(
             helpers = set(children(server.process.pid))
             assert len(helpers) >= 2, "the writer and the job worker run beside the server"
             load = Load(server.base_url, key).start()
+            headers = {"Authorization": f"Bearer {key}"}
+            reads: list[httpx.Response] = []
             for mode in ("fast", "immediate"):
                 load.wait_for(len(load.acknowledged) + 300)
                 before = len(load.refused)
                 postgres.stop(mode)
                 # Each of the four clients (KW single, KW bulk, HL log, OTLP) is refused.
                 wait_until(lambda b=before: len(load.refused) >= b + 8, 30, "no refusals")
+                read = httpx.get(f"{server.base_url}/api/request-logs/list/", headers=headers)
+                reads.append(read)  # a read PostgreSQL cannot answer is refused alike
                 postgres.start()
                 load.wait_for(len(load.acknowledged) + 300, seconds=60)  # no server restart
             load.stop()
-            assert_refused_cleanly(load.refused)
+            assert_refused_cleanly(load.refused + reads)
             assert {
                 "/api/request-logs/",
                 "/api/request-logs/bulk/",
@@ -141,7 +145,6 @@ def test_postgresql_restart_under_load_refuses_with_503_then_recovers(
             assert server.process.poll() is None
             assert_stored_once(store, load.acknowledged)
             one = next(iter(load.acknowledged))
-            headers = {"Authorization": f"Bearer {key}"}
             fetched = httpx.get(f"{server.base_url}/v5/logs/{one}", headers=headers)
             assert fetched.status_code == 200, fetched.text
         finally:

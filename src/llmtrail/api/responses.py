@@ -9,7 +9,8 @@ from pydantic import BaseModel
 
 
 class Detail(BaseModel):
-    """401, 403, 404, 409 and 413 of both dialects (`api.errors`, `api.limits`): one sentence."""
+    """401, 403, 404, 409, 413 and 503 of both dialects (`api.errors`, `api.limits`): one
+    sentence."""
 
     detail: str
 
@@ -24,7 +25,8 @@ MEANINGS = {
     413: "The body is larger than LLMTRAIL_MAX_BODY_BYTES.",
     422: "The request breaks a rule; each field and rule is named.",
     429: "Past the caller's rate (LLMTRAIL_RATE_LIMIT_PER_SECOND); retry after `Retry-After`.",
-    503: "The writer is overloaded; retry after `Retry-After` seconds.",
+    503: "The writer is overloaded, or the database is not answering (a write was not "
+    "acknowledged); retry after `Retry-After` seconds.",
 }
 
 

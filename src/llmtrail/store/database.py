@@ -69,11 +69,21 @@ def lost_database(exc: BaseException) -> bool:
 
     Both forms count: SQLAlchemy's wrapper (`execute`, a pool's checkout) and the driver's own
     error, which the write path's straight-through statements (`store.driver`) raise. SQLite's
-    errors never do: a file database does not go away under a running server.
+    errors never do: a file database does not go away under a running server. What went
+    wrong after the connection was lost counts too (its cause or context): a handler that
+    lost it, caught, leaves the next statement a `PendingRollbackError`.
     """
-    if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated or isinstance(exc.orig, _LOST)
-    return isinstance(exc, _LOST)
+    seen: BaseException | None = exc
+    for _ in range(8):  # a chain is short; a cycle must not hang the caller
+        if seen is None:
+            return False
+        if isinstance(seen, DBAPIError):
+            if seen.connection_invalidated or isinstance(seen.orig, _LOST):
+                return True
+        elif isinstance(seen, _LOST):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 @contextmanager
