@@ -244,7 +244,7 @@ def drive(
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("SOAK_SECONDS", 600)))
-    parser.add_argument("--rate", type=float, default=float(os.environ.get("SOAK_RATE", 40)))
+    parser.add_argument("--rate", type=float, default=float(os.environ.get("SOAK_RATE", 20)))
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument(
         "--sample-seconds", type=float, default=float(os.environ.get("SOAK_SAMPLE_SECONDS", 30))
