@@ -16,15 +16,18 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine, func, select
 
 from llmtrail.core.keys import create_key
+from llmtrail.store.tables import jobs
+from tests.api.keywords.test_evaluation import automation, condition, rule_evaluator
 from tests.api.test_shutdown_and_crashes import Load, Store, assert_stored_once, children
 from tests.conftest import free_port, migrated, start_server, stop_server
 
@@ -89,11 +92,20 @@ def private_postgres() -> Iterator[PrivatePostgres]:
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def wait_until(done: object, seconds: float, what: str) -> None:
+def wait_until(done: Callable[[], bool], seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
-    while not done() and time.monotonic() < deadline:  # type: ignore[operator]
+    while not done() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert done(), what  # type: ignore[operator]
+    assert done(), what
+
+
+def jobs_by_state(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(jobs.c.state, func.count()).group_by(jobs.c.state)).all())
+
+
+def unfinished(engine: Engine) -> bool:
+    return bool({"pending", "running"} & set(jobs_by_state(engine)))
 
 
 def assert_refused_cleanly(refused: list[httpx.Response]) -> None:
@@ -116,12 +128,23 @@ def test_postgresql_restart_under_load_refuses_with_503_then_recovers(
     with private_postgres() as postgres, migrated(postgres.url) as engine:
         _, key = create_key(engine, org=f"org-{uuid.uuid4().hex[:10]}")
         store = Store(postgres.url, engine, tmp_path_factory.mktemp("restart"), key)
-        server = start_server(postgres.url, store.data_dir, LLMTRAIL_OTLP_GRPC_PORT="0")
+        # Leases that lapse soon: a job whose outcome the outage kept from being written runs
+        # again within the test.
+        server = start_server(
+            postgres.url,
+            store.data_dir,
+            LLMTRAIL_OTLP_GRPC_PORT="0",
+            LLMTRAIL_JOB_LEASE_SECONDS="5",
+        )
         try:
             helpers = set(children(server.process.pid))
             assert len(helpers) >= 2, "the writer and the job worker run beside the server"
-            load = Load(server.base_url, key).start()
             headers = {"Authorization": f"Bearer {key}"}
+            with httpx.Client(base_url=server.base_url, headers=headers) as api:
+                # Online evaluation of a sample of the logs: the job worker has work all along.
+                evaluator = rule_evaluator(api)["id"]
+                automation(api, condition(api), [evaluator], configuration={"sampling_rate": 0.05})
+            load = Load(server.base_url, key).start()
             reads: list[httpx.Response] = []
             for mode in ("fast", "immediate"):
                 load.wait_for(len(load.acknowledged) + 300)
@@ -144,6 +167,10 @@ def test_postgresql_restart_under_load_refuses_with_503_then_recovers(
             assert helpers <= set(children(server.process.pid)), "the writer or worker died"
             assert server.process.poll() is None
             assert_stored_once(store, load.acknowledged)
+            # The job worker claims again once PostgreSQL is back, and no job died of it.
+            wait_until(lambda: not unfinished(engine), 120, "evaluation jobs left unfinished")
+            states = jobs_by_state(engine)
+            assert states.get("done") and "dead" not in states, states
             one = next(iter(load.acknowledged))
             fetched = httpx.get(f"{server.base_url}/v5/logs/{one}", headers=headers)
             assert fetched.status_code == 200, fetched.text
