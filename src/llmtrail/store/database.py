@@ -13,10 +13,13 @@ from sqlalchemy.exc import DBAPIError
 
 try:  # the PostgreSQL driver; SQLite needs none
     import psycopg
+    from psycopg.errors import QueryCanceled
 
     _LOST: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
+    # An OperationalError too, but the server answered: a statement timeout (`interrupts`).
+    _ANSWERED: tuple[type[BaseException], ...] = (QueryCanceled,)
 except ImportError:  # pragma: no cover
-    _LOST = ()
+    _LOST = _ANSWERED = ()
 
 DOWN_RETRY_SECONDS = 1  # the Retry-After of a request refused because PostgreSQL is away
 
@@ -77,10 +80,10 @@ def lost_database(exc: BaseException) -> bool:
     for _ in range(8):  # a chain is short; a cycle must not hang the caller
         if seen is None:
             return False
-        if isinstance(seen, DBAPIError):
-            if seen.connection_invalidated or isinstance(seen.orig, _LOST):
-                return True
-        elif isinstance(seen, _LOST):
+        error = seen.orig if isinstance(seen, DBAPIError) else seen
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(error, _LOST) and not isinstance(error, _ANSWERED):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
