@@ -196,3 +196,24 @@ def test_an_exported_span_keeps_long_text_cut_to_its_column(api: httpx.Client) -
     stored = api.get(f"/api/request-logs/{log_id(trace, span)}/")
     assert stored.status_code == 200, stored.text
     assert stored.json()["model"] == model[:255]
+
+
+def test_humanloop_paths_up_to_their_bound_are_kept_and_a_long_name_refused(
+    tenant: Tenant,
+) -> None:
+    # A File path may be 1,024 characters; its last part, the File's name, 255.
+    folders = "/".join(["f" * 250] * 3)
+    path = f"{folders}/{uuid.uuid4().hex}{'p' * 200}"
+    with tenant.client("x-api-key") as api:
+        logged = api.post("/v5/prompts/log", json={"path": path, "output": "x"})
+        assert logged.status_code == 200, logged.text
+        fetched = api.get(f"/v5/logs/{logged.json()['id']}")
+        assert fetched.status_code == 200, fetched.text
+        assert fetched.json()["prompt"]["path"] == path
+        long_name = f"bounds/{'n' * 256}"
+        for route in ("/v5/prompts/log", "/v5/datasets"):
+            body = {"path": long_name, "output": "x", "datapoints": []}
+            refused = api.post(route, json=body)
+            assert refused.status_code == 422, refused.text
+            [error] = refused.json()["detail"]
+            assert error["loc"] == ["body", "path"] and "255" in error["msg"], error
