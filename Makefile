@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PG_URL  ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: serve test unit bench fuzz lint format install postgres chromium clean screenshots
+.PHONY: serve test unit bench soak fuzz lint format install postgres chromium clean screenshots
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -40,6 +40,12 @@ unit: $(STAMP)
 
 bench: $(STAMP) postgres
 	LLMTRAIL_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench $(ARGS)
+
+# A real server under a steady mixed load for SOAK_SECONDS (default 600): fails on a 5xx or
+# on memory that keeps growing (bench/soak.py). SOAK_ARGS: e.g. --backend postgresql --rate 40.
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	SOAK_SECONDS=$(SOAK_SECONDS) LLMTRAIL_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 # Schemathesis over every route for longer than `make test` does (a new seed each run unless
 # LLMTRAIL_FUZZ_SEED is set; EXAMPLES cases per operation).

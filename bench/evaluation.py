@@ -25,7 +25,7 @@ LATENCY_RATE = 30  # logs/s: a steady stream, well within what one worker drains
 Ingest = Callable[[str, list[dict]], dict]
 
 
-def _automation(api: httpx.Client) -> str:
+def rule_automation(api: httpx.Client) -> str:
     """An enabled rule automation over every successful log, sampling all; its id."""
     evaluator = api.post(
         "/api/evaluators/",
@@ -98,7 +98,7 @@ def evaluation(srv: Server, args: argparse.Namespace, out: dict, ingest: Ingest)
     )
     try:
         org_id = authenticate(engine, key).org_id  # type: ignore[union-attr]
-        automation = _automation(api)
+        automation = rule_automation(api)
         with_evaluation = ingest(key, data.chat_logs(args.ingest, seed=4))["logs_per_s"]
         out["bulk_ingest_evaluated_logs_per_s"] = with_evaluation
         out["bulk_ingest_evaluated_vs_plain"] = round(

@@ -82,6 +82,10 @@ class Unavailable(DomainError):
         super().__init__(message)
         self.retry_after = retry_after
 
+    def __reduce__(self) -> tuple[type[Unavailable], tuple[str, float | None]]:
+        """Rebuilt with its wait: it crosses from the writer process."""
+        return type(self), (self.message, self.retry_after)
+
 
 class BadGateway(DomainError):
     """Something the request needs answered, but not usefully (an LLM provider refused the

@@ -31,7 +31,7 @@ SHUTDOWN_SECONDS = 3.0
 @dataclass
 class Load:
     """Clients writing until stopped; `acknowledged` holds the ids of the logs of every 2xx,
-    `last_ack` when the last one came."""
+    `last_ack` when the last one came, `refused` every other answer."""
 
     base_url: str
     key: str
@@ -40,6 +40,7 @@ class Load:
     stopping: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    refused: list[httpx.Response] = field(default_factory=list)
 
     def start(self) -> Load:
         for send in (self._single, self._bulk, self._humanloop, self._otlp):
@@ -68,10 +69,14 @@ class Load:
                 except httpx.TransportError:  # the server is gone: nothing acknowledged
                     time.sleep(0.01)
                     continue
-                if response.is_success:
-                    with self.lock:
+                with self.lock:
+                    if response.is_success:
                         self.acknowledged.update(ids)
                         self.last_ack = time.monotonic()
+                    else:
+                        self.refused.append(response)
+                if not response.is_success:
+                    time.sleep(0.05)  # as a client honouring Retry-After would, only sooner
 
     @staticmethod
     def _single(client: httpx.Client) -> tuple[httpx.Response, list[str]]:

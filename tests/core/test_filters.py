@@ -7,6 +7,12 @@ from typing import Any
 
 import pytest
 
+from llmtrail.bounds import (
+    MAX_FILTER_CONDITIONS,
+    MAX_FILTER_DEPTH,
+    MAX_FILTER_VALUE_CHARS,
+    MAX_FILTER_VALUES,
+)
 from llmtrail.core.filters import Condition, Group, parse_filters, parse_quick_filters
 from llmtrail.errors import FieldError, Invalid
 
@@ -470,3 +476,38 @@ def test_a_bad_quick_filter_is_reported_under_query() -> None:
     with pytest.raises(Invalid) as caught:
         quick(("cost", "cheap"))
     assert [e.loc for e in caught.value.errors] == [("query", "cost", "value")]
+
+
+def test_bounds_are_located_where_the_filter_crosses_them() -> None:
+    deep: dict[str, Any] = {"model": {"value": "m"}}
+    for _ in range(MAX_FILTER_DEPTH):
+        deep = {"filter_bundle": {"filter_params": deep}}
+    [error] = errors_of(deep)
+    bundle = ("filter_bundle", "filter_params")
+    assert error.loc == ("filters", *bundle * (MAX_FILTER_DEPTH - 1), "filter_bundle")
+    assert f"at most {MAX_FILTER_DEPTH} levels" in error.msg
+    many = {"cost": [{"operator": "gt", "value": i} for i in range(MAX_FILTER_CONDITIONS + 1)]}
+    [error] = errors_of(many)
+    assert error.loc == ("filters", "cost", MAX_FILTER_CONDITIONS)
+    # Conditions count over all levels: half at the top, half in a bundle.
+    half = MAX_FILTER_CONDITIONS // 2 + 1
+    split = {
+        "cost": many["cost"][:half],
+        "filter_bundle": {"filter_params": {"latency": many["cost"][:half]}},
+    }
+    assert f"at most {MAX_FILTER_CONDITIONS} conditions" in errors_of(split)[0].msg
+    [error] = errors_of({"model": {"value": ["m"] * (MAX_FILTER_VALUES + 1)}})
+    assert error.loc == ("filters", "model", "value")
+    [error] = errors_of(
+        {"model": {"operator": "regex", "value": "a" * (MAX_FILTER_VALUE_CHARS + 1)}}
+    )
+    assert f"at most {MAX_FILTER_VALUE_CHARS} characters" in error.msg
+
+
+def test_a_filter_at_every_bound_parses() -> None:
+    deep: dict[str, Any] = {"model": {"value": ["m"] * MAX_FILTER_VALUES}}
+    for _ in range(MAX_FILTER_DEPTH - 1):
+        deep = {"filter_bundle": {"filter_params": deep}}
+    parse_filters(deep)
+    parse_filters({"cost": [{"operator": "gt", "value": i} for i in range(MAX_FILTER_CONDITIONS)]})
+    parse_filters({"model": {"operator": "contains", "value": "a" * MAX_FILTER_VALUE_CHARS}})

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field
 
+from llmtrail.bounds import MAX_FILTER_VALUE_CHARS
+
 # Token counts: summed over a trace of a million spans they still fit 64 bits.
 MAX_COUNT = 10**12
 # Durations in seconds (about 31 years): a start time before a timestamp stays a date.
@@ -35,6 +37,8 @@ MAX_JSON_DEPTH = 200
 NonNegInt = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
+# A search parameter of a list route: bounded as a filter value is (`llmtrail.bounds`).
+SearchText = Annotated[str, Field(max_length=MAX_FILTER_VALUE_CHARS)]
 
 
 def refuse_unstorable(raw: bytes) -> None:

@@ -28,6 +28,8 @@ from llmtrail.errors import (
     Unavailable,
 )
 from llmtrail.store.admission import Overloaded
+from llmtrail.store.database import DOWN_RETRY_SECONDS, lost_database
+from llmtrail.store.writer_process import WriterGone
 
 # The status of each kind of refusal (`Invalid` is the shape's own: 400 or 422).
 STATUS: dict[type[DomainError], int] = {
@@ -78,6 +80,8 @@ def render(shape: ErrorShape, exc: Exception) -> Response | None:
         return shape.invalid(exc.errors, exc.status)
     if isinstance(exc, Overloaded):
         return shape.refused(503, overloaded(exc), {"Retry-After": str(exc.retry_after)})
+    if isinstance(exc, WriterGone) or lost_database(exc):
+        return shape.refused(503, unreachable(exc), {"Retry-After": str(DOWN_RETRY_SECONDS)})
     if isinstance(exc, Unavailable | RateLimited):
         seconds = max(1, math.ceil(exc.retry_after or 1))
         status = 429 if isinstance(exc, RateLimited) else 503
@@ -94,6 +98,18 @@ def overloaded(exc: Overloaded) -> str:
     return (
         "The server is overloaded: more logs are waiting to be written than it holds. "
         f"Nothing was stored; retry in {seconds} second{'s' if seconds != 1 else ''}."
+    )
+
+
+def unreachable(exc: Exception) -> str:
+    """Why a request was refused with 503 when the writer process or the database stopped
+    answering it: retrying is safe for a read, and for a write that carries its own ids."""
+    what = (
+        "The writer restarted" if isinstance(exc, WriterGone) else "The database is not answering"
+    )
+    return (
+        f"{what}: the request was not completed (a write was not acknowledged). "
+        f"Retry in {DOWN_RETRY_SECONDS} second."
     )
 
 

@@ -9,7 +9,8 @@ from pydantic import BaseModel
 
 
 class Detail(BaseModel):
-    """401, 403, 404, 409 and 413 of both dialects (`api.errors`, `api.limits`): one sentence."""
+    """401, 403, 404, 409, 413 and 503 of both dialects (`api.errors`, `api.limits`): one
+    sentence."""
 
     detail: str
 
@@ -25,8 +26,9 @@ MEANINGS = {
     422: "The request breaks a rule; each field and rule is named.",
     429: "Past the caller's rate (LLMTRAIL_RATE_LIMIT_PER_SECOND); retry after `Retry-After`.",
     502: "The LLM provider refused the call (its key, the model, the request); it says why.",
-    503: "The writer is overloaded, or the LLM provider failed or did not answer; retry"
-    " after `Retry-After` seconds.",
+    503: "The writer is overloaded, the database is not answering (a write was not "
+    "acknowledged), or the LLM provider failed or did not answer; retry after "
+    "`Retry-After` seconds.",
 }
 
 

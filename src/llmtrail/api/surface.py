@@ -33,7 +33,7 @@ class _Answering(APIRoute):
 
     `writes` (from the method, `auth.writes`) is what `auth.principal` reads to refuse a
     viewer; on a surface that authenticates (`gated`), such a route documents that 403, and
-    every route the 429 of a caller past its rate.
+    every route the 429 of a caller past its rate and the 503 of a database that is away.
     """
 
     shape: ErrorShape
@@ -42,10 +42,11 @@ class _Answering(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         kwargs["response_model"] = None  # not inferred from the endpoint's annotation either
         self.writes = writes(kwargs.get("methods") or (), endpoint)
-        if self.gated:  # 429 once LLMTRAIL_RATE_LIMIT_PER_SECOND is set, 403 for a viewer
-            refusals = (429, 403) if self.writes else (429,)
+        if self.gated:  # 429 once LLMTRAIL_RATE_LIMIT_PER_SECOND is set, 403 for a viewer,
+            # 503 while the database (or the writer process) is not answering
+            refusals = (429, 503, 403) if self.writes else (429, 503)
             kwargs["responses"] = {
-                **failures({403: Detail, 429: Detail}, *refusals),
+                **failures({403: Detail, 429: Detail, 503: Detail}, *refusals),
                 **(kwargs.get("responses") or {}),
             }
         super().__init__(path, endpoint, **kwargs)

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, Row
 from llmtrail.core import events
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
-from llmtrail.core.logs import EDITABLE_FIELDS
+from llmtrail.core.logs import EDITABLE_FIELDS, text_errors
 from llmtrail.core.privacy import Policy
 from llmtrail.errors import FieldError, Invalid, NotFound
 from llmtrail.store import logs as store
@@ -59,6 +59,7 @@ def check(changes: dict[str, Any], loc: tuple[str | int, ...], allowed: tuple[st
             errors.append(FieldError((*loc, name), f"must be {kinds}", "type_error"))
         elif isinstance(value, bool) and _TYPES[name] == (str, int):
             errors.append(FieldError((*loc, name), "must be str or int", "type_error"))
+    errors += text_errors({k: v for k, v in changes.items() if k in allowed}, loc=loc)
     if errors:
         raise Invalid(errors)
 

@@ -30,6 +30,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Row
 
 from llmtrail.core import audit
 from llmtrail.core import datasets as core_datasets
+from llmtrail.core.fields import name_in
 from llmtrail.core.file_edits import moved_path
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
@@ -238,7 +239,7 @@ def _dataset_for(engine: Engine, who: Principal, request: Upsert) -> str:
         found = store.find_by_path(conn, who.org_id, path)
     if found is not None:
         return found.id
-    name = path.rsplit("/", 1)[-1]
+    name = name_in(path)
     return core_datasets.create(engine, who, name=name, type="llm", path=path).id
 
 

@@ -7,6 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from llmtrail.errors import FieldError, Invalid
+from llmtrail.store.tables import files
+
+# A File's or Dataset's name: the last part of its path (up to 1,024 characters), kept in a
+# name column (255).
+NAME_CHARS: int = files.c.name.type.length  # type: ignore[attr-defined]
 
 
 def text(
@@ -31,3 +36,13 @@ def text(
         raise Invalid([error])
     errors.append(error)
     return None
+
+
+def name_in(path: str) -> str:
+    """The last part of a `path`, the name of what it files; refused (naming `path`) when
+    longer than a name column holds, which PostgreSQL would refuse with a 500."""
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    if len(name) > NAME_CHARS:
+        message = f"the last part of a path (its name) has at most {NAME_CHARS} characters"
+        raise Invalid.at("path", message, "string_too_long")
+    return name

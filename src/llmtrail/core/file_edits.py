@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
 from llmtrail.core import audit, automations, files
+from llmtrail.core.fields import name_in
 from llmtrail.core.files import FileType
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
@@ -65,7 +66,7 @@ def move(
             file = _file(conn, principal, file_id, type)
             new_path = moved_path(file.path, path, name)
             if new_path != file.path:
-                name = posixpath.basename(new_path)
+                name = name_in(new_path)
                 values = {"path": new_path, "name": name, "updated_at": utcnow()}
                 store.update_file(conn, file_id, values)
                 audit.record(conn, principal, "changed", type.value, file_id, {"fields": ["path"]})

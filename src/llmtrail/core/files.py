@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
+from llmtrail.core.fields import name_in
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.errors import Conflict, Invalid, NotFound
@@ -92,7 +93,7 @@ def upsert_in(conn: Connection, principal: Principal, ref: FileRef) -> Row:
     now = utcnow()
     if file is None:
         file_id = new_id(PREFIXES[ref.type][0])
-        name = ref.path.rstrip("/").rsplit("/", 1)[-1]  # type: ignore[union-attr]
+        name = name_in(ref.path)  # type: ignore[arg-type]
         store.insert_file(
             conn,
             dict(

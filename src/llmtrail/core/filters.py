@@ -14,6 +14,13 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from llmtrail.bounds import (
+    MAX_FILTER_CONDITIONS,
+    MAX_FILTER_DEPTH,
+    MAX_FILTER_FIELD_CHARS,
+    MAX_FILTER_VALUE_CHARS,
+    MAX_FILTER_VALUES,
+)
 from llmtrail.core.ids import to_utc_naive
 from llmtrail.errors import FieldError, Invalid
 from llmtrail.store.predicates import NEGATED_MATCHES, Condition, Group
@@ -158,8 +165,29 @@ def parse_filters(
     filters: Any, loc: tuple[str | int, ...] = ("filters",), resolve: Resolve | None = None
 ) -> Group:
     """Parse the body form `{field: {operator, value} | [conditions], filter_bundle: {...}}`.
-    `resolve` names the fields (log fields by default) and their kinds."""
-    resolve = resolve or _resolve
+    `resolve` names the fields (log fields by default) and their kinds. A filter past the
+    bounds of `llmtrail.bounds` (depth, conditions, values, characters) is refused, naming
+    where it crossed the bound, before any of it is compiled."""
+    return _parse(filters, loc, resolve or _resolve, _Count(), 1)
+
+
+class _Count:
+    """The conditions a filter has held so far, over all its levels."""
+
+    def __init__(self) -> None:
+        self.conditions = 0
+
+    def one_more(self, loc: tuple[str | int, ...]) -> None:
+        self.conditions += 1
+        if self.conditions > MAX_FILTER_CONDITIONS:
+            raise Invalid.at(
+                loc, f"a filter holds at most {MAX_FILTER_CONDITIONS} conditions", "too_long"
+            )
+
+
+def _parse(
+    filters: Any, loc: tuple[str | int, ...], resolve: Resolve, count: _Count, depth: int
+) -> Group:
     if not isinstance(filters, dict):
         raise Invalid.at(loc, "must be an object of field: condition")
     items: list[tuple[str, Condition | Group]] = []
@@ -167,16 +195,20 @@ def parse_filters(
     for name, spec in filters.items():
         try:
             if name == "filter_bundle":
-                items.append(_bundle(spec, (*loc, name), resolve))
+                items.append(_bundle(spec, (*loc, name), resolve, count, depth))
             elif isinstance(spec, list):
                 for index, one in enumerate(spec):
+                    count.one_more((*loc, name, index))
                     try:
                         items.append(_condition(name, one, (*loc, name, index), resolve))
                     except Invalid as exc:  # every bad condition of the list is reported
                         errors.extend(exc.errors)
             else:
+                count.one_more((*loc, name))
                 items.append(_condition(name, spec, (*loc, name), resolve))
         except Invalid as exc:
+            if exc.errors and exc.errors[0].type == "too_long":
+                raise  # past a bound: the rest is not read
             errors.extend(exc.errors)
     if errors:
         raise Invalid(errors)
@@ -216,11 +248,17 @@ def _value_field(name: str) -> tuple[str, Kind | None]:
     return ("value", Kind.VALUE) if name == "primary_score" else (name, None)
 
 
-def _bundle(spec: Any, loc: tuple[str | int, ...], resolve: Resolve) -> tuple[str, Group]:
+def _bundle(
+    spec: Any, loc: tuple[str | int, ...], resolve: Resolve, count: _Count, depth: int
+) -> tuple[str, Group]:
     if not isinstance(spec, dict) or not isinstance(spec.get("filter_params"), dict):
         raise Invalid.at(loc, "must be {connector, filter_params: {...}}")
+    if depth >= MAX_FILTER_DEPTH:
+        raise Invalid.at(
+            loc, f"filters nest at most {MAX_FILTER_DEPTH} levels of filter_bundle", "too_long"
+        )
     connector = _connector(spec.get("connector", "AND"), (*loc, "connector"))
-    inner = parse_filters(spec["filter_params"], (*loc, "filter_params"), resolve)
+    inner = _parse(spec["filter_params"], (*loc, "filter_params"), resolve, count, depth + 1)
     # The bundle's connector joins its own conditions; the bundle joins the rest with AND.
     return "AND", Group(tuple((connector, item) for _, item in inner.items))
 
@@ -230,6 +268,8 @@ def _condition(
 ) -> tuple[str, Condition]:
     if not isinstance(spec, dict):
         raise Invalid.at(loc, "must be an object {operator, value} or a list of them")
+    if len(name) > MAX_FILTER_FIELD_CHARS:
+        raise Invalid.at(loc, f"a field name has at most {MAX_FILTER_FIELD_CHARS} characters")
     column, kind = resolve(name)
     if kind is None:
         raise Invalid.at(loc, f"unknown filter field '{name}'", "unknown_field")
@@ -248,6 +288,7 @@ def _condition(
     if kind is Kind.SCORE:
         key = name[len(SCORE_PREFIX) :]
     if op == "has_key":
+        bounded(raw, (*loc, "value"))
         return connector, Condition(column, op, _texts(raw, (*loc, "value"), nonempty=True))
     if op == "isnull":
         given = [v for v in raw if v not in ("", None)]
@@ -256,11 +297,23 @@ def _condition(
         return connector, Condition(column, op, (), key)
     if not raw or any(v is None for v in raw):
         raise Invalid.at((*loc, "value"), "must be a value or a non-empty list of values")
+    bounded(raw, (*loc, "value"))
     if op not in ("in", "not_in") and len(raw) != 1:
         raise Invalid.at((*loc, "value"), f"operator '{raw_op}' takes exactly one value")
     numeric = kind is Kind.MAP_VALUE and op in COMPARISONS and _is_number(raw[0])
     values = _coerce(kind, op, raw, (*loc, "value"), numeric)
     return connector, Condition(column, op, values, key, numeric)
+
+
+def bounded(raw: list[Any], loc: tuple[str | int, ...]) -> None:
+    """At most MAX_FILTER_VALUES values, each at most MAX_FILTER_VALUE_CHARS characters: the
+    values of a condition, or of a list's search parameters (Humanloop's `id`, `search`)."""
+    if len(raw) > MAX_FILTER_VALUES:
+        raise Invalid.at(loc, f"a condition takes at most {MAX_FILTER_VALUES} values", "too_long")
+    for value in raw:
+        if isinstance(value, str) and len(value) > MAX_FILTER_VALUE_CHARS:
+            message = f"a value has at most {MAX_FILTER_VALUE_CHARS} characters"
+            raise Invalid.at(loc, message, "too_long")
 
 
 def _resolve(name: str) -> tuple[str, Kind | None]:

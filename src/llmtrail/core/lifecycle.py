@@ -19,7 +19,15 @@ from llmtrail.core import events
 from llmtrail.core.annotations import record_many
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
-from llmtrail.core.logs import COMPLETE, INCOMPLETE, NEEDS_IO, LogData
+from llmtrail.core.logs import (
+    COMPLETE,
+    INCOMPLETE,
+    NEEDS_IO,
+    TEXT_LENGTHS,
+    LogData,
+    cut_to_columns,
+    text_errors,
+)
 from llmtrail.core.privacy import Policy
 from llmtrail.errors import FieldError, Invalid, NotFound
 from llmtrail.store import logs as store
@@ -27,6 +35,7 @@ from llmtrail.store.writer import Writer, WriteTx, apply
 
 STATUSES = (INCOMPLETE, COMPLETE)
 OUTPUTS = ("output", "completion_message", "error_message")
+TEXT_FIELDS = (*TEXT_LENGTHS, "metadata")  # what `text_errors` reads of a new log
 # Columns that annotate rather than describe the call: they stay editable after completion.
 ANNOTATIONS = ("metadata",)
 
@@ -68,6 +77,10 @@ def start(
     so it is stored complete with what it shows.
     """
     log.unique_id = log.unique_id or new_id()
+    if ended:
+        cut_to_columns(log)
+    elif too_long := text_errors({name: getattr(log, name) for name in TEXT_FIELDS}, names):
+        raise Invalid(too_long)
     status_field = (names or {}).get("log_status", "log_status")
     if log.log_status is not None and log.log_status not in STATUSES:
         raise Invalid.at(status_field, "must be 'complete' or 'incomplete'", "enum")
@@ -100,6 +113,8 @@ async def update_log(
     that is not found. `names` maps columns to the dialect's field names for error messages.
     What the organization masks (`policy`) is masked in the changes, as at ingest.
     """
+    if too_long := text_errors(changes, names):
+        raise Invalid(too_long)
     blur = False
     if policy is not None:
         changes, blur = policy.mask_columns(changes)

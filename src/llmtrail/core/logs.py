@@ -7,14 +7,19 @@ wire shape into `LogData` and back; the rules live here once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import String
+
+from llmtrail.bounds import MAX_METADATA_KEY_CHARS
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.core.pricing import cost_of
-from llmtrail.errors import Invalid
+from llmtrail.errors import FieldError, Invalid
+from llmtrail.store.tables import logs
 
 # What people say about a log, which stays editable (seed 000); the server may also blur it.
 ANNOTATION_FIELDS = ("metadata", "note", "positive_feedback", "custom_identifier")
@@ -29,7 +34,6 @@ NEEDS_IO = ("workflow", "agent")
 AGGREGATES = ("workflow", "agent", "task")
 # Other spellings of a call's status, as clients send them.
 STATUS_ALIASES = {"error": "failed"}
-SPAN_NAME_MAX = 255
 
 
 @dataclass(slots=True)
@@ -91,6 +95,49 @@ class LogData:
 
 
 LOG_FIELDS = tuple(f.name for f in fields(LogData))
+# The longest text each text column of a log holds, as the table declares it (PostgreSQL
+# refuses longer; SQLite would keep it whole): ids 128 characters, names and identifiers 255.
+TEXT_LENGTHS = {
+    name: column.type.length
+    for name in LOG_FIELDS
+    if isinstance((column := logs.c[name]).type, String) and column.type.length
+}
+# Display names, often derived (a Humanloop File's path of up to 1,024 characters, a span's
+# name): cut to their column, never refused.
+CUT_TO_COLUMN = ("span_name", "prompt_name")
+
+
+def text_errors(
+    values: Mapping[str, Any],
+    names: Mapping[str, str] | None = None,
+    loc: tuple[str | int, ...] = (),
+) -> list[FieldError]:
+    """Text longer than its column holds, and metadata keys past MAX_METADATA_KEY_CHARS,
+    each named by the dialect's field name (`names`: column -> field) under `loc`."""
+    errors = []
+    for name, longest in TEXT_LENGTHS.items():
+        value = values.get(name)
+        if isinstance(value, str) and len(value) > longest and name not in CUT_TO_COLUMN:
+            field = (names or {}).get(name, name)
+            message = f"Ensure this field has no more than {longest} characters."
+            errors.append(FieldError((*loc, field), message, "string_too_long"))
+    metadata = values.get("metadata")
+    for key in metadata if isinstance(metadata, dict) else ():
+        if len(str(key)) > MAX_METADATA_KEY_CHARS:
+            field = (names or {}).get("metadata", "metadata")
+            message = f"A metadata key has at most {MAX_METADATA_KEY_CHARS} characters."
+            errors.append(FieldError((*loc, field, str(key)[:40]), message, "string_too_long"))
+    return errors
+
+
+def cut_to_columns(log: LogData, names: tuple[str, ...] = tuple(TEXT_LENGTHS)) -> None:
+    """Cut text to what its column holds (`names`: these columns): for exported spans, whose
+    exporter cannot mend one attribute and would drop the whole batch over it."""
+    for name in names:
+        longest = TEXT_LENGTHS[name]
+        value = getattr(log, name)
+        if isinstance(value, str) and len(value) > longest:
+            setattr(log, name, value[:longest])
 
 
 def finalize(
@@ -122,8 +169,7 @@ def finalize(
     if log.status is None:
         log.status = "failed" if log.error_message or log.status_code >= 400 else "success"
     log.status = STATUS_ALIASES.get(log.status, log.status)
-    if log.span_name and len(log.span_name) > SPAN_NAME_MAX:
-        log.span_name = log.span_name[:SPAN_NAME_MAX]
+    cut_to_columns(log, CUT_TO_COLUMN)
     if price_aggregates or log.log_type not in AGGREGATES:
         _price(log)
     return log

@@ -9,6 +9,19 @@ from pathlib import Path
 import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+try:  # the PostgreSQL driver; SQLite needs none
+    import psycopg
+    from psycopg.errors import QueryCanceled
+
+    _LOST: tuple[type[BaseException], ...] = (psycopg.OperationalError, psycopg.InterfaceError)
+    # An OperationalError too, but the server answered: a statement timeout (`interrupts`).
+    _ANSWERED: tuple[type[BaseException], ...] = (QueryCanceled,)
+except ImportError:  # pragma: no cover
+    _LOST = _ANSWERED = ()
+
+DOWN_RETRY_SECONDS = 1  # the Retry-After of a request refused because PostgreSQL is away
 
 
 def _json_dumps(value: object) -> str:
@@ -51,6 +64,29 @@ def make_engine(url: str) -> Engine:
         max_overflow=16,
         pool_pre_ping=True,
     )
+
+
+def lost_database(exc: BaseException) -> bool:
+    """Whether `exc` says PostgreSQL is not answering (restarted, shutting down, unreachable,
+    the connection cut), not that the statement was wrong: the request may succeed on retry.
+
+    Both forms count: SQLAlchemy's wrapper (`execute`, a pool's checkout) and the driver's own
+    error, which the write path's straight-through statements (`store.driver`) raise. SQLite's
+    errors never do: a file database does not go away under a running server. What went
+    wrong after the connection was lost counts too (its cause or context): a handler that
+    lost it, caught, leaves the next statement a `PendingRollbackError`.
+    """
+    seen: BaseException | None = exc
+    for _ in range(8):  # a chain is short; a cycle must not hang the caller
+        if seen is None:
+            return False
+        error = seen.orig if isinstance(seen, DBAPIError) else seen
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(error, _LOST) and not isinstance(error, _ANSWERED):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 @contextmanager

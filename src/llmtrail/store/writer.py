@@ -13,6 +13,14 @@ A submission whose `prepare` or `work` refuses it (a `DomainError`) is answered 
 refusal and left out; the rest of the batch goes on. When the batch itself fails (say, one
 request reuses a taken id), each submission is retried alone, so one bad request never fails
 its neighbours.
+
+When PostgreSQL goes away (restarted, or the connection cut) the connection is dropped and
+the next batch takes a fresh one from the pool, which pings it first. A batch that lost its
+connection before COMMIT was sent did not commit: it is tried once more on a fresh
+connection (the one it had may have gone stale while the writer sat idle). One that lost it
+during COMMIT may or may not have committed; it is never retried (that could store its rows
+twice) and, like any batch the database refused to take, each submission is answered
+`Unavailable`: a 503, never a 2xx for a commit nobody saw succeed.
 """
 
 from __future__ import annotations
@@ -30,8 +38,9 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError
 
-from llmtrail.errors import Conflict, DomainError
+from llmtrail.errors import Conflict, DomainError, Unavailable
 from llmtrail.store.checkpoints import Checkpoints
+from llmtrail.store.database import DOWN_RETRY_SECONDS, lost_database
 from llmtrail.store.driver import insert_new_rows, insert_rows
 from llmtrail.store.statistics import Analyzer
 from llmtrail.store.tables import metadata_obj
@@ -217,26 +226,48 @@ class GroupCommitWriter:
                 self._conn.connection.driver_connection.execute("PRAGMA wal_autocheckpoint=0")
         return self._conn
 
-    def _disconnect(self) -> None:
-        """Drop the connection after a failure: the next batch starts on a fresh one."""
+    def _disconnect(self, lost: bool = False) -> None:
+        """Drop the connection after a failure: the next batch starts on a fresh one. A lost
+        connection is invalidated, not handed back to the pool."""
         if self._conn is not None:
             conn, self._conn = self._conn, None
             try:
+                if lost:
+                    conn.invalidate()
                 conn.close()
             except Exception:  # a broken connection may fail to roll back; it is gone anyway
                 log.debug("closing the writer's connection failed", exc_info=True)
 
-    def _write(self, batch: list[Submission]) -> None:
+    def _write(self, batch: list[Submission], fresh: bool = False) -> None:
+        """Write `batch` in one transaction (`fresh`: on a connection just opened for it)."""
         refused: dict[int, DomainError] = {}
+        committing = False
         try:
             conn = self._connection()
-            with conn.begin():
+            with conn.begin() as transaction:
                 written = _apply(WriteTx(conn), batch, self._dispatch, refused)
+                committing = True
+                transaction.commit()
         except Exception as exc:
-            self._disconnect()
+            lost = lost_database(exc)
+            self._disconnect(lost)
             for submission in batch:
                 submission.rolled_back()
-            if len(batch) == 1:
+            if lost and not committing and not fresh:
+                self._write(batch, fresh=True)  # certainly not committed: once more, afresh
+            elif lost:
+                log.warning(
+                    "the database is not answering (%s); %d writes refused", exc, len(batch)
+                )
+                unknown = " and may or may not be stored" if committing else ""
+                refusal = Unavailable(
+                    f"The database is not answering: the write was not acknowledged{unknown}. "
+                    f"Retry in {DOWN_RETRY_SECONDS} second.",
+                    DOWN_RETRY_SECONDS,
+                )
+                for submission in batch:
+                    submission.future.set_exception(refusal)
+            elif len(batch) == 1:
                 batch[0].future.set_exception(_domain_error(exc))
             else:
                 # Isolate the culprit: each alone, in a transaction. Refusals are decided

@@ -12,7 +12,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from llmtrail.errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
+from llmtrail.api.errors import unreachable
+from llmtrail.errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized, Unavailable
+from llmtrail.store.database import DOWN_RETRY_SECONDS, lost_database
+from llmtrail.store.writer_process import WriterGone
 from llmtrail.ui import session
 from llmtrail.ui.templates import render
 
@@ -27,7 +30,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-STATUS = {Unauthorized: 401, Forbidden: 403, NotFound: 404, Invalid: 400}
+STATUS = {Unauthorized: 401, Forbidden: 403, NotFound: 404, Invalid: 400, Unavailable: 503}
 
 
 class PageRoute(APIRoute):
@@ -45,6 +48,11 @@ class PageRoute(APIRoute):
             except DomainError as exc:
                 status = next((s for t, s in STATUS.items() if isinstance(exc, t)), 409)
                 response = _refusal(request, status, exc.message)
+            except Exception as exc:  # the database or the writer away: a page saying so
+                if not (isinstance(exc, WriterGone) or lost_database(exc)):
+                    raise
+                response = _refusal(request, 503, unreachable(exc))
+                response.headers["Retry-After"] = str(DOWN_RETRY_SECONDS)
             response.headers.update(SECURITY_HEADERS)
             session.set_cookies(request, response)
             return response

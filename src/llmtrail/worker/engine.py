@@ -26,7 +26,7 @@ from sqlalchemy import Engine, Row
 from llmtrail.core import jobs
 from llmtrail.core.ids import utcnow
 from llmtrail.store import jobs as store
-from llmtrail.store.database import begin_write
+from llmtrail.store.database import begin_write, lost_database
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ POLL_SECONDS = 0.2
 CLAIM = 16  # jobs a slot leases at a time
 BACKOFF_BASE = 1.0  # seconds before the first retry, doubling each time
 BACKOFF_CAP = 300.0
+DOWN_WAIT_CAP = 5.0  # seconds between claims at most while the database is not answering
 
 
 class LeaseLost(Exception):
@@ -85,14 +86,32 @@ class JobEngine:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(deadline - time.monotonic(), 0))
-        with begin_write(self.engine) as conn:
-            store.release(conn, self.owner, utcnow())
+        try:
+            with begin_write(self.engine) as conn:
+                store.release(conn, self.owner, utcnow())
+        except Exception as exc:
+            if not lost_database(exc):
+                raise
+            log.warning("could not hand back this worker's jobs (%s); their leases lapse", exc)
 
     def _loop(self) -> None:
+        """Run due jobs until stopped. While the database is away (PostgreSQL restarting) a
+        slot waits, longer each time up to DOWN_WAIT_CAP, and tries again: the pool pings a
+        connection before lending it, so the first claim after the database is back works.
+        A job whose outcome could not be written keeps its lease and runs again once it
+        lapses."""
+        down = 0
         while not self._stopping.is_set():
             try:
                 ran = self.run_due()
-            except Exception:  # the database went away for a moment: try again later
+                down = 0
+            except Exception as exc:
+                if lost_database(exc):
+                    down += 1
+                    if down == 1:
+                        log.warning("the database is not answering (%s); retrying", exc)
+                    self._stopping.wait(min(DOWN_WAIT_CAP, self._poll * 2**down))
+                    continue
                 log.exception("claiming jobs failed")
                 ran = 0
             if not ran:

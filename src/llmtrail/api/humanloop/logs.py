@@ -19,6 +19,7 @@ from sqlalchemy import Row
 from llmtrail.api import idempotency
 from llmtrail.api.auth import principal
 from llmtrail.api.backend import Backend, get_backend, masking
+from llmtrail.api.bounds import SearchText
 from llmtrail.api.humanloop import reading, schemas
 from llmtrail.api.humanloop import responses as answer
 from llmtrail.api.humanloop.surface import MAX_PAGE_SIZE, doc, router, surface
@@ -32,6 +33,7 @@ from llmtrail.api.humanloop.translate import (
     to_log_data,
 )
 from llmtrail.api.routing import JSONBody, collection_paused
+from llmtrail.bounds import MAX_FILTER_VALUES
 from llmtrail.core import files, judgments, lifecycle, prompt_files, queries, traces
 from llmtrail.core.deletes import delete_logs
 from llmtrail.core.files import LOG_TYPES, FileRef, FileType
@@ -287,11 +289,13 @@ def list_logs(
     page: int = Query(1, ge=1, le=queries.MAX_PAGE),
     size: int = Query(10, ge=0, le=MAX_PAGE_SIZE),
     version_id: str | None = None,
-    id: list[str] | None = Query(None, description="Substrings of Log ids, any of them."),
-    search: str | None = Query(
+    id: list[SearchText] | None = Query(
+        None, max_length=MAX_FILTER_VALUES, description="Substrings of Log ids, any of them."
+    ),
+    search: SearchText | None = Query(
         None, description="A substring of the inputs, output or messages, in any case."
     ),
-    metadata_search: str | None = Query(None, description="A substring of the metadata."),
+    metadata_search: SearchText | None = Query(None, description="A substring of the metadata."),
     start_date: datetime | None = None,
     end_date: datetime | None = None,
     include_parent: bool = False,

@@ -4,12 +4,14 @@ Each server process (`serve --workers`) binds the port with SO_REUSEPORT, so the
 The key comes in the call's metadata (`authorization: Bearer KEY` or `x-api-key: KEY`).
 Answers follow the OTLP spec for gRPC: UNAUTHENTICATED for a bad key, INVALID_ARGUMENT for
 a refused export, RESOURCE_EXHAUSTED with a RetryInfo when the writer is overloaded (the
-exporter retries after it), UNAVAILABLE while the writer restarts, and `partial_success`.
+exporter retries after it), UNAVAILABLE (with a RetryInfo) while the writer restarts or the
+database is not answering, and `partial_success`.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -25,12 +27,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from llmtrail.api.auth import verify
 from llmtrail.api.backend import Backend
-from llmtrail.api.errors import overloaded
+from llmtrail.api.errors import overloaded, unreachable
 from llmtrail.api.otlp import export, wire
 from llmtrail.api.otlp.errors import KEYS
 from llmtrail.core import roles
-from llmtrail.errors import DomainError, Forbidden, Unauthorized
+from llmtrail.errors import DomainError, Forbidden, Unauthorized, Unavailable
 from llmtrail.store.admission import Overloaded
+from llmtrail.store.database import lost_database
 from llmtrail.store.writer_process import WriterGone
 
 log = logging.getLogger(__name__)
@@ -59,10 +62,17 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
             await _abort_retry(
                 context, grpc.StatusCode.RESOURCE_EXHAUSTED, overloaded(exc), exc.retry_after
             )
-        except WriterGone:
-            await _abort_retry(context, grpc.StatusCode.UNAVAILABLE, "the writer restarted", 1)
+        except WriterGone as exc:
+            await _abort_retry(context, grpc.StatusCode.UNAVAILABLE, unreachable(exc), 1)
+        except Unavailable as exc:  # the database is not answering the writer
+            seconds = max(1, math.ceil(exc.retry_after or 1))
+            await _abort_retry(context, grpc.StatusCode.UNAVAILABLE, exc.message, seconds)
         except DomainError as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, exc.message)
+        except Exception as exc:
+            if not lost_database(exc):  # a read (the key's) that PostgreSQL did not answer
+                raise
+            await _abort_retry(context, grpc.StatusCode.UNAVAILABLE, unreachable(exc), 1)
         return export.trace_response(stored)
 
 

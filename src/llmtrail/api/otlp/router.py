@@ -27,7 +27,6 @@ from llmtrail.api.otlp.responses import ExportResponse, HumanloopRecords, docume
 from llmtrail.api.routing import JSONBody
 from llmtrail.api.surface import Surface
 from llmtrail.core.keys import Principal
-from llmtrail.store.writer_process import WriterGone
 
 surface = Surface(
     "OpenTelemetry",
@@ -62,8 +61,6 @@ async def _export(
         answer = await handle(backend, who, wire.parse(message, body, encoding))
     except wire.Refused as exc:
         return errors.refused(exc.status, exc.message, violations=exc.violations)
-    except WriterGone:
-        return errors.refused(503, "the writer restarted; nothing was stored", {"Retry-After": "1"})
     if isinstance(answer, Message):
         return Response(wire.encode(answer, encoding), media_type=encoding)
     return JSONBody(answer)
