@@ -33,7 +33,7 @@ class LogsStored:
 
     def __call__(self, tx: WriteTx, submission: Submission) -> None:
         [(_, rows)] = submission.inserts
-        rollups.add(tx.conn, self.org_id, rollups.deltas(rows))
+        rollups.add_stored(tx.conn, [row["id"] for row in rows])
         files.count_logs(tx.conn, (row["version_id"] for row in rows), 1, self.now)
         metadata_index.add(tx.conn, rows)
         tx.publish(events.LogsCreated(self.org_id, *_ids(rows)))

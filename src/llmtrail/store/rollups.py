@@ -36,9 +36,9 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import Select
 
 from llmtrail.store.driver import execute_many
 from llmtrail.store.tables import log_facet_rollups, log_latency_rollups, log_rollups, logs
@@ -286,47 +286,76 @@ def _sql_latency_bucket() -> ColumnElement[int]:
     return cast(func.ceil(func.ln(clamped) / _LN_GAMMA), Integer)
 
 
-def _grouped(hour: ColumnElement[Any]) -> list[tuple[Rollup, Any]]:
-    """Per rollup, the statement that sums every log into its rows."""
+def _hour(dialect_name: str) -> ColumnElement[Any]:
+    if dialect_name == "postgresql":
+        return func.date_trunc("hour", logs.c.timestamp)
+    return func.strftime("%Y-%m-%d %H:00:00.000000", logs.c.timestamp)  # SQLite's text form
+
+
+def _grouped(dialect_name: str, slot: ColumnElement[int]) -> list[tuple[Rollup, Select]]:
+    """Per rollup, the queries that sum logs into its rows (a where clause added by the
+    caller says which logs)."""
+    hour = _hour(dialect_name)
     by_model = (logs.c.environment, func.coalesce(logs.c.model, ""))
-    values = {facet: func.coalesce(logs.c[facet], "") for facet in FACETS}
-    facets = [
-        select(
-            logs.c.org_id,
-            hour,
-            literal(facet),
-            value,
-            literal(0),
-            *_aggregates(BY_FACET.measures),
-        ).group_by(logs.c.org_id, hour, value)
-        for facet, value in values.items()
-    ]
-    bucket = _sql_latency_bucket()
-    return [
+    queries: list[tuple[Rollup, Select]] = [
         (
             BY_MODEL,
-            select(logs.c.org_id, hour, *by_model, literal(0), *_aggregates()).group_by(
+            select(logs.c.org_id, hour, *by_model, slot, *_aggregates()).group_by(
                 logs.c.org_id, hour, *by_model
             ),
-        ),
-        (BY_FACET, union_all(*facets)),
-        (
-            BY_LATENCY,
-            select(logs.c.org_id, hour, bucket, literal(0), func.count())
-            .where(logs.c.latency.is_not(None))
-            .group_by(logs.c.org_id, hour, bucket),
-        ),
+        )
     ]
+    for facet in FACETS:
+        value = func.coalesce(logs.c[facet], "")
+        facet_sums = _aggregates(BY_FACET.measures)
+        query = select(logs.c.org_id, hour, literal(facet), value, slot, *facet_sums)
+        queries.append((BY_FACET, query.group_by(logs.c.org_id, hour, value)))
+    bucket = _sql_latency_bucket()
+    query = select(logs.c.org_id, hour, bucket, slot, func.count())
+    queries.append(
+        (BY_LATENCY, query.where(logs.c.latency.is_not(None)).group_by(logs.c.org_id, hour, bucket))
+    )
+    return queries
+
+
+def _columns(rollup: Rollup) -> list[str]:
+    return ["org_id", "hour", *rollup.keys, "slot", *rollup.names]
+
+
+def _upserts_of_stored(dialect_name: str) -> list[Any]:
+    """Every rollup's sums over the logs whose ids are `:ids`, added to its rows."""
+    statements = []
+    for rollup, query in _grouped(dialect_name, bindparam("slot", type_=Integer)):
+        rolled = query.where(logs.c.id.in_(bindparam("ids", expanding=True)))
+        insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(rollup.table)
+        statement = insert.from_select(_columns(rollup), rolled)
+        keys = ["org_id", "hour", *rollup.keys, "slot"]
+        statements.append(
+            statement.on_conflict_do_update(
+                index_elements=keys,
+                set_={n: rollup.table.c[n] + statement.excluded[n] for n in rollup.names},
+            )
+        )
+    return statements
+
+
+_STORED = {name: _upserts_of_stored(name) for name in ("sqlite", "postgresql")}
+
+
+def add_stored(conn: Connection, ids: Sequence[int]) -> None:
+    """What newly stored logs add to every rollup, summed by the database from the rows
+    just inserted (in C, not per row in Python: the facet and latency rollups cost the
+    writer three times less so), in this process's stripe."""
+    if ids:
+        params = {"ids": list(ids), "slot": os.getpid() % SLOTS}
+        for statement in _STORED[conn.dialect.name]:
+            conn.execute(statement, params)
 
 
 def rebuild(conn: Connection) -> None:
     """Roll up every organization's logs from scratch (migrations, and stores filled outside
     the write path)."""
-    if conn.dialect.name == "postgresql":
-        hour = func.date_trunc("hour", logs.c.timestamp)
-    else:  # the text form SQLite's DateTime columns hold
-        hour = func.strftime("%Y-%m-%d %H:00:00.000000", logs.c.timestamp)
-    for rollup, rolled in _grouped(hour):
+    for rollup in ROLLUPS:
         conn.execute(rollup.table.delete())
-        columns = ["org_id", "hour", *rollup.keys, "slot", *rollup.names]
-        conn.execute(rollup.table.insert().from_select(columns, rolled))
+    for rollup, query in _grouped(conn.dialect.name, literal(0)):
+        conn.execute(rollup.table.insert().from_select(_columns(rollup), query))
