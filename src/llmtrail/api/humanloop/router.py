@@ -6,6 +6,7 @@ from __future__ import annotations
 from llmtrail.api.humanloop import (  # noqa: F401  (they declare the routes)
     datasets,
     environments,
+    evaluations,
     files,
     logs,
     prompts,
