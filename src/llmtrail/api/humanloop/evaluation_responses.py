@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from llmtrail.api.humanloop import responses as hl
 from llmtrail.api.humanloop.dataset_responses import DatapointResponse, DatasetResponse
@@ -66,6 +66,11 @@ class EvaluationRunsResponse(BaseModel):
 
 
 class _EvaluatorStats(BaseModel):
+    """The stats of one Evaluator on one Run; the kind (by the Evaluator's value type) is
+    told by its fields, as the SDK's union tells it."""
+
+    model_config = ConfigDict(extra="forbid")
+
     evaluator_version_id: str
     total_logs: int = Field(description="Its scores of the Run's Logs, errors and nulls too.")
     num_judgments: int = Field(description="Those with a value.")
