@@ -19,15 +19,16 @@ Evaluator in SQL (`store.hl_evaluations.aggregates`).
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row
+from sqlalchemy.exc import IntegrityError
 
 from llmtrail.core import audit, datapoints, files, jobs
+from llmtrail.core.dataset_evals import distribution
 from llmtrail.core.files import FileType
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
@@ -37,6 +38,7 @@ from llmtrail.store import dataset_versions as dataset_version_store
 from llmtrail.store import evaluation as evaluation_store
 from llmtrail.store import files as file_store
 from llmtrail.store import hl_evaluations as store
+from llmtrail.store import jobs as job_store
 from llmtrail.store import logs as log_store
 from llmtrail.store.database import begin_write
 from llmtrail.store.writer import After, Submission, WriteTx
@@ -77,24 +79,40 @@ def create(engine: Engine, who: Principal, file: Ref | None, name: str | None, c
     evaluated = _file_version(engine, who, file, None)
     versions = _evaluator_versions(engine, who, chosen)
     now = utcnow()
-    with begin_write(engine) as conn:
-        if name is not None and store.name_taken(conn, evaluated.file_id, name):
-            raise Conflict(f"An Evaluation named '{name}' exists for this File already")
-        evaluation_id = new_id("evr_")
-        store.insert_evaluation(
-            conn,
-            {
-                "id": evaluation_id,
-                "org_id": who.org_id,
-                "file_id": evaluated.file_id,
-                "name": name,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-        store.add_evaluators(conn, _evaluator_rows(evaluation_id, versions, now))
-        audit.record(conn, who, "created", "evaluation", evaluation_id)
-        return _find(conn, who, evaluation_id)
+    taken = Conflict(f"An Evaluation named '{name}' exists for this File already")
+    try:
+        with begin_write(engine) as conn:
+            if name is not None and store.name_taken(conn, evaluated.file_id, name):
+                raise taken
+            return _insert(conn, who, evaluated.file_id, name, versions, now)
+    except IntegrityError:  # made meanwhile by another request
+        raise taken from None
+
+
+def _insert(
+    conn: Connection,
+    who: Principal,
+    file_id: str,
+    name: str | None,
+    versions: list[tuple[Ref, Row]],
+    now: datetime,
+) -> Row:
+    """The Evaluation's rows, in the caller's transaction."""
+    evaluation_id = new_id("evr_")
+    store.insert_evaluation(
+        conn,
+        {
+            "id": evaluation_id,
+            "org_id": who.org_id,
+            "file_id": file_id,
+            "name": name,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    store.add_evaluators(conn, _evaluator_rows(evaluation_id, versions, now))
+    audit.record(conn, who, "created", "evaluation", evaluation_id)
+    return _find(conn, who, evaluation_id)
 
 
 def _file_version(engine: Engine, who: Principal, ref: Ref, type: FileType | None) -> Row:
@@ -194,6 +212,11 @@ def describe(engine: Engine, rows: Sequence[Row]) -> Described:
         for row in store.evaluators_of(conn, ids):
             found[row.evaluation_id].append(row)
         return Described(found, store.run_counts(conn, ids))
+
+
+def _present(rows: list[Row]) -> list[Row]:
+    """The Evaluators not deleted since they were added."""
+    return [row for row in rows if row.kind is not None]
 
 
 def _orchestrated(row: Row) -> bool:
@@ -615,14 +638,14 @@ def states(
     conn: Connection, who: Principal, evaluation_id: str, runs: Sequence[Row]
 ) -> dict[str, RunState]:
     """Each Run's status and per-Evaluator stats in this Evaluation."""
-    chosen = store.evaluators_of(conn, [evaluation_id])
+    chosen = _present(store.evaluators_of(conn, [evaluation_id]))
     run_ids = [r.id for r in runs]
     evaluator_ids = [e.evaluator_id for e in chosen]
     counts = store.log_counts(conn, run_ids)
     found = {(a.run_id, a.evaluator_id): a for a in store.aggregates(conn, run_ids, evaluator_ids)}
     numbers = _grouped(store.values(conn, run_ids, _of_type(chosen, NUMERIC), "numerical_value"))
     options = _grouped(store.values(conn, run_ids, _of_type(chosen, SELECT), "categorical_value"))
-    ended = store.jobs_ended_early(conn, who.org_id, [origin(r) for r in run_ids])
+    ended = job_store.ended_early(conn, who.org_id, [origin(r) for r in run_ids])
     awaited = [e.evaluator_id for e in chosen if _awaited(e)]
     out = {}
     for run_row in runs:
@@ -687,10 +710,7 @@ def _evaluator_stats(
     if found.mean is not None and found.mean_square is not None:
         std = math.sqrt(max(float(found.mean_square) - float(found.mean) ** 2, 0.0))
     values = [float(v) for v in numbers.get((run_id, evaluator.evaluator_id), [])]
-    chosen: Counter[str] = Counter()
-    for value in options.get((run_id, evaluator.evaluator_id), []):
-        for one in value if isinstance(value, list) else [value]:
-            chosen[str(one)] += 1
+    chosen = distribution(options.get((run_id, evaluator.evaluator_id), []))
     return EvaluatorStats(
         evaluator.evaluator_id,
         evaluator.version_id,
@@ -722,7 +742,7 @@ def stats(engine: Engine, who: Principal, evaluation_id: str) -> tuple[list[Row]
         _find(conn, who, evaluation_id)
         rows = store.runs_of(conn, evaluation_id)
         found = states(conn, who, evaluation_id, rows)
-        return store.evaluators_of(conn, [evaluation_id]), [found[r.id] for r in rows]
+        return _present(store.evaluators_of(conn, [evaluation_id])), [found[r.id] for r in rows]
 
 
 def run_states(

@@ -19,7 +19,6 @@ from llmtrail.store.tables import (
     evaluation_runs,
     evaluations,
     evaluators,
-    jobs,
     logs,
     scores,
 )
@@ -347,22 +346,6 @@ def values(
         .order_by(s.run_id, s.evaluator_id, value if column == "numerical_value" else s.id)
     )
     return conn.execute(query).all()
-
-
-def jobs_ended_early(conn: Connection, org_id: int, origins: Sequence[str]) -> dict[str, int]:
-    """origin -> how many of its jobs gave up or were cancelled."""
-    if not origins:
-        return {}
-    query = (
-        select(jobs.c.origin, func.count())
-        .where(
-            jobs.c.org_id == org_id,
-            jobs.c.origin.in_(list(origins)),
-            jobs.c.state.in_(("dead", "cancelled")),
-        )
-        .group_by(jobs.c.origin)
-    )
-    return {key: n for key, n in conn.execute(query)}
 
 
 # The Datasets Runs snapshot

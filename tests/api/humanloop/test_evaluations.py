@@ -211,6 +211,18 @@ def test_the_evaluations_client(hl: Humanloop, kw) -> None:  # type: ignore[no-u
     assert isinstance(booleans, BooleanEvaluatorStatsResponse)
     assert (booleans.num_true, booleans.num_false) == (1, 1)
 
+    # A Run that takes the version's Logs made from the Dataset already: complete at once.
+    reused = hl.evaluations.create_run(
+        id=made.id,
+        dataset={"version_id": dataset.version_id},
+        version={"id": prompt.id},
+        use_existing_logs=True,
+    )
+    stats = eventually_completed(hl, made.id, reused.id)
+    assert [s.num_logs for s in stats.run_stats] == [2, 2]
+    assert stats.run_stats[0].evaluator_stats == stats.run_stats[1].evaluator_stats
+    hl.evaluations.remove_run(id=made.id, run_id=reused.id)
+
     # A second Evaluation, a Run of its own, and the first Run shown there too.
     other = hl.evaluations.create(name="second", file={"id": prompt.id}, evaluators=[])
     own = hl.evaluations.create_run(id=other.id)
