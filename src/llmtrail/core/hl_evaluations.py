@@ -5,8 +5,9 @@ version. Its Logs are the File's own Logs, attached when they are posted with `r
 the writer transaction that stores them, `RunLogs`), or later (`add_logs`, or existing Logs
 of the version made from the Dataset's Datapoints). So a judgment of a Run Log is that Log's
 score, whoever gave it: the server runs the Evaluators that run by themselves (llm, code,
-rule) as `evaluate` jobs queued with the Log, as online evaluation does
-(`core/monitoring.py`); an external Evaluator's judgments come as Evaluator Logs
+rule) as `evaluate` jobs, queued in the transaction where a Run Log is complete (a
+`LogsCompleted` subscriber, as online evaluation's in `core/monitoring.py`, or the change
+that attaches complete Logs); an external Evaluator's judgments come as Evaluator Logs
 (`core/judgments.py`), a human's from people.
 
 A Run is `pending` until it has a Log and `running` after; it is `completed` when it says so
@@ -19,15 +20,15 @@ Evaluator in SQL (`store.hl_evaluations.aggregates`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row
+from sqlalchemy import Connection, Engine, Row, Select
 from sqlalchemy.exc import IntegrityError
 
-from llmtrail.core import audit, datapoints, files, jobs
+from llmtrail.core import audit, datapoints, events, files, jobs
 from llmtrail.core.dataset_evals import distribution
 from llmtrail.core.files import FileType
 from llmtrail.core.ids import new_id, utcnow
@@ -255,8 +256,7 @@ def add_evaluators(engine: Engine, who: Principal, evaluation_id: str, chosen: l
         after = len(store.evaluators_of(conn, [evaluation_id]))
         store.add_evaluators(conn, _evaluator_rows(evaluation_id, versions, now, after))
         store.touch(conn, evaluation_id, now)
-        runs = [r.id for r in store.runs_of(conn, evaluation_id)]
-        _queue(conn, who.org_id, store.run_logs(conn, runs) if runs else [], now)
+        _queue_runs(conn, who.org_id, [r.id for r in store.runs_of(conn, evaluation_id)], now)
         audit.record(conn, who, "changed", "evaluation", evaluation_id, {"fields": ["evaluators"]})
         return _find(conn, who, evaluation_id)
 
@@ -402,7 +402,7 @@ def add_existing_run(engine: Engine, who: Principal, evaluation_id: str, run_id:
         )
         store.touch(conn, evaluation_id, now)
         # Evaluators of this Evaluation the Run's Logs have not met yet judge them now.
-        _queue(conn, who.org_id, store.run_logs(conn, [run_id]), now)
+        _queue_runs(conn, who.org_id, [run_id], now)
         return _run_row(conn, who, evaluation_id, run_id)
 
 
@@ -475,11 +475,16 @@ def add_logs(engine: Engine, who: Principal, evaluation_id: str, run_id: str, lo
 
 
 def attach(
-    conn: Connection, org_id: int, run_id: str, picked: Sequence[tuple[int, str, str | None]]
+    conn: Connection,
+    org_id: int,
+    run_id: str,
+    picked: Sequence[tuple[int, str, str | None]],
+    *,
+    queue: bool = True,
 ) -> None:
     """Attach Logs (key, id, Datapoint) to a Run in the caller's transaction: the Run is
-    running, and each server-run Evaluator of every Evaluation showing it gets an
-    `evaluate` job per Log, keyed as online evaluation's (never queued twice)."""
+    running, and (`queue`) its complete Logs are judged (`_queue_runs`); one still
+    incomplete is when it completes (`queue_run_evaluations`)."""
     if not picked:
         return
     now = utcnow()
@@ -498,36 +503,49 @@ def attach(
         ],
     )
     store.start_runs(conn, [run_id], now)
-    _queue(conn, org_id, [_Attached(run_id, *p) for p in picked], now)
+    if queue:
+        _queue_runs(conn, org_id, [run_id], now)
 
 
-@dataclass(frozen=True)
-class _Attached:
-    run_id: str
-    log_id: int
-    log_unique_id: str
-    datapoint_id: str | None
+def _queue_runs(conn: Connection, org_id: int, run_ids: list[str], now: datetime) -> None:
+    """Queue the judgments of these Runs' complete Logs."""
+    if run_ids:
+        read = lambda query: conn.execute(query).all()  # noqa: E731
+        jobs.enqueue(conn, _judgments(read, org_id, store.complete_run_logs(run_ids)), now)
 
 
-def _queue(conn: Connection, org_id: int, attached: Sequence[Any], now: datetime) -> None:
-    """The `evaluate` jobs of these Run Logs: one per server-run Evaluator of the
-    Evaluations showing their Run; a Datapoint's target is what the Evaluator compares with."""
+def queue_run_evaluations(tx: events.HandlerTx, event: events.LogsCompleted) -> None:
+    """Run Logs that became complete (stored so, with their Run, or marked so later) are
+    judged, in the transaction that completes them."""
+    new = _judgments(tx.read, event.org_id, store.complete_run_logs(log_ids=event.log_ids))
+    if new:
+        tx.enqueue(new)
+
+
+def _judgments(read: Callable[[Select], list[Row]], org_id: int, logs: Select) -> list[jobs.NewJob]:
+    """The `evaluate` jobs of these Run Logs: one per server-run Evaluator of every
+    Evaluation showing its Run, keyed as online evaluation's (never queued twice); a
+    Datapoint's target output is what the Evaluator compares with."""
+    attached = read(logs)
     if not attached:
-        return
-    run_ids = list(dict.fromkeys(a.run_id for a in attached))
-    shown = store.evaluations_of_runs(conn, run_ids)
-    evaluation_ids = sorted({e for ids in shown.values() for e in ids})
-    by_evaluation: dict[str, list[Row]] = {}
-    for row in store.evaluators_of(conn, evaluation_ids):
+        return []
+    run_ids = sorted({a.run_id for a in attached})
+    chosen: dict[str, set[str]] = {}
+    for row in read(store.runs_evaluators(run_ids)):
         if _orchestrated(row) and row.kind in SERVER_KINDS:
-            by_evaluation.setdefault(row.evaluation_id, []).append(row)
-    if not by_evaluation:
-        return
-    targets = _targets(conn, org_id, run_ids, attached)
+            chosen.setdefault(row.run_id, set()).add(row.evaluator_id)
+    if not chosen:
+        return []
+    points = sorted({a.datapoint_id for a in attached if a.datapoint_id})
+    targets: dict[tuple[str, str], Any] = {}
+    for row in read(store.runs_datapoints(run_ids, points)) if points else []:
+        target = datapoints.datapoint(row).target
+        if isinstance(target, dict) and "output" in target:
+            target = target["output"]
+        targets[(row.run_id, row.unique_id)] = target
     new = []
     for a in attached:
-        chosen = {r.evaluator_id for e in shown.get(a.run_id, []) for r in by_evaluation.get(e, [])}
-        for evaluator_id in sorted(chosen):
+        for evaluator_id in sorted(chosen.get(a.run_id, ())):
             payload: dict[str, Any] = {
                 "evaluator_id": evaluator_id,
                 "log_id": a.log_id,
@@ -546,25 +564,7 @@ def _queue(conn: Connection, org_id: int, attached: Sequence[Any], now: datetime
                     dedupe_key=f"{evaluator_id}:{a.log_id}",
                 )
             )
-    jobs.enqueue(conn, new, now)
-
-
-def _targets(
-    conn: Connection, org_id: int, run_ids: list[str], attached: Sequence[Any]
-) -> dict[tuple[str, str | None], Any]:
-    """(run, Datapoint) -> the Datapoint's target output, for the Runs over a Dataset."""
-    out: dict[tuple[str, str | None], Any] = {}
-    for run_id in run_ids:
-        row = store.get_run(conn, org_id, run_id)
-        points = [a.datapoint_id for a in attached if a.run_id == run_id and a.datapoint_id]
-        if row is None or row.dataset_id is None or not points:
-            continue
-        for point_id, point in store.datapoint_rows(conn, row.dataset_id, points).items():
-            target = datapoints.datapoint(point).target
-            if isinstance(target, dict) and "output" in target:
-                target = target["output"]
-            out[(run_id, point_id)] = target
-    return out
+    return new
 
 
 @dataclass(frozen=True)
@@ -579,10 +579,12 @@ class RunLogs:
     then: After | None = None
 
     def __call__(self, tx: WriteTx, submission: Submission) -> None:
-        [(_, rows)] = submission.inserts
+        rows = [row for _, stored in submission.inserts for row in stored]
         if store.get_run(tx.conn, self.org_id, self.run_id) is not None:
             picked = [(row["id"], row["unique_id"], self.datapoint_id) for row in rows]
-            attach(tx.conn, self.org_id, self.run_id, picked)
+            # Judged once complete: the `LogsCompleted` of these Logs, dispatched before the
+            # commit, finds them in their Run (`queue_run_evaluations`).
+            attach(tx.conn, self.org_id, self.run_id, picked, queue=False)
         if self.then is not None:
             self.then(tx, submission)
 
@@ -799,3 +801,6 @@ def logs_page(
         RunLog(f.run_id, f.log_unique_id, points.get((datasets[f.run_id], f.datapoint_id)))
         for f in found
     ]
+
+
+events.subscribe(events.LogsCompleted, queue_run_evaluations, budget=0.1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, case, delete, func, select, update
+from sqlalchemy import Connection, Row, Select, and_, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from llmtrail.store.tables import (
@@ -232,16 +232,40 @@ def add_run_logs(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     _insert_new(conn, evaluation_run_logs, rows)
 
 
-def run_logs(conn: Connection, run_ids: Sequence[str]) -> list[Row]:
-    """The Logs of these Runs (id, unique id, Datapoint), oldest first."""
+def complete_run_logs(run_ids: Sequence[str] = (), log_ids: Sequence[int] = ()) -> Select:
+    """The complete Logs of these Runs, or these Logs of any Run (run, key, id, Datapoint):
+    those to judge."""
     r = evaluation_run_logs.c
-    query = (
+    which = r.run_id.in_(list(run_ids)) if run_ids else r.log_id.in_(list(log_ids))
+    return (
         select(r.run_id, r.log_id, r.log_unique_id, r.datapoint_id)
         .join(logs, logs.c.id == r.log_id)
-        .where(r.run_id.in_(list(run_ids)))
-        .order_by(r.added_at, r.log_id)
+        .where(which, logs.c.log_status != "incomplete")
+        .order_by(r.log_id, r.run_id)
     )
-    return conn.execute(query).all()
+
+
+def runs_evaluators(run_ids: Sequence[str]) -> Select:
+    """(run, Evaluator and its kind, whether it is orchestrated) of every Evaluation showing
+    these Runs."""
+    m, e = evaluation_run_members.c, evaluation_evaluators.c
+    return (
+        select(m.run_id, e.evaluator_id, e.orchestrated, evaluators.c.kind)
+        .join(evaluation_evaluators, e.evaluation_id == m.evaluation_id)
+        .join(evaluators, evaluators.c.id == e.evaluator_id)
+        .where(m.run_id.in_(list(run_ids)))
+    )
+
+
+def runs_datapoints(run_ids: Sequence[str], datapoint_ids: Sequence[str]) -> Select:
+    """(run, the Datapoint rows of its Dataset with these ids), newest row last."""
+    runs, d = evaluation_runs.c, dataset_logs.c
+    return (
+        select(runs.id.label("run_id"), dataset_logs)
+        .join(dataset_logs, d.dataset_id == runs.dataset_id)
+        .where(runs.id.in_(list(run_ids)), d.unique_id.in_(list(datapoint_ids)))
+        .order_by(d.id)
+    )
 
 
 def run_logs_page(

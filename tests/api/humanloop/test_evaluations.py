@@ -266,6 +266,24 @@ def eventually_completed(hl: Humanloop, evaluation_id: str, run_id: str) -> Eval
     return stats
 
 
+def test_a_run_log_is_judged_once_it_is_complete(hl: Humanloop, kw) -> None:  # type: ignore[no-untyped-def]
+    prompt = hl.prompts.upsert(path=unique("qa/slow"), model="gpt-4o")
+    rule = a_rule_evaluator(hl, kw)
+    dataset = hl.datasets.upsert(path=unique("qa/one"), datapoints=POINTS[:1])
+    [point] = hl.datasets.get(id=dataset.id, include_datapoints=True).datapoints
+    made = hl.evaluations.create(file={"id": prompt.id}, evaluators=[{"path": rule.path}])
+    run = hl.evaluations.create_run(id=made.id, dataset={"version_id": dataset.version_id})
+    log = hl.prompts.log(
+        id=prompt.id, run_id=run.id, source_datapoint_id=point.id, log_status="incomplete"
+    )
+    [state] = hl.evaluations.get_stats(id=made.id).run_stats
+    assert state.status == "running" and state.num_logs == 1
+    assert state.evaluator_stats[0].total_logs == 0  # nothing to judge yet
+    hl.prompts.update_log(id=prompt.id, log_id=log.id, output="x at last", log_status="complete")
+    [state] = eventually_completed(hl, made.id, run.id).run_stats
+    assert (state.evaluator_stats[0].num_true, state.evaluator_stats[0].total_logs) == (1, 1)
+
+
 def test_refusals_name_the_field(hl: Humanloop, kw) -> None:  # type: ignore[no-untyped-def]
     prompt = hl.prompts.upsert(path=unique("qa/refused"), model="gpt-4o")
     with pytest.raises(UnprocessableEntityError) as no_file:
