@@ -365,7 +365,7 @@ def _dataset(engine: Engine, who: Principal, ref: Ref) -> datapoints.Version:
         raise Invalid.at(ref.loc, f"no Dataset '{key}'", "not_found") from None
 
 
-def _run_row(conn: Connection, who: Principal, evaluation_id: str, run_id: str) -> Row:
+def _run_row(conn: Connection, evaluation_id: str, run_id: str) -> Row:
     for row in store.runs_of(conn, evaluation_id):
         if row.id == run_id:
             return row
@@ -374,7 +374,7 @@ def _run_row(conn: Connection, who: Principal, evaluation_id: str, run_id: str) 
 
 def _run_of(conn: Connection, who: Principal, evaluation_id: str, run_id: str) -> Row:
     _find(conn, who, evaluation_id)
-    return _run_row(conn, who, evaluation_id, run_id)
+    return _run_row(conn, evaluation_id, run_id)
 
 
 def runs(engine: Engine, who: Principal, evaluation_id: str) -> list[Row]:
@@ -382,11 +382,6 @@ def runs(engine: Engine, who: Principal, evaluation_id: str) -> list[Row]:
     with engine.connect() as conn:
         _find(conn, who, evaluation_id)
         return store.runs_of(conn, evaluation_id)
-
-
-def run(engine: Engine, who: Principal, evaluation_id: str, run_id: str) -> Row:
-    with engine.connect() as conn:
-        return _run_of(conn, who, evaluation_id, run_id)
 
 
 def add_existing_run(engine: Engine, who: Principal, evaluation_id: str, run_id: str) -> Row:
@@ -403,7 +398,7 @@ def add_existing_run(engine: Engine, who: Principal, evaluation_id: str, run_id:
         store.touch(conn, evaluation_id, now)
         # Evaluators of this Evaluation the Run's Logs have not met yet judge them now.
         _queue_runs(conn, who.org_id, [run_id], now)
-        return _run_row(conn, who, evaluation_id, run_id)
+        return _run_row(conn, evaluation_id, run_id)
 
 
 def remove_run(engine: Engine, who: Principal, evaluation_id: str, run_id: str) -> None:
@@ -448,7 +443,7 @@ def update_run(
             store.set_control(conn, evaluation_id, run_id)
         elif control is False and row.control:
             store.set_control(conn, evaluation_id, "")
-        return _run_row(conn, who, evaluation_id, run_id)
+        return _run_row(conn, evaluation_id, run_id)
 
 
 def add_logs(engine: Engine, who: Principal, evaluation_id: str, run_id: str, log_ids: Any) -> Row:
@@ -471,7 +466,7 @@ def add_logs(engine: Engine, who: Principal, evaluation_id: str, run_id: str, lo
             for log in found.values()
         ]
         attach(conn, who.org_id, run_id, picked)
-        return _run_row(conn, who, evaluation_id, row.id)
+        return _run_row(conn, evaluation_id, row.id)
 
 
 def attach(
