@@ -157,6 +157,36 @@ def test_evals_run_end_to_end_and_two_runs_side_by_side(hl: Humanloop, kw, quick
     assert hl.evaluations.get_logs(id=evaluation.id, size=10).total == 6
 
 
+def test_evals_run_of_a_flow(hl: Humanloop, quick_polls) -> None:  # type: ignore[no-untyped-def]
+    """A Flow made by `evals.run` from its `version`, judged by a local Evaluator only."""
+    path = unique("flows/answer")
+    [check] = hl.evaluations.run(
+        name="flow",
+        file={
+            "path": path,
+            "type": "flow",
+            "version": {"attributes": {"v": 1}},
+            "callable": better_answer,
+        },
+        dataset={"path": unique("qa/flow-questions"), "datapoints": POINTS},
+        evaluators=[
+            {
+                "path": unique("judges/exact"),
+                "callable": matches_target,
+                "args_type": "target_required",
+                "return_type": "boolean",
+                "threshold": 1,
+            },
+        ],
+    )
+    assert check.threshold_check is True
+    flow = hl.files.retrieve_by_path(path=path)
+    [evaluation] = list(hl.evaluations.list(file_id=flow.id))
+    [run] = hl.evaluations.get_stats(id=evaluation.id).run_stats
+    assert run.status == "completed" and run.num_logs == 3
+    assert run.evaluator_stats[0].num_true == 3
+
+
 def test_the_evaluations_client(hl: Humanloop, kw) -> None:  # type: ignore[no-untyped-def]
     prompt = hl.prompts.upsert(path=unique("qa/bot"), model="gpt-4o")
     stars = hl.evaluators.upsert(path=unique("judges/stars"), spec=NUMBER)
