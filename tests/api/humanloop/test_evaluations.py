@@ -21,6 +21,7 @@ from humanloop.types import (
     BooleanEvaluatorStatsResponse,
     EvaluationStats,
     NumericEvaluatorStatsResponse,
+    SelectEvaluatorStatsResponse,
 )
 
 CONTAINS_X = {
@@ -312,6 +313,32 @@ def test_a_run_log_is_judged_once_it_is_complete(hl: Humanloop, kw) -> None:  # 
     hl.prompts.update_log(id=prompt.id, log_id=log.id, output="x at last", log_status="complete")
     [state] = eventually_completed(hl, made.id, run.id).run_stats
     assert (state.evaluator_stats[0].num_true, state.evaluator_stats[0].total_logs) == (1, 1)
+
+
+def test_select_judgments_are_counted_per_option(hl: Humanloop) -> None:
+    prompt = hl.prompts.upsert(path=unique("qa/graded"), model="gpt-4o")
+    grade = hl.evaluators.upsert(
+        path=unique("judges/grade"),
+        spec={
+            "arguments_type": "target_free",
+            "return_type": "select",
+            "evaluator_type": "external",
+            "options": [{"name": "good"}, {"name": "bad"}],
+        },
+    )
+    made = hl.evaluations.create(file={"id": prompt.id}, evaluators=[{"id": grade.id}])
+    run = hl.evaluations.create_run(id=made.id)  # no Dataset: completed when said so
+    for judgment in ("good", "good", "bad", "awful"):
+        log = hl.prompts.log(id=prompt.id, output="an answer", run_id=run.id)
+        hl.evaluators.log(parent_id=log.id, id=grade.id, judgment=judgment)
+    [state] = hl.evaluations.get_stats(id=made.id).run_stats
+    assert state.status == "running" and state.num_logs == 4
+    [stats] = state.evaluator_stats
+    assert isinstance(stats, SelectEvaluatorStatsResponse)
+    assert stats.num_judgments_per_option == {"bad": 1, "good": 2}
+    assert (stats.total_logs, stats.num_judgments, stats.num_errors) == (4, 3, 1)  # "awful"
+    hl.evaluations.update_evaluation_run(id=made.id, run_id=run.id, status="completed")
+    assert hl.evaluations.get_stats(id=made.id).status == "completed"
 
 
 def test_refusals_name_the_field(hl: Humanloop, kw) -> None:  # type: ignore[no-untyped-def]
