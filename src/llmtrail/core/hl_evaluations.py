@@ -499,14 +499,21 @@ def attach(
     )
     store.start_runs(conn, [run_id], now)
     if queue:
-        _queue_runs(conn, org_id, [run_id], now)
+        _queue_runs(conn, org_id, [run_id], now, [key for key, _, _ in picked])
 
 
-def _queue_runs(conn: Connection, org_id: int, run_ids: list[str], now: datetime) -> None:
-    """Queue the judgments of these Runs' complete Logs."""
+def _queue_runs(
+    conn: Connection,
+    org_id: int,
+    run_ids: list[str],
+    now: datetime,
+    log_ids: Sequence[int] = (),
+) -> None:
+    """Queue the judgments of these Runs' complete Logs (these ones only, if given)."""
     if run_ids:
         read = lambda query: conn.execute(query).all()  # noqa: E731
-        jobs.enqueue(conn, _judgments(read, org_id, store.complete_run_logs(run_ids)), now)
+        logs = store.complete_run_logs(run_ids, log_ids)
+        jobs.enqueue(conn, _judgments(read, org_id, logs), now)
 
 
 def queue_run_evaluations(tx: events.HandlerTx, event: events.LogsCompleted) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, case, delete, func, select, update
+from sqlalchemy import Connection, Row, Select, and_, case, delete, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from llmtrail.store.tables import (
@@ -233,10 +233,13 @@ def add_run_logs(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def complete_run_logs(run_ids: Sequence[str] = (), log_ids: Sequence[int] = ()) -> Select:
-    """The complete Logs of these Runs, or these Logs of any Run (run, key, id, Datapoint):
-    those to judge."""
+    """The complete Logs of these Runs (of any Run, with no `run_ids`), these ones only if
+    `log_ids` are given (run, key, id, Datapoint): those to judge."""
     r = evaluation_run_logs.c
-    which = r.run_id.in_(list(run_ids)) if run_ids else r.log_id.in_(list(log_ids))
+    which = and_(
+        r.run_id.in_(list(run_ids)) if run_ids else true(),
+        r.log_id.in_(list(log_ids)) if log_ids else true(),
+    )
     return (
         select(r.run_id, r.log_id, r.log_unique_id, r.datapoint_id)
         .join(logs, logs.c.id == r.log_id)
