@@ -518,7 +518,10 @@ def _queue_runs(
 
 def queue_run_evaluations(tx: events.HandlerTx, event: events.LogsCompleted) -> None:
     """Run Logs that became complete (stored so, with their Run, or marked so later) are
-    judged, in the transaction that completes them."""
+    judged, in the transaction that completes them. An organization with no open Run
+    (every one but those using Evaluations) costs one indexed lookup."""
+    if not tx.read(store.any_open_run(event.org_id)):
+        return
     new = _judgments(tx.read, event.org_id, store.complete_run_logs(log_ids=event.log_ids))
     if new:
         tx.enqueue(new)

@@ -248,6 +248,17 @@ def complete_run_logs(run_ids: Sequence[str] = (), log_ids: Sequence[int] = ()) 
     )
 
 
+def any_open_run(org_id: int) -> Select:
+    """One Run of the organization still pending or running as stored, if any: without
+    one, no new complete Log can be a Run's to judge."""
+    runs = evaluation_runs.c
+    return (
+        select(runs.id)
+        .where(runs.org_id == org_id, runs.status.in_(("pending", "running")))
+        .limit(1)
+    )
+
+
 def runs_evaluators(run_ids: Sequence[str]) -> Select:
     """(run, Evaluator and its kind, whether it is orchestrated) of every Evaluation showing
     these Runs."""

@@ -636,6 +636,7 @@ evaluation_runs = Table(
     Column("status", String(16), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    Index(None, "org_id", "status"),
 )
 
 # Which Evaluations show a Run (the one it was made in, and those it was added to).

@@ -38,6 +38,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluation_runs")),
     )
+    op.create_index(
+        op.f("ix_evaluation_runs_org_id_status"),
+        "evaluation_runs",
+        ["org_id", "status"],
+        unique=False,
+    )
     op.create_table(
         "evaluation_run_logs",
         sa.Column("run_id", sa.String(length=128), nullable=False),
@@ -154,4 +160,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_evaluation_run_logs_log_id"))
 
     op.drop_table("evaluation_run_logs")
+    op.drop_index(op.f("ix_evaluation_runs_org_id_status"), table_name="evaluation_runs")
     op.drop_table("evaluation_runs")
