@@ -72,7 +72,9 @@ class Ref:
 # Evaluations
 
 
-def create(engine: Engine, who: Principal, file: Ref | None, name: str | None, chosen: list[Ref]):
+def create(
+    engine: Engine, who: Principal, file: Ref | None, name: str | None, chosen: list[Ref]
+) -> Row:
     """A new Evaluation of the File with these Evaluators; a name the File's Evaluations use
     already is 409 (the SDK then looks for it by name)."""
     if file is None or not (file.file_id or file.path):
