@@ -25,7 +25,7 @@ SURFACES: tuple[str, ...] = (
 )
 # Modules with a `mount(app)` that serve pages (the web UI) rather than an API.
 PAGES: tuple[str, ...] = ("llmtrail.ui.app",)
-SUBSCRIBERS: tuple[str, ...] = ("llmtrail.core.monitoring",)
+SUBSCRIBERS: tuple[str, ...] = ("llmtrail.core.monitoring", "llmtrail.core.hl_evaluations")
 JOB_KINDS: tuple[str, ...] = (
     "llmtrail.core.events",
     "llmtrail.worker.evaluate",

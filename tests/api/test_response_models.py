@@ -26,6 +26,7 @@ from keywordsai.types.log_types import LogList as SdkLogList
 from pydantic import BaseModel, TypeAdapter
 
 from llmtrail.api.humanloop import dataset_responses as hld
+from llmtrail.api.humanloop import evaluation_responses as hle
 from llmtrail.api.humanloop import responses as hl
 from llmtrail.api.keywords import dataset_responses as ds
 from llmtrail.api.keywords import responses as kw
@@ -78,6 +79,12 @@ SDK_PARSERS: dict[type[BaseModel], Callable[[Any], Any]] = {
             hld.PaginatedDatasetResponse,
             hld.PaginatedDatapointResponse,
             hld.ListDatasets,
+            hle.EvaluationResponse,
+            hle.PaginatedEvaluationResponse,
+            hle.EvaluationRunResponse,
+            hle.EvaluationRunsResponse,
+            hle.EvaluationStats,
+            hle.PaginatedDataEvaluationLogResponse,
         )
     },
 }
@@ -925,6 +932,98 @@ def test_humanloop_dataset_answers(tenant: Tenant) -> None:
         assert deleted.status_code == 204 and not deleted.content
 
 
+HLE = "/v5/evaluations"
+EVALUATION_ROUTES = [
+    *((method, HLE) for method in ("GET", "POST")),
+    *((method, f"{HLE}/{{id}}") for method in ("GET", "DELETE")),
+    ("POST", f"{HLE}/{{id}}/evaluators"),
+    ("DELETE", f"{HLE}/{{id}}/evaluators/{{evaluator_version_id}}"),
+    *((method, f"{HLE}/{{id}}/runs") for method in ("GET", "POST")),
+    *((method, f"{HLE}/{{id}}/runs/{{run_id}}") for method in ("POST", "PATCH", "DELETE")),
+    ("POST", f"{HLE}/{{id}}/runs/{{run_id}}/logs"),
+    *(("GET", f"{HLE}/{{id}}/{tail}") for tail in ("stats", "logs")),
+]
+
+
+def test_humanloop_evaluation_answers(tenant: Tenant) -> None:
+    with tenant.client("x-api-key") as api:
+        prompt = api.post(
+            "/v5/prompts/log",
+            json={"path": uuid.uuid4().hex[:8], "prompt": {"model": "m"}, "output": "x"},
+        ).json()
+        judge = api.post(
+            "/v5/evaluators", json={"path": f"judges/{uuid.uuid4().hex[:8]}", "spec": SPEC}
+        ).json()
+        points = [{"inputs": {"q": "?"}, "target": {"output": "x"}}]
+        dataset = api.post(
+            "/v5/datasets", json={"path": uuid.uuid4().hex[:8], "datapoints": points}
+        ).json()
+        body = {
+            "file": {"id": prompt["prompt_id"]},
+            "name": "e",
+            "evaluators": [{"id": judge["id"]}],
+        }
+        made = conforms(api.post(HLE, json=body), 200, hle.EvaluationResponse)
+        conforms(api.post(HLE, json=body), 409, Detail)
+        conforms(api.post(HLE, json={"evaluators": []}), 422, hl.HTTPValidationError)
+        one = f"{HLE}/{made['id']}"
+        conforms(api.get(one), 200, hle.EvaluationResponse)
+        conforms(api.get(f"{HLE}/evr_none"), 404, Detail)
+        listed = api.get(f"{HLE}?file_id={prompt['prompt_id']}&size=5")
+        conforms(listed, 200, hle.PaginatedEvaluationResponse)
+        added = api.post(f"{one}/evaluators", json={"evaluators": [{"id": judge["id"]}]})
+        conforms(added, 200, hle.EvaluationResponse)
+        run_body = {
+            "dataset": {"version_id": dataset["version_id"]},
+            "version": {"version_id": prompt["version_id"]},
+        }
+        run = conforms(api.post(f"{one}/runs", json=run_body), 200, hle.EvaluationRunResponse)
+        conforms(api.post(f"{one}/runs", json={"orchestrated": True}), 422, hl.HTTPValidationError)
+        one_point = api.get(f"/v5/datasets/{dataset['id']}?include_datapoints=true").json()
+        logged = api.post(
+            "/v5/prompts/log",
+            json={
+                "id": prompt["prompt_id"],
+                "output": "x",
+                "run_id": run["id"],
+                "source_datapoint_id": one_point["datapoints"][0]["id"],
+            },
+        ).json()
+        api.post(
+            "/v5/evaluators/log", json={"id": judge["id"], "parent_id": logged["id"], "judgment": 3}
+        )
+        other = conforms(api.post(f"{one}/runs", json={}), 200, hle.EvaluationRunResponse)
+        with_logs = api.post(f"{one}/runs/{other['id']}/logs", json={"log_ids": [logged["id"]]})
+        conforms(with_logs, 200, hle.EvaluationRunResponse)
+        conforms(
+            api.post(f"{one}/runs/{other['id']}/logs", json={"log_ids": ["nope"]}),
+            422,
+            hl.HTTPValidationError,
+        )
+        conforms(api.get(f"{one}/runs"), 200, hle.EvaluationRunsResponse)
+        conforms(api.get(f"{one}/stats"), 200, hle.EvaluationStats)
+        conforms(api.get(f"{one}/logs?size=5"), 200, hle.PaginatedDataEvaluationLogResponse)
+        patched = api.patch(
+            f"{one}/runs/{other['id']}", json={"control": True, "status": "completed"}
+        )
+        conforms(patched, 200, hle.EvaluationRunResponse)
+        conforms(
+            api.patch(f"{one}/runs/{other['id']}", json={"status": "cancelled"}),
+            422,
+            hl.HTTPValidationError,
+        )
+        second = conforms(api.post(HLE, json=body | {"name": "f"}), 200, hle.EvaluationResponse)
+        shown = api.post(f"{HLE}/{second['id']}/runs/{run['id']}")
+        conforms(shown, 200, hle.EvaluationRunResponse)
+        conforms(api.post(f"{HLE}/{second['id']}/runs/run_none"), 404, Detail)
+        assert api.delete(f"{HLE}/{second['id']}/runs/{run['id']}").status_code == 204
+        removed = api.delete(f"{one}/evaluators/{judge['version_id']}")
+        conforms(removed, 200, hle.EvaluationResponse)
+        conforms(api.delete(f"{one}/evaluators/{judge['version_id']}"), 404, Detail)
+        deleted = api.delete(one)
+        assert deleted.status_code == 204 and not deleted.content
+
+
 # Sign-in: the routes a client calls without credentials.
 OPEN = [("POST", "/auth/jwt/create/"), ("POST", "/auth/jwt/refresh/")]
 # Every operation of both dialects, as /openapi.json lists it.
@@ -1008,6 +1107,7 @@ ROUTES = [
     ("PATCH", "/api/privacy/"),
     *(("POST", f"/v5/{kind}s/{{id}}/evaluators") for kind in ("prompt", "agent", "flow", "tool")),
     *DATASET_ROUTES,
+    *EVALUATION_ROUTES,
 ]
 
 

@@ -150,6 +150,14 @@ class Org:
         variable = [{"name": "K", "value": "v"}]
         made(api.post(f"/v5/tools/{files['/v5/tools/']}/environment-variables", json=variable))
         environments = made(api.get(f"/v5/prompts/{prompt['prompt_id']}/environments"))
+        judge = made(api.get(f"/v5/evaluators/{evaluator['id']}"))
+        evaluation = made(
+            api.post(
+                "/v5/evaluations",
+                json={"file": {"id": prompt["prompt_id"]}, "evaluators": [{"id": judge["id"]}]},
+            )
+        )
+        run = made(api.post(f"/v5/evaluations/{evaluation['id']}/runs", json={}))  # no jobs
         return {
             **files,
             "/v5/datasets/": dataset["id"],  # the same dataset in both dialects
@@ -166,6 +174,9 @@ class Org:
             "/v5/prompts/": prompt["prompt_id"],
             "/v5/logs/": prompt["id"],
             "/v5/evaluators/": evaluator["id"],
+            "/v5/evaluations/": evaluation["id"],
+            "run_id": run["id"],
+            "evaluator_version_id": judge["version_id"],
         }
 
     def url(self, path: str) -> str:

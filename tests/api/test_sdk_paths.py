@@ -3,7 +3,7 @@
 The Humanloop paths are read from the `humanloop` SDK's own sources (each `raw_client.py`
 names its method and path); the Keywords AI ones are kept below, read from the `keywordsai`
 SDK's `constants/` and `*/api.py`. `NOT_SERVED` lists what is not built yet: it must equal
-what the server misses, so it shrinks as routes land (evaluations/experiments are other work)."""
+what the server misses, so it shrinks as routes land (experiments are other work)."""
 
 from __future__ import annotations
 
@@ -72,8 +72,6 @@ KEYWORDS_PATHS = {
 
 _FILES = ("prompts", "tools", "flows", "agents", "evaluators")
 NOT_SERVED = {
-    # Humanloop evaluations and experiments: other engineers' work.
-    *((m, p) for m, p in humanloop_paths() if p.startswith("/v5/evaluations")),
     # Dataset versions are never edited nor deleted (a later version builds on them), and
     # there are no deployments.
     *((m, "/v5/datasets/{id}/versions/{version_id}") for m in ("PATCH", "DELETE")),

@@ -40,6 +40,8 @@ BODIES = {
     ("POST", "/v5/tools/{id}/environment-variables"): [{"name": "K", "value": "ours"}],
     ("POST", "/v5/prompts/deserialize"): {"prompt": "---\nmodel: m\n---\n"},
     ("POST", "/v5/agents/deserialize"): {"agent": "---\nmodel: m\n---\n"},
+    ("POST", "/v5/evaluations/{id}/evaluators"): {"evaluators": []},
+    ("POST", "/v5/evaluations/{id}/runs/{run_id}/logs"): {"log_ids": []},
 }
 # Queries an id route validates before it looks its object up.
 ID_QUERIES = {
@@ -55,7 +57,10 @@ UPLOADS = {("POST", "/v5/datasets/{id}/datapoints/csv"): {"file": ("d.csv", b"in
 # organization's ids in its other parameters.
 UNSEEDED = {"report_id": "an eval report runs a job, which changes rows while they are compared"}
 # Lists that need a query parameter, given another organization's object in it.
-QUERIES = {("GET", "/v5/logs"): "file_id=/v5/prompts/"}
+QUERIES = {
+    ("GET", "/v5/logs"): "file_id=/v5/prompts/",
+    ("GET", "/v5/evaluations"): "file_id=/v5/prompts/",
+}
 
 
 @pytest.fixture(scope="module")

@@ -184,11 +184,11 @@ def _aggregate(evaluator_id: str, rows: list[Row]) -> dict[str, Any]:
         "error_count": len(rows) - len(scored),
         "mean": sum(numbers) / len(numbers) if numbers else None,
         "pass_rate": sum(passed) / len(passed) if passed else None,
-        "distribution": dict(sorted(_distribution(values).items())),
+        "distribution": dict(sorted(distribution(values).items())),
     }
 
 
-def _distribution(values: list[Any]) -> Counter[str]:
+def distribution(values: list[Any]) -> Counter[str]:
     """How many times each value came up (each choice of a multi-select); text and JSON
     values are not counted."""
     counts: Counter[str] = Counter()

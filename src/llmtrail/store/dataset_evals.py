@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from llmtrail.store import jobs as job_store
 from llmtrail.store.driver import execute_many
-from llmtrail.store.tables import dataset_eval_reports, dataset_eval_results, jobs
+from llmtrail.store.tables import dataset_eval_reports, dataset_eval_results
 
 _RESULT_COLUMNS = tuple(c.name for c in dataset_eval_results.c if c.name != "id")
 # A result already stored (the job ran twice) stays as it is: one per evaluator and log.
@@ -70,15 +71,4 @@ def result_counts(conn: Connection, report_ids: Sequence[str]) -> dict[str, int]
 
 def ended_early(conn: Connection, org_id: int, origins: Sequence[str]) -> set[str]:
     """Which of these origins have a job that gave up or was cancelled."""
-    if not origins:
-        return set()
-    query = (
-        select(jobs.c.origin)
-        .where(
-            jobs.c.org_id == org_id,
-            jobs.c.origin.in_(list(origins)),
-            jobs.c.state.in_(("dead", "cancelled")),
-        )
-        .distinct()
-    )
-    return set(conn.scalars(query))
+    return set(job_store.ended_early(conn, org_id, origins))

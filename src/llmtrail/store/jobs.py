@@ -152,6 +152,22 @@ def release(conn: Connection, owner: str, now: datetime) -> int:
     return result.rowcount
 
 
+def ended_early(conn: Connection, org_id: int, origins: Sequence[str]) -> dict[str, int]:
+    """origin -> how many of its jobs gave up or were cancelled (for those with any)."""
+    if not origins:
+        return {}
+    query = (
+        select(jobs.c.origin, func.count())
+        .where(
+            jobs.c.org_id == org_id,
+            jobs.c.origin.in_(list(origins)),
+            jobs.c.state.in_(("dead", "cancelled")),
+        )
+        .group_by(jobs.c.origin)
+    )
+    return {key: n for key, n in conn.execute(query)}
+
+
 def counts(conn: Connection, org_id: int) -> list[Row]:
     """(origin, state, n) of an organization's jobs."""
     query = (

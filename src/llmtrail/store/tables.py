@@ -630,3 +630,82 @@ org_privacy = Table(
     Column("retention_days", Integer),  # null: keep forever
     Column("updated_at", DateTime, nullable=False),
 )
+
+# Humanloop Evaluations (`core/hl_evaluations.py`): a File judged by Evaluators, run by run.
+# A Run snapshots a Dataset version and an evaluated File version; its Logs are the File's
+# own logs (posted with `run_id`), so their judgments are their scores.
+evaluations = Table(
+    "evaluations",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("file_id", ForeignKey("files.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Name),  # unique among the File's Evaluations (nulls apart)
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("file_id", "name"),
+    Index(None, "org_id", "file_id", "created_at"),
+)
+
+# The Evaluators of an Evaluation: an evaluator File (its id is the evaluator's) at the
+# version named when it was added; `orchestrated` ones are run by the server.
+evaluation_evaluators = Table(
+    "evaluation_evaluators",
+    metadata_obj,
+    Column(
+        "evaluation_id",
+        ForeignKey("evaluations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("evaluator_id", Id, primary_key=True),
+    Column("version_id", Id, nullable=False),
+    Column("orchestrated", Boolean),  # null: by its kind (`core.hl_evaluations`)
+    Column("position", Integer, nullable=False),  # in the order they were named
+    Column("added_at", DateTime, nullable=False),
+)
+
+evaluation_runs = Table(
+    "evaluation_runs",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("file_id", Id),
+    Column("version_id", Id),  # the evaluated File version
+    Column("dataset_id", Id),
+    Column("dataset_version_id", Id),
+    Column("datapoint_count", Integer, nullable=False),  # of that Dataset version
+    Column("orchestrated", Boolean, nullable=False),
+    # pending, running, completed, cancelled as set; `completed` is also derived on read.
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index(None, "org_id", "status"),
+)
+
+# Which Evaluations show a Run (the one it was made in, and those it was added to).
+evaluation_run_members = Table(
+    "evaluation_run_members",
+    metadata_obj,
+    Column(
+        "evaluation_id",
+        ForeignKey("evaluations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("run_id", ForeignKey("evaluation_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("control", Boolean, nullable=False),
+    Column("added_at", DateTime, nullable=False),
+    Index(None, "run_id"),
+)
+
+# The Logs of a Run, each with the Datapoint it was made from (if any).
+evaluation_run_logs = Table(
+    "evaluation_run_logs",
+    metadata_obj,
+    Column("run_id", ForeignKey("evaluation_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("log_id", ForeignKey("logs.id", ondelete="CASCADE"), primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("log_unique_id", Id, nullable=False),
+    Column("datapoint_id", Id),
+    Column("added_at", DateTime, nullable=False),
+    Index(None, "log_id"),
+)

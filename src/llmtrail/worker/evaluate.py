@@ -10,7 +10,7 @@ its result, an error score that says why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -116,7 +116,10 @@ def _run(engine: Engine, batch: list[Row]) -> list[Any]:
             results.append(None)
         else:
             try:
-                outcome = run_definition(evaluators.definition_of(evaluator), inputs_of(log))
+                inputs = inputs_of(log)
+                if payload.get("ideal_output") is not None:  # a Datapoint's target
+                    inputs = replace(inputs, ideal_output=payload["ideal_output"])
+                outcome = run_definition(evaluators.definition_of(evaluator), inputs)
                 results.append((evaluator, log, outcome))
             except Exception as exc:  # Transient, or a fault: retried with backoff
                 results.append(exc)
@@ -159,7 +162,7 @@ def _commit(conn: Connection, job: Row, outcome: tuple[Row, Row, Outcome] | None
     if outcome is None:
         return
     evaluator, log, result = outcome
-    source = f"automation:{job.payload.get('automation_id')}"
+    source = job.payload.get("source") or f"automation:{job.payload.get('automation_id')}"
     store.insert_scores(conn, [scores.new_row(job.org_id, log, evaluator, result, source=source)])
 
 

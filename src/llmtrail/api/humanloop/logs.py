@@ -34,7 +34,7 @@ from llmtrail.api.humanloop.translate import (
 )
 from llmtrail.api.routing import JSONBody, collection_paused
 from llmtrail.bounds import MAX_FILTER_VALUES
-from llmtrail.core import files, judgments, lifecycle, prompt_files, queries, traces
+from llmtrail.core import files, hl_evaluations, judgments, lifecycle, prompt_files, queries, traces
 from llmtrail.core.deletes import delete_logs
 from llmtrail.core.files import LOG_TYPES, FileRef, FileType
 from llmtrail.core.idempotency import Claim, Receipt
@@ -43,7 +43,7 @@ from llmtrail.core.ingest import write_logs
 from llmtrail.core.keys import Principal
 from llmtrail.core.logs import NEEDS_IO
 from llmtrail.errors import Invalid
-from llmtrail.store.writer import Work
+from llmtrail.store.writer import After, Work
 
 # What each File type's `*.log` answers.
 CREATED = {
@@ -130,12 +130,16 @@ async def log_to_file(
     if parent_id:
         loc = "parent_id" if file_type is FileType.EVALUATOR else "trace_parent_id"
         parent = traces.ParentLink.under(who.org_id, parent_id, log.log_type, loc)
-    judge = None
+    then: After | None = None
     if isinstance(body, schemas.EvaluatorLogBody):  # a judgment: also the judged log's score
-        judge = judgments.Judge(who, body.parent_id, body.judgment)
+        then = judgments.Judge(who, body.parent_id, body.judgment)
+    run_id = getattr(body, "run_id", None)
+    if run_id:  # a Log of an Evaluation Run: it joins the Run
+        await run_in_threadpool(hl_evaluations.check_run, backend.engine, who, run_id)
+        then = hl_evaluations.RunLogs(who.org_id, run_id, body.source_datapoint_id, then)
     policy = await masking(backend, who)
     [row] = await write_logs(
-        backend.writer, who, [log], parent, FIELDS, judge, spans=spans, also=also, policy=policy
+        backend.writer, who, [log], parent, FIELDS, then, spans=spans, also=also, policy=policy
     )
     return row
 

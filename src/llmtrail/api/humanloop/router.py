@@ -8,6 +8,7 @@ from llmtrail.api.humanloop import (  # noqa: F401  (they declare the routes)
     datasets,
     directories,
     environments,
+    evaluations,
     files,
     logs,
     prompts,

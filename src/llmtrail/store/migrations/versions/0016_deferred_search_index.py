@@ -2,7 +2,7 @@
 and indexed by the worker, instead of trigram-indexed inside every commit
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-03 08:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from llmtrail.store import search
 
 revision: str = "0016"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
