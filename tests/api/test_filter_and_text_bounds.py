@@ -117,6 +117,27 @@ def test_humanloop_list_refuses_search_parameters_past_a_bound(
     assert refused.json()["detail"][0]["loc"][:2] == loc
 
 
+def test_humanloop_list_finds_logs_by_as_many_id_parts_as_the_bound_allows(
+    tenant: Tenant,
+) -> None:
+    """A thousand ids (each matched as a substring) were an OR too deep for SQLite: a 500."""
+    with tenant.client("x-api-key") as api:
+        made = [
+            api.post("/v5/prompts/log", json={"path": "bounds/ids", "prompt": {"model": "m"}})
+            for _ in range(3)
+        ]
+        assert all(m.status_code == 200 for m in made), made[0].text
+        file_id = made[0].json()["prompt_id"]
+        wanted = [made[0].json()["id"], made[1].json()["id"][-12:]]  # a whole id and a part
+        asked = [*wanted, *(f"no_such_{i}%_" for i in range(MAX_FILTER_VALUES - 2))]
+        listed = api.get("/v5/logs", params={"file_id": file_id, "id": asked, "size": 10})
+        assert listed.status_code == 200, listed.text
+        found = {log["id"] for log in listed.json()["records"]}
+        assert found == {made[0].json()["id"], made[1].json()["id"]}
+        everything = api.get("/v5/logs", params={"file_id": file_id, "id": ["", "x"]})
+        assert len(everything.json()["records"]) == 3  # every id contains ""
+
+
 @pytest.mark.parametrize(
     ("body", "field", "bound"),
     [

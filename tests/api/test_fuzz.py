@@ -73,6 +73,20 @@ schema = served_document()
 )
 def test_no_route_answers_off_its_document(case: Case, server: Server, fuzzer_key: str) -> None:
     print(f"fuzz seed {SEED}")
-    case.call_and_validate(
-        base_url=server.base_url, headers={"X-API-KEY": fuzzer_key}, checks=CHECKS, timeout=30
+    response = case.call(base_url=server.base_url, headers={"X-API-KEY": fuzzer_key}, timeout=30)
+    if refused_by_http_server(response):
+        return
+    case.validate_response(response, checks=CHECKS)
+
+
+# What uvicorn (h11) answers, before any route runs, to a request line or headers longer
+# than it reads (16 KiB): not an answer of the operation, so no document lists it.
+FRAMING_REFUSAL = (400, "Invalid HTTP request received.")
+H11_MAX_HEAD = 16 * 1024
+
+
+def refused_by_http_server(response) -> bool:  # type: ignore[no-untyped-def]
+    head = len(response.request.url) + sum(
+        len(k) + len(v) for k, v in response.request.headers.items()
     )
+    return (response.status_code, response.text) == FRAMING_REFUSAL and head > H11_MAX_HEAD

@@ -19,11 +19,12 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    or_,
     select,
     update,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.dml import Update
+from sqlalchemy.types import ARRAY, Boolean
 
 from llmtrail.store import rollups
 from llmtrail.store import search as text_search
@@ -161,8 +162,9 @@ def file_scope(
     clauses = [logs.c.file_id == file_id]
     if version_id:
         clauses.append(logs.c.version_id == version_id)
-    if ids:
-        clauses.append(or_(*(logs.c.unique_id.contains(i, autoescape=True) for i in ids)))
+    wanted = list(dict.fromkeys(ids))
+    if wanted and "" not in wanted:  # every id contains ""
+        clauses.append(_contains_any(logs.c.unique_id, wanted))
     if search:
         clauses.append(text_search.matches(search))
     if metadata_search:
@@ -302,6 +304,42 @@ def delete_many(conn: Connection, org_id: int, unique_ids: Sequence[str]) -> lis
         )
     )
     return result.all()
+
+
+class _contains_any(ColumnElement[bool]):
+    """Whether a text column contains one of `texts`, with one parameter for them all: an
+    OR of a thousand LIKEs is an expression tree deeper than SQLite takes (1,000)."""
+
+    type = Boolean()
+    inherit_cache = False  # the texts are in the statement's parameters, not its shape
+
+    def __init__(self, column: ColumnElement[str], texts: Sequence[str]) -> None:
+        self.column = column
+        self.texts = list(texts)
+
+
+def _like_escaped(text: str, escape: str) -> str:
+    for special in (escape, "%", "_"):
+        text = text.replace(special, escape + special)
+    return text
+
+
+@compiles(_contains_any, "sqlite")
+def _contains_any_sqlite(element: _contains_any, compiler: Any, **kw: Any) -> str:
+    texts = orjson.dumps([_like_escaped(t, "/") for t in element.texts]).decode()
+    found = compiler.process(bindparam("texts", texts, unique=True), **kw)
+    column = compiler.process(element.column, **kw)
+    return (
+        f"EXISTS (SELECT 1 FROM json_each({found}) AS t"
+        f" WHERE {column} LIKE '%' || t.value || '%' ESCAPE '/')"
+    )
+
+
+@compiles(_contains_any, "postgresql")
+def _contains_any_postgresql(element: _contains_any, compiler: Any, **kw: Any) -> str:
+    patterns = [f"%{_like_escaped(t, chr(92))}%" for t in element.texts]  # \ escapes
+    found = compiler.process(bindparam("texts", patterns, type_=ARRAY(Text), unique=True), **kw)
+    return f"{compiler.process(element.column, **kw)} LIKE ANY ({found})"
 
 
 def json_text(column: Any) -> ColumnElement[str]:
