@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
-from llmtrail.core import annotations, queries, traces
+from llmtrail.core import annotations, queries, scores, traces
 from llmtrail.core.filters import parse_filters
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal, authenticate, create_key
@@ -37,11 +37,11 @@ def principal(engine: Engine) -> Principal:
 
 
 @contextmanager
-def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+def captured(engine: Engine, table: str = "logs") -> Iterator[list[tuple[str, Any]]]:
     statements: list[tuple[str, Any]] = []
 
     def record(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        if " logs" in statement and statement.lstrip().upper().startswith("SELECT"):
+        if f" {table}" in statement and statement.lstrip().upper().startswith("SELECT"):
             statements.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", record)
@@ -124,6 +124,16 @@ def test_hot_pages_use_an_index(engine: Engine, principal: Principal, page: str)
     for statement, parameters in statements:
         lines = plan(engine, statement, parameters)
         assert not full_scans(engine, lines), f"{page}: {statement}\n" + "\n".join(lines)
+
+
+def test_a_pages_scores_are_looked_up_by_log(engine: Engine, principal: Principal) -> None:
+    """Not by walking the organization's scores: an index on (org, ...) is no full scan,
+    yet it read 50,000 scores for a page of 50 logs at a million."""
+    with captured(engine, "scores") as statements:
+        scores.scores_of(engine, principal, list(range(1, 51)))
+    [(statement, parameters)] = statements
+    lines = "\n".join(plan(engine, statement, parameters))
+    assert "log_id" in lines and "org_id_evaluator_id" not in lines, lines
 
 
 def seed_file(engine: Engine, principal: Principal, file_id: str, count: int) -> None:

@@ -153,21 +153,25 @@ def _escaped(text: str) -> str:
 
 @compiles(matches, "sqlite")
 def _sqlite(element: matches, compiler: Any, **kw: Any) -> str:
-    def contains() -> str:
+    def contains(table: str) -> str:
         # LIKE is case-sensitive here (`store/database.py`); lower() folds ASCII, as far
         # as SQLite without ICU goes (the trigram index folds all of Unicode).
         like = f"%{_escaped(element.text.lower())}%"
         pattern = compiler.process(bindparam("search", like, unique=True), **kw)
-        return f"lower({_SQLITE_TEXT.format(t='logs')}) LIKE {pattern} ESCAPE '/'"
+        return f"lower({_SQLITE_TEXT.format(t=table)}) LIKE {pattern} ESCAPE '/'"
 
     if len(element.text) < SHORTEST:
-        return contains()
-    # Indexed logs through the index; those still queued read as the short ones are. (The
-    # parameters are bound in the order the SQL names them: SQLite's are positional.)
+        return contains("logs")
+    # The indexed logs through the index, the queued ones by their text, in one IN that
+    # SQLite answers by rowid (an OR of the two would read every log). Parameters are bound
+    # in the order the SQL names them: SQLite's are positional.
     phrase = '"' + element.text.replace('"', '""') + '"'
     found = compiler.process(bindparam("search", phrase, unique=True), **kw)
-    indexed = f"logs.id IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH {found})"
-    return f"({indexed} OR (logs.id IN (SELECT log_id FROM {PENDING}) AND {contains()}))"
+    queued = (
+        f"SELECT q.log_id FROM {PENDING} AS q JOIN logs AS queued ON queued.id = q.log_id"
+        f" WHERE {contains('queued')}"
+    )
+    return f"logs.id IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH {found} UNION ALL {queued})"
 
 
 @compiles(matches, "postgresql")
