@@ -105,3 +105,32 @@ def test_pages_beyond_the_bound_are_refused(
         refused = api.get(path)
     assert refused.status_code == status, refused.text
     assert "page" in refused.text
+
+
+@pytest.mark.parametrize(
+    ("path", "style", "status"),
+    [
+        ("/api/scores/?evaluator_id=%00abc", "bearer", 400),
+        ("/v5/logs?file_id=fl_%00", "x-api-key", 422),
+    ],
+)
+def test_a_nul_in_a_query_parameter_is_refused(
+    tenant: Tenant, path: str, style: str, status: int
+) -> None:
+    """PostgreSQL cannot compare text holding NUL: this was a 500 there (`make fuzz`)."""
+    with tenant.client(style) as api:
+        refused = api.get(path)
+    assert refused.status_code == status, refused.text
+    assert "NUL" in refused.text and ("evaluator_id" in refused.text or "file_id" in refused.text)
+
+
+def test_token_counts_past_the_bound_are_refused_not_overflowed(api: httpx.Client) -> None:
+    """A billion tokens a field at most: a log's total then fits PostgreSQL's 32-bit column
+    (10^12 was accepted and a 500 there)."""
+    refused = api.post("/api/request-logs/", json={"model": "m", "prompt_tokens": 10**9 + 1})
+    assert refused.status_code == 400 and "prompt_tokens" in refused.text, refused.text
+    stored = api.post(
+        "/api/request-logs/",
+        json={"model": "m", "prompt_tokens": 10**9, "completion_tokens": 10**9},
+    )
+    assert stored.status_code == 201, stored.text

@@ -10,7 +10,7 @@ the writer would fail on them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any
 
 from fastapi.exceptions import RequestValidationError
@@ -18,8 +18,10 @@ from pydantic import Field
 
 from llmtrail.bounds import MAX_FILTER_VALUE_CHARS
 
-# Token counts: summed over a trace of a million spans they still fit 64 bits.
-MAX_COUNT = 10**12
+# Token counts of one log: a billion at most, so that a log's total (its prompt and
+# completion tokens added) still fits the 32-bit column PostgreSQL keeps it in (10^12, the
+# bound before, was a 500 there: `make fuzz`).
+MAX_COUNT = 10**9
 # Durations in seconds (about 31 years): a start time before a timestamp stays a date.
 MAX_SECONDS = 10**9
 # What a 64-bit signed column, and orjson, hold.
@@ -33,6 +35,7 @@ _LONG_RUN = b"0" * 19
 # JSON nesting, in levels: pydantic-core's own limit, which the direct routes' bodies meet
 # (orjson writes 254 at most: anything deeper could not be stored).
 MAX_JSON_DEPTH = 200
+NUL = "Text must not contain NUL (\\u0000)"
 
 NonNegInt = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -58,9 +61,17 @@ def refuse_unstorable(raw: bytes) -> None:
     for path, value in _leaves(parsed, ()):
         if isinstance(value, str):
             if "\x00" in value:
-                _refuse(path, "nul_character", "Text must not contain NUL (\\u0000)", value)
+                _refuse(path, "nul_character", NUL, value)
         elif not INT64[0] <= value <= INT64[1]:
             _refuse(path, "int_too_big", "Integers must fit in 64 bits (-2^63 to 2^63-1)", value)
+
+
+def refuse_nul_in_query(items: Iterable[tuple[str, str]]) -> None:
+    """A NUL in a query parameter, as in a body: PostgreSQL cannot compare text with it."""
+    for name, value in items:
+        if "\x00" in value:
+            error = {"type": "nul_character", "loc": ("query", name), "msg": NUL, "input": value}
+            raise RequestValidationError([error])
 
 
 def _refuse(path: tuple, kind: str, message: str, value: object) -> None:

@@ -20,7 +20,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from llmtrail.api.bounds import refuse_deep_nesting, refuse_unstorable
+from llmtrail.api.bounds import refuse_deep_nesting, refuse_nul_in_query, refuse_unstorable
 
 
 class JSONBody(JSONResponse):
@@ -72,6 +72,7 @@ class OrjsonRoute(APIRoute):
 
         async def parse_with_orjson(request: Request) -> Response:
             request = _OrjsonRequest(request.scope, request.receive)
+            refuse_nul_in_query(request.query_params.multi_items())
             if request.method in _WITH_BODIES:  # refused here: FastAPI's parsing would say 400
                 raw = await request.body()
                 refuse_unstorable(raw)

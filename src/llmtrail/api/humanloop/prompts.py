@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Body, Depends, Query
+from fastapi import Body, Depends, Query, Response
 from fastapi.responses import PlainTextResponse
 
 from llmtrail.api.auth import principal, reads
@@ -80,7 +80,8 @@ def _make_serial_routes(file_type: FileType, kernel_model: type, suffix: str) ->
         description="YAML front matter with the kernel's fields, then the template's messages"
         " in tags of their roles (`<system>`, `<user>`, ...). The newest version unless"
         " `version_id` or `environment` names another.",
-        response_class=PlainTextResponse,
+        # No media type of the route's own: the errors are JSON, the 200 is text alone.
+        response_class=Response,
         responses={
             **doc(None, 404),
             200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
