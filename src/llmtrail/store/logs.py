@@ -318,15 +318,9 @@ class _contains_any(ColumnElement[bool]):
         self.texts = list(texts)
 
 
-def _like_escaped(text: str, escape: str) -> str:
-    for special in (escape, "%", "_"):
-        text = text.replace(special, escape + special)
-    return text
-
-
 @compiles(_contains_any, "sqlite")
 def _contains_any_sqlite(element: _contains_any, compiler: Any, **kw: Any) -> str:
-    texts = orjson.dumps([_like_escaped(t, "/") for t in element.texts]).decode()
+    texts = orjson.dumps([text_search.like_escaped(t) for t in element.texts]).decode()
     found = compiler.process(bindparam("texts", texts, unique=True), **kw)
     column = compiler.process(element.column, **kw)
     return (
@@ -337,7 +331,7 @@ def _contains_any_sqlite(element: _contains_any, compiler: Any, **kw: Any) -> st
 
 @compiles(_contains_any, "postgresql")
 def _contains_any_postgresql(element: _contains_any, compiler: Any, **kw: Any) -> str:
-    patterns = [f"%{_like_escaped(t, chr(92))}%" for t in element.texts]  # \ escapes
+    patterns = [f"%{text_search.like_escaped(t, chr(92))}%" for t in element.texts]  # \ escapes
     found = compiler.process(bindparam("texts", patterns, type_=ARRAY(Text), unique=True), **kw)
     return f"{compiler.process(element.column, **kw)} LIKE ANY ({found})"
 

@@ -195,14 +195,22 @@ def moved(pairs: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]]) -> Delta
     return changes
 
 
-def _upsert(rollup: Rollup, dialect_name: str) -> Any:
-    keys = ("org_id", "hour", *rollup.keys, "slot")
-    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(rollup.table)
-    statement = insert.values({name: bindparam(name) for name in (*keys, *rollup.names)})
+def _insert(rollup: Rollup, dialect_name: str) -> Any:
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(rollup.table)
+
+
+def _adding(rollup: Rollup, statement: Any) -> Any:
+    """The insert `statement` into a rollup's table, adding to a row already there."""
     return statement.on_conflict_do_update(
-        index_elements=list(keys),
+        index_elements=["org_id", "hour", *rollup.keys, "slot"],
         set_={name: rollup.table.c[name] + statement.excluded[name] for name in rollup.names},
     )
+
+
+def _upsert(rollup: Rollup, dialect_name: str) -> Any:
+    names = ("org_id", "hour", *rollup.keys, "slot", *rollup.names)
+    rows = _insert(rollup, dialect_name).values({n: bindparam(n) for n in names})
+    return _adding(rollup, rows)
 
 
 # Built once per dialect: the driver module compiles each once (the writer runs them per commit).
@@ -327,15 +335,8 @@ def _upserts_of_stored(dialect_name: str) -> list[Any]:
     statements = []
     for rollup, query in _grouped(dialect_name, bindparam("slot", type_=Integer)):
         rolled = query.where(logs.c.id.in_(bindparam("ids", expanding=True)))
-        insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(rollup.table)
-        statement = insert.from_select(_columns(rollup), rolled)
-        keys = ["org_id", "hour", *rollup.keys, "slot"]
-        statements.append(
-            statement.on_conflict_do_update(
-                index_elements=keys,
-                set_={n: rollup.table.c[n] + statement.excluded[n] for n in rollup.names},
-            )
-        )
+        rows = _insert(rollup, dialect_name).from_select(_columns(rollup), rolled)
+        statements.append(_adding(rollup, rows))
     return statements
 
 

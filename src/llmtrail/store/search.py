@@ -147,8 +147,11 @@ class matches(ColumnElement[bool]):
         self.text = text
 
 
-def _escaped(text: str) -> str:
-    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+def like_escaped(text: str, escape: str = "/") -> str:
+    """`text` as a LIKE pattern matches it literally, with `escape` as the escape character."""
+    for special in (escape, "%", "_"):
+        text = text.replace(special, escape + special)
+    return text
 
 
 @compiles(matches, "sqlite")
@@ -156,7 +159,7 @@ def _sqlite(element: matches, compiler: Any, **kw: Any) -> str:
     def contains(table: str) -> str:
         # LIKE is case-sensitive here (`store/database.py`); lower() folds ASCII, as far
         # as SQLite without ICU goes (the trigram index folds all of Unicode).
-        like = f"%{_escaped(element.text.lower())}%"
+        like = f"%{like_escaped(element.text.lower())}%"
         pattern = compiler.process(bindparam("search", like, unique=True), **kw)
         return f"lower({_SQLITE_TEXT.format(t=table)}) LIKE {pattern} ESCAPE '/'"
 
@@ -176,6 +179,6 @@ def _sqlite(element: matches, compiler: Any, **kw: Any) -> str:
 
 @compiles(matches, "postgresql")
 def _postgresql(element: matches, compiler: Any, **kw: Any) -> str:
-    pattern = f"%{_escaped(element.text.lower())}%"
+    pattern = f"%{like_escaped(element.text.lower())}%"
     found = compiler.process(bindparam("search", pattern, unique=True), **kw)
     return f"{_PG_TEXT} LIKE {found} ESCAPE '/'"
