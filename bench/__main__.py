@@ -16,9 +16,19 @@ from pathlib import Path
 
 import orjson
 
-from bench import report, scenarios, server
+from bench import report, scale_out, scenarios, server
 
 RESULTS = Path(__file__).parent / "results" / "latest.json"
+# The scenarios that run alone, by the flag that asks for one.
+ALONE = {
+    "overload_only": scenarios.run_overload,
+    "otlp_only": scenarios.run_otlp,
+    "export_only": scenarios.run_export,
+    "ui_only": scenarios.run_ui,
+    "dataset_only": scenarios.run_dataset,
+    "search_only": scenarios.run_search,
+    "scale_out": scenarios.run_scale_out,
+}
 
 
 def main() -> None:
@@ -43,6 +53,17 @@ def main() -> None:
         "--ui-only",
         action="store_true",
         help="run only the UI pages' server time, at --size logs (quick with a small --size)",
+    )
+    parser.add_argument(
+        "--search-only",
+        action="store_true",
+        help="run only the log search, at --size logs (quick with a small --size)",
+    )
+    parser.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="run only the bulk ingest and reads under it with 1, 2 and 4 serving processes, "
+        "on PostgreSQL",
     )
     parser.add_argument(
         "--dataset",
@@ -83,29 +104,18 @@ def main() -> None:
 
     backends = [args.only] if args.only else ["sqlite", "postgresql"]
     started = time.monotonic()
-    # `--only` and `--overload-only` add to the figures already written, so the backends and
-    # the scenarios can be run apart.
-    partial = (
-        args.only
-        or args.overload_only
-        or args.otlp_only
-        or args.export_only
-        or args.dataset_only
-        or args.ui_only
-    )
+    # A scenario run alone (`--*-only`, `--scale-out`) or one backend (`--only`) adds to the
+    # figures already written, so the backends and the scenarios can be run apart.
+    alone = [run for flag, run in ALONE.items() if getattr(args, flag)]
+    run = alone[0] if alone else scenarios.run_all
+    partial = bool(args.only or alone)
     previous = orjson.loads(args.out.read_bytes()) if partial and args.out.exists() else {}
     results: dict[str, dict[str, float]] = previous.get("results", {})
-    run = scenarios.run_all
-    if args.overload_only or args.otlp_only:
-        run = scenarios.run_overload if args.overload_only else scenarios.run_otlp
-    if args.export_only:
-        run = scenarios.run_export
-    if args.ui_only:
-        run = scenarios.run_ui
-    if args.dataset_only:
-        run = scenarios.run_dataset
-    for backend in backends:
-        srv, pg_name = server.start(backend, args.pg_url)
+    runs = [(backend, 1) for backend in backends]
+    if args.scale_out:
+        runs = [("postgresql", workers) for workers in scale_out.SERVERS]
+    for backend, workers in runs:
+        srv, pg_name = server.start(backend, args.pg_url, workers)
         try:
             results[backend] = {**results.get(backend, {}), **run(srv, args)}
         finally:

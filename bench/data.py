@@ -15,6 +15,8 @@ FEATURES = ("search", "support", "summarize", "classify", "extract")
 TENANTS = 50
 CUSTOMERS = 1000
 SPANS_PER_TRACE = 8
+# Mentioned by one log body in a thousand (`mention`): what a person searches logs for.
+RARE_PHRASE = "order ZX-4417"
 
 _WORDS = [
     "the",
@@ -147,3 +149,10 @@ def prompt_log(rng: random.Random, pool: TextPool, parent: str | None) -> dict:
     if parent is not None:
         body["trace_parent_id"] = parent
     return body
+
+
+def mention(bodies: list[dict], every: int = 1000) -> list[dict]:
+    """Every `every`th chat body's answer mentions RARE_PHRASE."""
+    for body in bodies[::every]:
+        body["completion_message"]["content"] += f" about {RARE_PHRASE}"
+    return bodies

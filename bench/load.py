@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bench.server import Server
+
 Request = tuple[str, str, bytes]  # method, path, JSON body
 
 
@@ -231,3 +233,14 @@ def timed(host: str, port: int, key: str, request: Request, repeat: int) -> list
             raise RuntimeError(f"{request[0]} {request[1]} answered {status}: {body[:300]!r}")
     conn.close()
     return latencies
+
+
+def figures(srv: Server, key: str, request: Request, repeat: int) -> dict[str, float]:
+    """p50 and p95 (ms) of a read sent `repeat` times, after two that warm the caches, as a
+    live server has them."""
+    timed(srv.host, srv.port, key, request, 2)
+    latencies = timed(srv.host, srv.port, key, request, repeat)
+    return {
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+    }

@@ -16,13 +16,14 @@ import httpx
 import orjson
 from sqlalchemy import Float, String, cast, literal, select, text
 
-from bench import ceilings, data, load, ui
+from bench import ceilings, data, load, scale_out, ui
 from bench.datasets import dataset_add
 from bench.evaluation import evaluation
 from bench.exports import export
 from bench.load import Request, percentile
 from bench.otlp import otlp_ingest
 from bench.raw import Driver, rows_for, spread
+from bench.search import search_logs
 from bench.server import Server
 from llmtrail.config import load_settings
 from llmtrail.core.ids import utcnow
@@ -192,28 +193,39 @@ def latency_at_rate(srv: Server, args: argparse.Namespace, out: dict) -> None:
     out["latency_at_1000_per_s_p99_ms"] = round(result.percentile(99), 1)
 
 
-def fill(srv: Server, key: str, size: int) -> None:
-    """`size` logs over the last week, written by the driver: the store the reads run against."""
+def fill(srv: Server, key: str, size: int, file: tuple[str, str] | None = None) -> None:
+    """`size` logs over the last week, written by the driver: the store the reads run against.
+    With `file` (a File's id and version id), they are that Prompt's logs."""
     principal = _principal(srv, key)
-    templates = rows_for(data.chat_logs(2000, seed=4), principal)
-    driver = Driver(srv.database_url)
-    try:
-        for chunk in spread(templates, size, days=7, seed=5):
-            driver.insert(chunk)
-    finally:
-        driver.close()
-    # Rows written past the write path: recount and index them, as a migration does for a
-    # store it meets; then gather PostgreSQL's statistics, as autovacuum or the writer would.
-    rating = _rating(srv, key)
+    templates = rows_for(data.mention(data.chat_logs(2000, seed=4)), principal)
+    if file is not None:
+        for row in templates:
+            row["file_id"], row["version_id"] = file
     engine = make_engine(srv.database_url)
     try:
+        postgresql = engine.dialect.name == "postgresql"
+        if postgresql:  # its trigram index is built once over them, as the migration does
+            with engine.begin() as conn:
+                search.uninstall(conn)
+        driver = Driver(srv.database_url)
+        try:
+            for chunk in spread(templates, size, days=7, seed=5):
+                driver.insert(chunk)
+        finally:
+            driver.close()
+        # Rows written past the write path: recount and index them, as a migration does for a
+        # store it meets; then gather PostgreSQL's statistics, as autovacuum or the writer
+        # would.
+        rating = _rating(srv, key)
         with engine.begin() as conn:
             rollups.rebuild(conn)
             metadata_index.rebuild(conn)
-            if conn.dialect.name == "sqlite":  # the search queue, indexed at once
+            if postgresql:
+                search.install(conn)
+            else:  # the search queue, indexed at once
                 search.drain(conn, None)
             _score_some(conn, principal.org_id, rating)
-        if engine.dialect.name == "postgresql":
+        if postgresql:
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 for table in ("logs", "log_metadata", "log_rollups", "scores"):
                     conn.execute(text(f"VACUUM (ANALYZE) {table}"))
@@ -279,15 +291,6 @@ def big_trace(srv: Server, key: str) -> str:
     return root
 
 
-def _read(srv: Server, key: str, request: Request, repeat: int) -> dict[str, float]:
-    load.timed(srv.host, srv.port, key, request, 2)  # warm caches, as a live server has them
-    latencies = load.timed(srv.host, srv.port, key, request, repeat)
-    return {
-        "p50_ms": round(percentile(latencies, 50), 1),
-        "p95_ms": round(percentile(latencies, 95), 1),
-    }
-
-
 def reads(srv: Server, args: argparse.Namespace, out: dict) -> None:
     key = srv.create_key("bench-reads")
     fill(srv, key, args.size)
@@ -312,9 +315,9 @@ def reads(srv: Server, args: argparse.Namespace, out: dict) -> None:
         "list_default_window": ("", {}),
     }
     for name, (window, body) in listing.items():
-        figures = _read(srv, key, ("POST", f"{page}&{window}", _json(body)), 30)
+        figures = load.figures(srv, key, ("POST", f"{page}&{window}", _json(body)), 30)
         out.update({f"{name}_{k}": v for k, v in figures.items()})
-    figures = _read(srv, key, ("POST", f"/api/request-logs/summary/?{week}", b"{}"), 10)
+    figures = load.figures(srv, key, ("POST", f"/api/request-logs/summary/?{week}", b"{}"), 10)
     out.update({f"summary_{k}": v for k, v in figures.items()})
     newest = httpx.post(
         f"{srv.base_url}{page}&{week}", headers={"Authorization": f"Bearer {key}"}, json={}
@@ -326,7 +329,7 @@ def reads(srv: Server, args: argparse.Namespace, out: dict) -> None:
     ]
     out["get_one_p50_ms"] = round(percentile(gets, 50), 1)
     out["get_one_p95_ms"] = round(percentile(gets, 95), 1)
-    figures = _read(srv, key, ("GET", f"/v5/logs/{root}", b""), 5)
+    figures = load.figures(srv, key, ("GET", f"/v5/logs/{root}", b""), 5)
     out.update({f"trace_20k_spans_{k}": v for k, v in figures.items()})
     out["trace_20k_raw_read_ms"] = round(ceilings.raw_read_ms(srv, root), 1)
     out["trace_20k_vs_raw_read"] = _ratio(
@@ -427,6 +430,7 @@ def run_all(srv: Server, args: argparse.Namespace) -> dict[str, float]:
     _timed(srv, "latency at 1,000 logs/s", lambda: latency_at_rate(srv, args, out))
     out["rss_peak_ingest_mb"] = round(srv.memory_mb()[1])
     _timed(srv, f"reads at {args.size:,} logs", lambda: reads(srv, args, out))
+    _timed(srv, f"search over {args.size:,} logs", lambda: search_logs(srv, args, out, fill))
     _timed(srv, f"export of {args.export:,} logs", lambda: export(srv, args, out, fill))
     _timed(srv, f"dataset of {args.dataset:,} logs", lambda: dataset_add(srv, args, out, fill))
     _timed(srv, "overload", lambda: overload(srv, args, out))
@@ -467,6 +471,21 @@ def run_ui(srv: Server, args: argparse.Namespace) -> dict[str, float]:
 
     _timed(srv, f"UI pages at {args.size:,} logs", pages)
     return out
+
+
+def run_search(srv: Server, args: argparse.Namespace) -> dict[str, float]:
+    """The log search alone, on a fresh server (`--search-only`), at `--size` logs."""
+    out = _at_rest(srv)
+    _timed(srv, f"search over {args.size:,} logs", lambda: search_logs(srv, args, out, fill))
+    return out
+
+
+def run_scale_out(srv: Server, args: argparse.Namespace) -> dict[str, float]:
+    """Bulk ingest and reads under it, with this server's number of serving processes."""
+    figures: dict[str, float] = {}
+    stage = f"bulk ingest with {srv.workers} serving processes"
+    _timed(srv, stage, lambda: figures.update(scale_out.under_ingest(srv, args, _bulk(srv, args))))
+    return scale_out.named(srv.workers, figures)
 
 
 def run_overload(srv: Server, args: argparse.Namespace) -> dict[str, float]:

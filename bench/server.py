@@ -57,6 +57,7 @@ class Server:
     process: subprocess.Popen
     data_dir: Path
     grpc_port: int = 0
+    workers: int = 1  # serving processes
 
     @property
     def base_url(self) -> str:
@@ -108,7 +109,8 @@ class Server:
             self.process.kill()
 
 
-def start(backend: str, pg_url: str) -> tuple[Server, str | None]:
+def start(backend: str, pg_url: str, workers: int = 1) -> tuple[Server, str | None]:
+    """A fresh `llmtrail serve` (with `workers` serving processes) on a fresh database."""
     data_dir = Path(tempfile.mkdtemp(prefix=f"llmtrail-bench-{backend}-"))
     database_url, pg_name = fresh_database(backend, data_dir, pg_url)
     grpc_port = free_port()
@@ -121,12 +123,14 @@ def start(backend: str, pg_url: str) -> tuple[Server, str | None]:
     port = free_port()
     log = (data_dir / "server.log").open("ab")
     process = subprocess.Popen(
-        [CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=log,
         stderr=log,
     )
-    server = Server(backend, database_url, "127.0.0.1", port, env, process, data_dir, grpc_port)
+    server = Server(
+        backend, database_url, "127.0.0.1", port, env, process, data_dir, grpc_port, workers
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
