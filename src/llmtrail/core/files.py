@@ -93,20 +93,7 @@ def upsert_in(conn: Connection, principal: Principal, ref: FileRef) -> Row:
     file = _find(conn, principal, ref)
     now = utcnow()
     if file is None:
-        file_id = new_id(PREFIXES[ref.type][0])
-        name = name_in(ref.path)  # type: ignore[arg-type]
-        store.insert_file(
-            conn,
-            dict(
-                id=file_id,
-                org_id=principal.org_id,
-                type=ref.type.value,
-                path=ref.path,
-                name=name,
-                created_at=now,
-                updated_at=now,
-            ),
-        )
+        file_id = insert_file(conn, principal, ref.type, ref.path)  # type: ignore[arg-type]
     else:
         file_id = file.id
         found = store.version_by_hash(conn, file_id, digest)
@@ -134,6 +121,24 @@ def upsert_in(conn: Connection, principal: Principal, ref: FileRef) -> Row:
         ),
     )
     return store.version(conn, principal.org_id, file_id, version_id)  # type: ignore[return-value]
+
+
+def insert_file(
+    conn: Connection,
+    principal: Principal,
+    type: FileType,
+    path: str,
+    file_id: str | None = None,
+    description: str | None = None,
+) -> str:
+    """A new File (with no version yet) at `path`; returns its id."""
+    file_id = file_id or new_id(PREFIXES[type][0])
+    now = utcnow()
+    row = dict(id=file_id, org_id=principal.org_id, type=type.value, path=path, name=name_in(path))
+    store.insert_file(
+        conn, {**row, "description": description, "created_at": now, "updated_at": now}
+    )
+    return file_id
 
 
 def _find(conn: Any, principal: Principal, ref: FileRef) -> Row | None:

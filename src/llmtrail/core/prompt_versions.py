@@ -82,20 +82,8 @@ def create(
             with begin_write(engine) as conn:
                 file_id = new_id(PREFIXES[PROMPT][0])
                 taken = store.file_by(conn, principal.org_id, path=name) is not None
-                path, now = f"{name} {file_id}" if taken else name, utcnow()
-                store.insert_file(
-                    conn,
-                    dict(
-                        id=file_id,
-                        org_id=principal.org_id,
-                        type=PROMPT.value,
-                        path=path,
-                        name=path,
-                        description=description,
-                        created_at=now,
-                        updated_at=now,
-                    ),
-                )
+                path = f"{name} {file_id}" if taken else name
+                files.insert_file(conn, principal, PROMPT, path, file_id, description)
                 files.upsert_in(
                     conn, principal, FileRef(PROMPT, id=file_id, kernel=kernel, draft=True)
                 )
@@ -217,12 +205,12 @@ def edit(
     number: int,
     rewrite: Callable[[dict[str, Any]], dict[str, Any]],
     description: str | None = UNSET,
-    readonly_: bool | None = None,
+    commit: bool | None = None,
     deploy: bool = False,
 ) -> Row:
     """Change a version: a draft's kernel (`rewrite` makes the new one of the stored one),
-    its description, commit it (`readonly_`), deploy it. Nothing changes when any part is
-    refused."""
+    its description, commit it (`commit`; False asks for a draft), deploy it. Nothing
+    changes when any part is refused."""
     environments.listed(engine, principal)
     with begin_write(engine) as conn:
         row = _numbered(conn, principal, file_id, number)
@@ -248,11 +236,11 @@ def edit(
         values: dict[str, Any] = {}
         if description is not UNSET and description != row.version_description:
             values["version_description"] = description
-        if readonly_ is False and frozen:
+        if commit is False and frozen:
             raise Invalid.at(
                 "readonly", f"version {number} is read-only: it cannot be a draft again"
             )
-        if readonly_ and row.draft:
+        if commit and row.draft:
             values["draft"] = False
         if values:
             store.update_version(conn, row.version_id, values)

@@ -158,15 +158,15 @@ def insert_file(conn: Connection, row: dict[str, Any]) -> None:
 
 
 def insert_version(conn: Connection, row: dict[str, Any]) -> None:
-    """A new version, numbered after the File's others (a concurrent insert of the same
-    File's next number fails the unique constraint: its caller retries)."""
-    last = select(func.coalesce(func.max(file_versions.c.number), 0) + 1).where(
-        file_versions.c.file_id == row["file_id"]
-    )
-    conn.execute(file_versions.insert().values(**row, number=last.scalar_subquery()))
-    conn.execute(
-        update(files).where(files.c.id == row["file_id"]).values(updated_at=row["created_at"])
-    )
+    """A new version, numbered after every version the File ever had (the update locks the
+    File's row, so concurrent inserts take their numbers in turn)."""
+    number = conn.execute(
+        update(files)
+        .where(files.c.id == row["file_id"])
+        .values(last_number=files.c.last_number + 1, updated_at=row["created_at"])
+        .returning(files.c.last_number)
+    ).scalar_one()
+    conn.execute(file_versions.insert().values(**row, number=number))
 
 
 # Built once: the driver module compiles it once per dialect (the writer runs it every commit).

@@ -281,6 +281,8 @@ files = Table(
     Column("path", String(1024), nullable=False),
     Column("name", Name, nullable=False),
     Column("description", Text),  # a Keywords AI prompt's (Humanloop Files have none)
+    # The number of the last version made (`file_versions.number`): numbers are never reused.
+    Column("last_number", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("org_id", "path"),

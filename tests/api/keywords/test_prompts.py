@@ -231,3 +231,15 @@ def test_another_organization_sees_none_of_it(tenant_factory, prompts: PromptAPI
     kept = prompts.get(made.id)
     assert kept.name == "Untitled" and [v.version for v in kept.prompt_versions] == [2, 1]
     assert kept.prompt_versions[0].temperature == 0.7
+
+
+def test_version_numbers_are_never_reused(prompts: PromptAPI, hl: Humanloop) -> None:
+    made = prompts.create()
+    for temperature in (0.1, 0.2):
+        prompts.create_version(made.id, {"model": "gpt-4o", "temperature": temperature})
+    third = prompts.get_version(made.id, 3)
+    hl.prompts.delete_prompt_version(made.id, third.id)
+    assert refused(prompts.get_version, made.id, 3).status_code == 404
+    fourth = prompts.create_version(made.id, {"model": "gpt-4o", "temperature": 0.3})
+    assert fourth.version == 4
+    assert [v.version for v in prompts.list_versions(made.id).results] == [4, 2, 1]

@@ -17,29 +17,18 @@ from fastapi import Body, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Row
 
-from llmtrail.api.auth import SECURITY_SCHEMES, principal
+from llmtrail.api.auth import principal
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.keywords import prompt_responses as answer
-from llmtrail.api.keywords.errors import KeywordsErrors
+from llmtrail.api.keywords.errors import doc, resource_surface
 from llmtrail.api.keywords.evaluation import Page, PageSize, paged
-from llmtrail.api.keywords.responses import FieldErrors
-from llmtrail.api.responses import Detail, answers, failures
 from llmtrail.api.routing import JSONBody
-from llmtrail.api.surface import Surface
 from llmtrail.core import prompt_versions
 from llmtrail.core.ids import iso
 from llmtrail.core.keys import Principal
 from llmtrail.core.prompt_versions import Prompt
 
-ERRORS = {400: FieldErrors, 401: Detail, 404: Detail, 409: Detail, 413: Detail}
-surface = Surface(
-    "Keywords AI: prompts",
-    errors=KeywordsErrors(),
-    auth=principal,
-    security=SECURITY_SCHEMES,
-    responses=failures(ERRORS, 401, 413),
-    validation_status=400,
-)
+surface = resource_surface("Keywords AI: prompts")
 router = surface.router
 ONE = "/api/prompts/{prompt_id}/"
 VERSIONS = f"{ONE}versions/"
@@ -67,10 +56,6 @@ ATTRIBUTES: dict[str, Any] = {
 }
 # A new prompt's version 1: an empty draft.
 EMPTY = {**DEFAULTS, "template": []}
-
-
-def doc(model: object, *codes: int, status: int = 200) -> dict:
-    return answers(status, model, ERRORS, *codes)
 
 
 class _Body(BaseModel):

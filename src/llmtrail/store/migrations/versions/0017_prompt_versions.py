@@ -1,5 +1,5 @@
-"""Keywords AI prompts over Files: a File's description, and per version its ordinal
-(`number`), whether it is a draft, and when a draft was last edited
+"""Keywords AI prompts over Files: a File's description and the number of its last version,
+and per version its number, whether it is a draft, and when a draft was last edited
 
 Revision ID: 0017
 Revises: 0016
@@ -20,6 +20,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("files", schema=None) as batch_op:
         batch_op.add_column(sa.Column("description", sa.Text(), nullable=True))
+        batch_op.add_column(
+            sa.Column("last_number", sa.Integer(), server_default="0", nullable=False)
+        )
     with op.batch_alter_table("file_versions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("number", sa.Integer(), nullable=True))
         batch_op.add_column(
@@ -38,6 +41,10 @@ def upgrade() -> None:
         )
         """
     )
+    op.execute(
+        "UPDATE files SET last_number = (SELECT count(*) FROM file_versions"
+        " WHERE file_versions.file_id = files.id)"
+    )
     with op.batch_alter_table("file_versions", schema=None) as batch_op:
         batch_op.alter_column("number", existing_type=sa.Integer(), nullable=False)
         batch_op.create_unique_constraint(
@@ -52,4 +59,5 @@ def downgrade() -> None:
         batch_op.drop_column("draft")
         batch_op.drop_column("number")
     with op.batch_alter_table("files", schema=None) as batch_op:
+        batch_op.drop_column("last_number")
         batch_op.drop_column("description")
