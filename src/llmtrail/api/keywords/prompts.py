@@ -149,6 +149,12 @@ def to_kernel(fields: VersionFields, base: dict[str, Any]) -> dict[str, Any]:
     return kernel
 
 
+def _number(value: Any, default: float) -> float:
+    """A kernel's number as the SDK's field takes it (a Humanloop kernel is not checked)."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    return type(default)(value if ok else default)
+
+
 def version_object(row: Row) -> dict[str, Any]:
     """A PromptVersion."""
     kernel = row.kernel or {}
@@ -168,11 +174,7 @@ def version_object(row: Row) -> dict[str, Any]:
         "version": row.number,
         "messages": template if isinstance(template, list) else [],
         "model": kernel.get("model") or DEFAULTS["model"],
-        **{
-            name: type(default)(kernel[name] if kernel.get(name) is not None else default)
-            for name, default in DEFAULTS.items()
-            if name != "model"
-        },
+        **{name: _number(kernel.get(name), d) for name, d in DEFAULTS.items() if name != "model"},
         "reasoning_effort": effort if isinstance(effort, str) else None,
         **{name: attributes.get(name, default) for name, default in ATTRIBUTES.items()},
         "readonly": prompt_versions.readonly(row),
