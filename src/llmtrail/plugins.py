@@ -18,6 +18,7 @@ SURFACES: tuple[str, ...] = (
     "llmtrail.api.keywords.evaluation",
     "llmtrail.api.keywords.datasets",
     "llmtrail.api.keywords.dataset_evals",
+    "llmtrail.api.keywords.prompts",
     "llmtrail.api.humanloop.router",
     "llmtrail.api.otlp.router",
     "llmtrail.api.keywords.sessions",

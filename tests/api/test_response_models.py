@@ -23,12 +23,19 @@ import pytest
 from humanloop import types as sdk
 from keywordsai.types.log_types import KeywordsAIFullLogParams
 from keywordsai.types.log_types import LogList as SdkLogList
+from keywordsai.types.prompt_types import (
+    PromptListResponse,
+    PromptRetrieveResponse,
+    PromptVersionListResponse,
+    PromptVersionRetrieveResponse,
+)
 from pydantic import BaseModel, TypeAdapter
 
 from llmtrail.api.humanloop import dataset_responses as hld
 from llmtrail.api.humanloop import evaluation_responses as hle
 from llmtrail.api.humanloop import responses as hl
 from llmtrail.api.keywords import dataset_responses as ds
+from llmtrail.api.keywords import prompt_responses as kwp
 from llmtrail.api.keywords import responses as kw
 from llmtrail.api.otlp import responses as otlp
 from llmtrail.api.responses import Detail
@@ -44,6 +51,10 @@ ERROR_MODELS = {400: kw.FieldErrors, 422: hl.HTTPValidationError}
 SDK_PARSERS: dict[type[BaseModel], Callable[[Any], Any]] = {
     kw.LogObject: lambda body: KeywordsAIFullLogParams(**body),
     kw.LogList: lambda body: SdkLogList(**body),
+    kwp.Prompt: lambda body: PromptRetrieveResponse(**body),
+    kwp.PromptList: lambda body: PromptListResponse(**body),
+    kwp.PromptVersion: lambda body: PromptVersionRetrieveResponse(**body),
+    kwp.PromptVersionList: lambda body: PromptVersionListResponse(**body),
     **{
         ours: getattr(sdk, ours.__name__).model_validate
         for ours in (
@@ -932,6 +943,53 @@ def test_humanloop_dataset_answers(tenant: Tenant) -> None:
         assert deleted.status_code == 204 and not deleted.content
 
 
+# --- prompts --------------------------------------------------------------------------------
+
+PR = "/api/prompts/"
+PR_ONE = f"{PR}{{prompt_id}}/"
+PROMPT_ROUTES = [
+    ("POST", PR),
+    ("GET", f"{PR}list/"),
+    *((method, PR_ONE) for method in ("GET", "PATCH", "DELETE")),
+    *((method, f"{PR_ONE}versions/") for method in ("GET", "POST")),
+    *((method, f"{PR_ONE}versions/{{version}}/") for method in ("GET", "PATCH")),
+]
+
+
+def test_prompt_answers(tenant: Tenant) -> None:
+    with tenant.client() as api:
+        made = conforms(api.post(PR, json={"name": uuid.uuid4().hex[:8]}), 201, kwp.Prompt)
+        one = f"{PR}{made['id']}/"
+        conforms(api.post(PR, json={"name": "a/b"}), 400, kw.FieldErrors)
+        conforms(api.get(f"{PR}list/?page_size=1"), 200, kwp.PromptList)
+        conforms(api.get(f"{PR}list/?page=0"), 400, kw.FieldErrors)
+        conforms(api.get(one), 200, kwp.Prompt)
+        conforms(api.get(f"{PR}pr_none/"), 404, Detail)
+        conforms(api.patch(one, json={"description": "d"}), 200, kwp.Prompt)
+        conforms(api.patch(one, json={"deploy": True}), 400, kw.FieldErrors)
+        body = {
+            "messages": [{"role": "user", "content": "{{q}}"}],
+            "model": "gpt-4o",
+            "tools": [{"type": "function", "function": {"name": "f"}}],
+            "tool_choice": "auto",
+            "response_format": {"type": "json_object"},
+            "variables": {"q": "x"},
+            "stream": True,
+        }
+        version = conforms(api.post(f"{one}versions/", json=body), 201, kwp.PromptVersion)
+        conforms(api.post(f"{one}versions/", json={"top_p": 2}), 400, kw.FieldErrors)
+        conforms(api.get(f"{one}versions/"), 200, kwp.PromptVersionList)
+        numbered = f"{one}versions/{version['version']}/"
+        conforms(api.get(numbered), 200, kwp.PromptVersion)
+        conforms(api.get(f"{one}versions/9/"), 404, Detail)
+        conforms(api.patch(numbered, json={"deploy": True}), 200, kwp.PromptVersion)
+        conforms(api.patch(numbered, json={"model": "m"}), 400, kw.FieldErrors)
+        conforms(api.patch(f"{one}versions/1/", json={**body, "stream": True}), 409, Detail)
+        conforms(api.patch(one, json={"deploy": True}), 200, kwp.Prompt)
+        assert api.delete(one).status_code == 204
+        conforms(api.delete(one), 404, Detail)
+
+
 HLE = "/v5/evaluations"
 EVALUATION_ROUTES = [
     *((method, HLE) for method in ("GET", "POST")),
@@ -1107,6 +1165,7 @@ ROUTES = [
     ("PATCH", "/api/privacy/"),
     *(("POST", f"/v5/{kind}s/{{id}}/evaluators") for kind in ("prompt", "agent", "flow", "tool")),
     *DATASET_ROUTES,
+    *PROMPT_ROUTES,
     *EVALUATION_ROUTES,
 ]
 

@@ -172,6 +172,8 @@ class Org:
             "condition_id": condition["id"],
             "automation_id": automation["id"],
             "/v5/prompts/": prompt["prompt_id"],
+            "prompt_id": prompt["prompt_id"],  # the same File in the Keywords AI dialect
+            "version": "1",
             "/v5/logs/": prompt["id"],
             "/v5/evaluators/": evaluator["id"],
             "/v5/evaluations/": evaluation["id"],

@@ -78,8 +78,8 @@ NOT_SERVED = {
     ("GET", "/v5/datasets/{id}/environments"),
     *((m, "/v5/datasets/{id}/environments/{environment_id}") for m in ("POST", "DELETE")),
     ("POST", "/v5/evaluators/{id}/evaluators"),
-    # Keywords AI prompts and experiments.
-    *((m, p) for m, p in KEYWORDS_PATHS if p.startswith(("/api/prompts", "/api/experiments"))),
+    # Keywords AI experiments.
+    *((m, p) for m, p in KEYWORDS_PATHS if p.startswith("/api/experiments")),
 }
 
 

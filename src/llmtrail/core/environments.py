@@ -74,14 +74,29 @@ def deploy(
     deployed there; returns the version."""
     listed(engine, principal)
     with begin_write(engine) as conn:
-        _file(conn, principal, file_id, type)
-        env = _environment(conn, principal, environment)
-        version = file_store.version(conn, principal.org_id, file_id, version_id)
-        if version is None:
-            raise NotFound("Version not found")
-        store.deploy(conn, principal.org_id, file_id, env.id, version_id, utcnow())
-        change = {"environment": env.name, "version_id": version_id}
-        audit.record(conn, principal, "changed", f"{type.value}_deployment", file_id, change)
+        return deploy_in(conn, principal, file_id, type, environment, version_id)
+
+
+def deploy_in(
+    conn: Connection,
+    principal: Principal,
+    file_id: str,
+    type: FileType,
+    environment: str,
+    version_id: str,
+) -> Row:
+    """`deploy` in the caller's write transaction (the environments made). A deployed draft
+    is committed: what went live stays as it was (`core.prompt_versions`)."""
+    _file(conn, principal, file_id, type)
+    env = _environment(conn, principal, environment)
+    version = file_store.version(conn, principal.org_id, file_id, version_id)
+    if version is None:
+        raise NotFound("Version not found")
+    store.deploy(conn, principal.org_id, file_id, env.id, version_id, utcnow())
+    if version.draft:
+        file_store.update_version(conn, version_id, {"draft": False})
+    change = {"environment": env.name, "version_id": version_id}
+    audit.record(conn, principal, "changed", f"{type.value}_deployment", file_id, change)
     return version
 
 

@@ -61,20 +61,29 @@ def move(
 ) -> Row:
     """A File moved to `path` (its name is the path's last part) or renamed in place;
     returns it at its newest version. 409 when another File has the path."""
-    try:
-        with begin_write(engine) as conn:
-            file = _file(conn, principal, file_id, type)
-            new_path = moved_path(file.path, path, name)
-            if new_path != file.path:
-                name = name_in(new_path)
-                values = {"path": new_path, "name": name, "updated_at": utcnow()}
-                store.update_file(conn, file_id, values)
-                audit.record(conn, principal, "changed", type.value, file_id, {"fields": ["path"]})
-            row = store.version(conn, principal.org_id, file_id, None)
-    except IntegrityError:
-        raise Conflict(f"a File already exists at '{new_path}'") from None
+    with begin_write(engine) as conn:
+        move_in(conn, principal, _file(conn, principal, file_id, type), path, name)
+        row = store.version(conn, principal.org_id, file_id, None)
     files.forget_cached()
     return row  # type: ignore[return-value]
+
+
+def move_in(
+    conn: Connection, principal: Principal, file: Row, path: str | None, name: str | None
+) -> None:
+    """`move` in the caller's write transaction (whose caller forgets the cached versions)."""
+    new_path = moved_path(file.path, path, name)
+    if new_path == file.path:
+        return
+    if store.file_by(conn, principal.org_id, path=new_path) is not None:
+        raise Conflict(f"a File already exists at '{new_path}'")
+    values = {"path": new_path, "name": name_in(new_path), "updated_at": utcnow()}
+    try:
+        with conn.begin_nested():
+            store.update_file(conn, file.id, values)
+    except IntegrityError:  # moved there concurrently
+        raise Conflict(f"a File already exists at '{new_path}'") from None
+    audit.record(conn, principal, "changed", file.type, file.id, {"fields": ["path"]})
 
 
 def moved_path(current: str, path: str | None, name: str | None) -> str:

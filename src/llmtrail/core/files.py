@@ -67,6 +67,7 @@ class FileRef:
     version_name: str | None = None
     version_description: str | None = None
     environment: str | None = None  # the version deployed there, when no kernel or version
+    draft: bool = False  # a new version is a Keywords AI draft (`core.prompt_versions`)
 
 
 def kernel_hash(kernel: dict[str, Any]) -> str:
@@ -92,23 +93,14 @@ def upsert_in(conn: Connection, principal: Principal, ref: FileRef) -> Row:
     file = _find(conn, principal, ref)
     now = utcnow()
     if file is None:
-        file_id = new_id(PREFIXES[ref.type][0])
-        name = name_in(ref.path)  # type: ignore[arg-type]
-        store.insert_file(
-            conn,
-            dict(
-                id=file_id,
-                org_id=principal.org_id,
-                type=ref.type.value,
-                path=ref.path,
-                name=name,
-                created_at=now,
-                updated_at=now,
-            ),
-        )
+        file_id = insert_file(conn, principal, ref.type, ref.path)  # type: ignore[arg-type]
     else:
         file_id = file.id
         found = store.version_by_hash(conn, file_id, digest)
+        if found is not None and found.draft and not ref.draft:
+            # Named by its kernel from anywhere but a draft's editor: it is used, so frozen.
+            store.update_version(conn, found.version_id, {"draft": False})
+            return store.version(conn, principal.org_id, file_id, found.version_id)  # type: ignore[return-value]
         if found is not None:
             return found
     if ref.version_name and store.name_taken(conn, file_id, ref.version_name):
@@ -124,10 +116,29 @@ def upsert_in(conn: Connection, principal: Principal, ref: FileRef) -> Row:
             kernel_hash=digest,
             version_name=ref.version_name,
             version_description=ref.version_description,
+            draft=ref.draft,
             created_at=now,
         ),
     )
     return store.version(conn, principal.org_id, file_id, version_id)  # type: ignore[return-value]
+
+
+def insert_file(
+    conn: Connection,
+    principal: Principal,
+    type: FileType,
+    path: str,
+    file_id: str | None = None,
+    description: str | None = None,
+) -> str:
+    """A new File (with no version yet) at `path`; returns its id."""
+    file_id = file_id or new_id(PREFIXES[type][0])
+    now = utcnow()
+    row = dict(id=file_id, org_id=principal.org_id, type=type.value, path=path, name=name_in(path))
+    store.insert_file(
+        conn, {**row, "description": description, "created_at": now, "updated_at": now}
+    )
+    return file_id
 
 
 def _find(conn: Any, principal: Principal, ref: FileRef) -> Row | None:
@@ -147,8 +158,9 @@ def _find(conn: Any, principal: Principal, ref: FileRef) -> Row | None:
 
 
 class _VersionCache:
-    """Versions are immutable, so a (kernel digest or version id) -> version lookup never goes
-    stale; it spares the log write path two reads per request."""
+    """Versions are immutable but for drafts' edits (which clear it), so a (kernel digest or
+    version id) -> version lookup does not go stale; it spares the log write path two reads
+    per request."""
 
     def __init__(self, size: int = 4096) -> None:
         self._rows: dict[tuple[Any, ...], Row] = {}
@@ -173,8 +185,9 @@ _cache = _VersionCache()
 
 
 def forget_cached() -> None:
-    """After a File is moved or deleted, or loses a version: this process's cache may name
-    what is gone (another server process keeps its own until it fills)."""
+    """After a File is moved or deleted, loses a version or has a draft edited: this
+    process's cache may name what is gone (another server process keeps its own until it
+    fills)."""
     _cache.clear()
 
 

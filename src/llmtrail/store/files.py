@@ -17,13 +17,17 @@ _COLUMNS = (
     files.c.type,
     files.c.path,
     files.c.name,
+    files.c.description,
     files.c.created_at,
     files.c.updated_at,
     file_versions.c.id.label("version_id"),
     file_versions.c.kernel,
+    file_versions.c.number,
+    file_versions.c.draft,
     file_versions.c.version_name,
     file_versions.c.version_description,
     file_versions.c.created_at.label("version_created_at"),
+    file_versions.c.updated_at.label("version_updated_at"),
     file_versions.c.log_count.label("version_logs_count"),
     file_versions.c.last_used_at,
 )
@@ -97,9 +101,20 @@ def page(
 
 def versions_of(conn: Connection, org_id: int, file_id: str) -> list[Row]:
     """Every version of a File, newest first."""
-    query = _JOINED.where(files.c.org_id == org_id, files.c.id == file_id)
-    order = (file_versions.c.created_at.desc(), file_versions.c.id.desc())
+    return versions_of_files(conn, org_id, [file_id])
+
+
+def versions_of_files(conn: Connection, org_id: int, file_ids: Collection[str]) -> list[Row]:
+    """Every version of these Files, each File's newest first (by number: the order they
+    were made in)."""
+    query = _JOINED.where(files.c.org_id == org_id, files.c.id.in_(list(file_ids)))
+    order = (files.c.id, file_versions.c.number.desc())
     return conn.execute(query.order_by(*order)).all()
+
+
+def version_by_number(conn: Connection, org_id: int, file_id: str, number: int) -> Row | None:
+    query = _JOINED.where(files.c.org_id == org_id, files.c.id == file_id)
+    return conn.execute(query.where(file_versions.c.number == number)).first()
 
 
 def version_by_hash(conn: Connection, file_id: str, kernel_hash: str) -> Row | None:
@@ -143,10 +158,15 @@ def insert_file(conn: Connection, row: dict[str, Any]) -> None:
 
 
 def insert_version(conn: Connection, row: dict[str, Any]) -> None:
-    conn.execute(file_versions.insert().values(**row))
-    conn.execute(
-        update(files).where(files.c.id == row["file_id"]).values(updated_at=row["created_at"])
-    )
+    """A new version, numbered after every version the File ever had (the update locks the
+    File's row, so concurrent inserts take their numbers in turn)."""
+    number = conn.execute(
+        update(files)
+        .where(files.c.id == row["file_id"])
+        .values(last_number=files.c.last_number + 1, updated_at=row["created_at"])
+        .returning(files.c.last_number)
+    ).scalar_one()
+    conn.execute(file_versions.insert().values(**row, number=number))
 
 
 # Built once: the driver module compiles it once per dialect (the writer runs it every commit).

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -279,6 +280,9 @@ files = Table(
     Column("type", String(16), nullable=False),
     Column("path", String(1024), nullable=False),
     Column("name", Name, nullable=False),
+    Column("description", Text),  # a Keywords AI prompt's (Humanloop Files have none)
+    # The number of the last version made (`file_versions.number`): numbers are never reused.
+    Column("last_number", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     UniqueConstraint("org_id", "path"),
@@ -293,13 +297,19 @@ file_versions = Table(
     # The kernel (prompt, tool, flow attributes, agent, evaluator spec) and its digest.
     Column("kernel", Json, nullable=False),
     Column("kernel_hash", String(64), nullable=False),
+    # Its ordinal in its File, from 1, never reused: a Keywords AI prompt version's `version`.
+    Column("number", Integer, nullable=False),
+    # A Keywords AI draft, editable until committed, deployed or logged (`core.prompt_versions`).
+    Column("draft", Boolean, nullable=False, server_default=false()),
     Column("version_name", Name),
     Column("version_description", Text),
     Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime),  # when a draft was last edited
     # Kept by the write path in the transaction that stores the logs: reads need no COUNT(*).
     Column("log_count", BigInteger, nullable=False, server_default="0"),
     Column("last_used_at", DateTime),
     UniqueConstraint("file_id", "kernel_hash"),
+    UniqueConstraint("file_id", "number"),
     Index(None, "file_id", "created_at"),
 )
 

@@ -7,26 +7,17 @@ from typing import Any
 
 from fastapi import Body, Depends, Query, Request
 
-from llmtrail.api.auth import SECURITY_SCHEMES, principal
+from llmtrail.api.auth import principal
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.keywords import dataset_responses as ds
-from llmtrail.api.keywords.datasets import DATASET, ERRORS, doc
-from llmtrail.api.keywords.errors import KeywordsErrors
+from llmtrail.api.keywords.datasets import DATASET
+from llmtrail.api.keywords.errors import doc, resource_surface
 from llmtrail.api.keywords.evaluation import Page, PageSize, paged
-from llmtrail.api.responses import failures
 from llmtrail.api.routing import JSONBody
-from llmtrail.api.surface import Surface
 from llmtrail.core import dataset_evals
 from llmtrail.core.keys import Principal
 
-surface = Surface(
-    "Keywords AI: dataset evaluations",
-    errors=KeywordsErrors(),
-    auth=principal,
-    security=SECURITY_SCHEMES,
-    responses=failures(ERRORS, 401, 413),
-    validation_status=400,
-)
+surface = resource_surface("Keywords AI: dataset evaluations")
 router = surface.router
 REPORTS = f"{DATASET}eval-reports/"
 

@@ -12,43 +12,28 @@ from typing import Any
 from fastapi import Body, Depends, Query, Request, Response
 from pydantic import ValidationError
 
-from llmtrail.api.auth import SECURITY_SCHEMES, jwt_principal, principal, reads
+from llmtrail.api.auth import jwt_principal, principal, reads
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.errors import from_pydantic
 from llmtrail.api.keywords import dataset_responses as ds
 from llmtrail.api.keywords.dataset_shapes import dataset_log_object, dataset_object
-from llmtrail.api.keywords.errors import KeywordsErrors
+from llmtrail.api.keywords.errors import doc, resource_surface
 from llmtrail.api.keywords.evaluation import Page, PageSize, paged
-from llmtrail.api.keywords.responses import FieldErrors
 from llmtrail.api.keywords.router import when
 from llmtrail.api.keywords.schemas import CreateLog
 from llmtrail.api.keywords.translate import to_log_data
-from llmtrail.api.responses import Detail, answers, failures
 from llmtrail.api.routing import JSONBody
-from llmtrail.api.surface import Surface
 from llmtrail.core import datasets
 from llmtrail.core.filters import parse_filters
 from llmtrail.core.keys import Principal
 from llmtrail.errors import FieldError, Invalid
 from llmtrail.store.predicates import Group
 
-ERRORS = {400: FieldErrors, 401: Detail, 404: Detail, 409: Detail, 413: Detail}
-surface = Surface(
-    "Keywords AI: datasets",
-    errors=KeywordsErrors(),
-    auth=principal,
-    security=SECURITY_SCHEMES,
-    responses=failures(ERRORS, 401, 413),
-    validation_status=400,
-)
+surface = resource_surface("Keywords AI: datasets")
 router = surface.router
 DATASET = "/api/datasets/{dataset_id}/"
 LOGS = f"{DATASET}logs/"
 ONE_LOG = f"{LOGS}{{log_id}}/"
-
-
-def doc(model: object, *codes: int, status: int = 200) -> dict:
-    return answers(status, model, ERRORS, *codes)
 
 
 def _dataset(backend: Backend, row: Any) -> dict[str, Any]:

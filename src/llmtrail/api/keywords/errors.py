@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from llmtrail.api.auth import SECURITY_SCHEMES, principal
 from llmtrail.api.errors import DetailShape, from_pydantic
+from llmtrail.api.keywords.responses import FieldErrors
+from llmtrail.api.responses import Detail, answers, failures
 from llmtrail.api.routing import JSONBody
+from llmtrail.api.surface import Surface
 from llmtrail.errors import FieldError, dotted
 
 
@@ -44,3 +48,24 @@ class KeywordsErrors(DetailShape):
             reason = decode.get("ctx", {}).get("error", "invalid JSON")
             return JSONBody({"detail": f"JSON parse error - {reason}"}, status_code=400)
         return self.invalid(from_pydantic(errors))
+
+
+# The answers of the resource routes (datasets, their evaluations, prompts) but their own.
+ERRORS = {400: FieldErrors, 401: Detail, 404: Detail, 409: Detail, 413: Detail}
+
+
+def doc(model: object, *codes: int, status: int = 200) -> dict:
+    """A resource route's `responses=`: its body and these of `ERRORS`."""
+    return answers(status, model, ERRORS, *codes)
+
+
+def resource_surface(title: str) -> Surface:
+    """The surface of a Keywords AI resource: by API key or JWT, DRF's field-keyed 400s."""
+    return Surface(
+        title,
+        errors=KeywordsErrors(),
+        auth=principal,
+        security=SECURITY_SCHEMES,
+        responses=failures(ERRORS, 401, 413),
+        validation_status=400,
+    )
