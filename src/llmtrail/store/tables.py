@@ -522,6 +522,19 @@ dataset_versions = Table(
     UniqueConstraint("dataset_id", "number"),
 )
 
+# The Dataset version deployed to each environment: the columns of `deployments` (a Dataset is
+# a File to Humanloop), so one set of queries (`store/environments.py`) serves both.
+dataset_deployments = Table(
+    "dataset_deployments",
+    metadata_obj,
+    Column("file_id", ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    Column("environment_id", ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True),
+    Column("version_id", ForeignKey("dataset_versions.id", ondelete="CASCADE"), nullable=False),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("deployed_at", DateTime, nullable=False),
+    Index(None, "version_id"),
+)
+
 # The columns of a log a dataset log copies when it is added: a snapshot, not a reference.
 SNAPSHOT_COLUMNS = tuple(c.name for c in logs.columns if c.name not in ("id", "org_id"))
 

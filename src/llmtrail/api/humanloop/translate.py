@@ -22,6 +22,7 @@ from llmtrail.api.humanloop.schemas import (
     MonitoringChange,
     MonitoringItem,
     MonitoringVersion,
+    VersionChange,
 )
 from llmtrail.api.wire import json_text
 from llmtrail.core import scores, templates
@@ -452,6 +453,12 @@ def score_log(score: Row, log: Mapping[str, Any], evaluator: dict[str, Any]) -> 
         evaluator=evaluator,
     )
     return out
+
+
+def version_changes(body: VersionChange | None) -> dict[str, Any]:
+    """The `version_name` and `version_description` a version PATCH sets (null unsets)."""
+    sent = body.model_dump(exclude_unset=True) if body is not None else {}
+    return {f"version_{f}": v for f, v in sent.items() if f in ("name", "description")}
 
 
 def monitor_refs(body: MonitoringChange) -> tuple[list[EvaluatorRef], list[EvaluatorRef]]:
