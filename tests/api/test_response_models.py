@@ -484,8 +484,17 @@ def test_humanloop_evaluator_answers(tenant: Tenant) -> None:
         monitored = api.post(f"/v5/flows/{flow['id']}/evaluators", json=activate)
         assert conforms(monitored, 200, hl.FlowResponse)["evaluators"]
         conforms(api.get(f"/v5/flows/{flow['id']}"), 200, hl.FlowResponse)
+        other = api.post("/v5/evaluators", json={"path": f"e/{base}-other", "spec": SPEC}).json()
+        judged = api.post(f"/v5/evaluators/{other['id']}/evaluators", json=activate)
+        assert conforms(judged, 200, hl.EvaluatorResponse)["evaluators"]
+        itself = {"activate": [{"evaluator_id": other["id"]}]}
+        conforms(
+            api.post(f"/v5/evaluators/{other['id']}/evaluators", json=itself),
+            422,
+            hl.HTTPValidationError,
+        )
         listed = api.get("/v5/evaluators", params={"name": base, "sort_by": "name"})
-        assert conforms(listed, 200, hl.PaginatedDataEvaluatorResponse)["total"] == 1
+        assert conforms(listed, 200, hl.PaginatedDataEvaluatorResponse)["total"] == 2
         deleted = api.delete(f"/v5/evaluators/{judge['id']}")
         assert deleted.status_code == 204 and not deleted.content
 
@@ -547,6 +556,13 @@ ERRORS = [
     ("POST", "/v5/prompts/nope/populate", [], 422),
     ("GET", "/v5/files?type=folder", None, 422),
     ("POST", "/v5/tools/tl_nope/evaluators", {}, 404),
+    ("POST", "/v5/evaluators/ev_nope/evaluators", {}, 404),
+    ("PATCH", "/v5/datasets/nope/versions/nope", {"name": "n"}, 404),
+    ("DELETE", "/v5/datasets/nope/versions/nope", None, 404),
+    ("GET", "/v5/datasets/nope/environments", None, 404),
+    ("POST", "/v5/datasets/nope/environments/production?version_id=v", None, 404),
+    ("POST", "/v5/datasets/nope/environments/production", None, 422),
+    ("DELETE", "/v5/datasets/nope/environments/production", None, 404),
     ("POST", "/v5/prompts/pr_x/evaluators", {"activate": [{"evaluator": "e"}]}, 422),
 ]
 
@@ -939,6 +955,25 @@ def test_humanloop_dataset_answers(tenant: Tenant) -> None:
         conforms(uploaded, 200, hld.DatasetResponse)
         bad = api.post(f"{one}/datapoints/csv", files={"file": ("d.csv", b"\xff", "text/csv")})
         conforms(bad, 422, hl.HTTPValidationError)
+        version = f"{one}/versions/{made['version_id']}"
+        named = conforms(api.patch(version, json={"name": "first"}), 200, hld.DatasetResponse)
+        assert named["version_name"] == "first"
+        conforms(api.patch(version, json={"name": "v2"}), 409, Detail)
+        conforms(api.patch(f"{one}/versions/dsv_nope", json={}), 404, Detail)
+        deploy = f"{one}/environments/staging"
+        staged = api.post(deploy, params={"version_id": made["version_id"]})
+        assert conforms(staged, 200, hld.DatasetResponse)["environments"][0]["name"] == "staging"
+        envs = api.get(f"{one}/environments")
+        envs = conforms(envs, 200, list[hld.DatasetEnvironmentResponse])
+        assert [e["file"] is not None for e in envs] == [False, True]
+        conforms(api.get(one, params={"environment": "production"}), 404, Detail)
+        conforms(api.delete(version), 409, Detail)  # deployed
+        removed = api.delete(deploy)
+        assert removed.status_code == 204 and not removed.content
+        conforms(api.delete(deploy), 404, Detail)
+        gone = api.delete(version)
+        assert gone.status_code == 204 and not gone.content
+        conforms(api.delete(version), 404, Detail)
         deleted = api.delete(one)
         assert deleted.status_code == 204 and not deleted.content
 
@@ -1097,6 +1132,9 @@ ROUTES = [
     *((method, "/v5/datasets/{id}") for method in ("GET", "PATCH", "DELETE")),
     *(("GET", f"/v5/datasets/{{id}}/{tail}") for tail in ("datapoints", "versions")),
     ("POST", "/v5/datasets/{id}/datapoints/csv"),
+    *((method, "/v5/datasets/{id}/versions/{version_id}") for method in ("PATCH", "DELETE")),
+    ("GET", "/v5/datasets/{id}/environments"),
+    *((method, "/v5/datasets/{id}/environments/{environment_id}") for method in ("POST", "DELETE")),
     *(("GET", f"/api/{tail}") for tail in ("jobs/", "jobs/summary/")),
     ("POST", "/api/evaluators/{evaluator_id}/run/"),
     *(
@@ -1163,7 +1201,10 @@ ROUTES = [
     ("GET", "/api/audit/"),
     ("GET", "/api/privacy/"),
     ("PATCH", "/api/privacy/"),
-    *(("POST", f"/v5/{kind}s/{{id}}/evaluators") for kind in ("prompt", "agent", "flow", "tool")),
+    *(
+        ("POST", f"/v5/{kind}s/{{id}}/evaluators")
+        for kind in ("prompt", "agent", "flow", "tool", "evaluator")
+    ),
     *DATASET_ROUTES,
     *PROMPT_ROUTES,
     *EVALUATION_ROUTES,

@@ -72,12 +72,6 @@ KEYWORDS_PATHS = {
 
 _FILES = ("prompts", "tools", "flows", "agents", "evaluators")
 NOT_SERVED = {
-    # Dataset versions are never edited nor deleted (a later version builds on them), and
-    # there are no deployments.
-    *((m, "/v5/datasets/{id}/versions/{version_id}") for m in ("PATCH", "DELETE")),
-    ("GET", "/v5/datasets/{id}/environments"),
-    *((m, "/v5/datasets/{id}/environments/{environment_id}") for m in ("POST", "DELETE")),
-    ("POST", "/v5/evaluators/{id}/evaluators"),
     # Keywords AI experiments.
     *((m, p) for m, p in KEYWORDS_PATHS if p.startswith("/api/experiments")),
 }

@@ -48,7 +48,7 @@ ID_QUERIES = {
     ("GET", "/api/datasets/{dataset_id}/eval-reports/compare/"): "?a=x&b=y",
     **{
         ("POST", f"/v5/{kind}/{{id}}/environments/{{environment_id}}"): "?version_id={version_id}"
-        for kind in ("prompts", "agents", "tools", "flows", "evaluators")
+        for kind in ("prompts", "agents", "tools", "flows", "evaluators", "datasets")
     },
 }
 # Routes that take a file upload, and the file.

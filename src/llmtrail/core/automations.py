@@ -283,10 +283,16 @@ def monitor(
     deactivate: Sequence[EvaluatorRef],
 ) -> list[str]:
     """`set_monitors` with the evaluators named by a version or by their File: an activated
-    one is made if its File has none yet, and one that names no evaluator refuses the whole
-    change, saying which."""
+    one is made if its File has none yet, and one that names no evaluator, or the monitored
+    Evaluator itself, refuses the whole change, saying which. (Evaluators may monitor each
+    other: what a monitoring evaluator gives is a score, not a log, so it is not judged in
+    turn; only judgments logged to an Evaluator are.)"""
     with begin_write(engine) as conn:
-        on = [ensure(conn, principal, version_named(conn, principal, ref)).id for ref in activate]
+        named = [(ref, version_named(conn, principal, ref)) for ref in activate]
+        for ref, version in named:
+            if version.file_id == file_id:
+                raise Invalid.at(ref.loc, "an Evaluator cannot monitor its own judgments")
+        on = [ensure(conn, principal, version).id for _, version in named]
         off = [version_named(conn, principal, ref).file_id for ref in deactivate]
         return set_monitors(conn, principal, file_id, on, off)
 

@@ -11,10 +11,14 @@ duplicate on purpose.
 
 Every upsert commits a new version, numbered after the newest: `set` holds exactly the
 Datapoints sent, `add` those of the base version and the ones sent, `remove` those of the
-base version but the ones sent. The base is the version `version_id` names, or else the
-dataset as it is now (which is its newest version, plus what the Keywords AI dialect has
-changed since). A dataset that has no version yet (one made by the Keywords AI dialect)
-reads as its current rows, under the id `draft_id` gives it.
+base version but the ones sent. The base is the version `version_id` names (or the one
+deployed to `environment`), or else the dataset as it is now (which is its newest version,
+plus what the Keywords AI dialect has changed since). A dataset that has no version yet (one
+made by the Keywords AI dialect) reads as its current rows, under the id `draft_id` gives it.
+
+A version is deployed to environments as a File's is (`core.environments`); a read that names
+no version gets the one deployed to the default environment, else the newest. A version can
+be named, described and deleted: the others keep their Datapoints (`delete_version`).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import Any, Literal
 import orjson
 from sqlalchemy import ColumnElement, Connection, Engine, Row
 
-from llmtrail.core import audit
+from llmtrail.core import audit, environments
 from llmtrail.core import datasets as core_datasets
 from llmtrail.core.fields import name_in
 from llmtrail.core.file_edits import moved_path
@@ -39,7 +43,7 @@ from llmtrail.errors import Conflict, Invalid, NotFound
 from llmtrail.store import dataset_versions as store
 from llmtrail.store import datasets as store_datasets
 from llmtrail.store.database import begin_write
-from llmtrail.store.tables import dataset_logs
+from llmtrail.store.tables import dataset_deployments, dataset_logs
 
 Action = Literal["set", "add", "remove"]
 DRAFT = "_draft"
@@ -90,11 +94,13 @@ def draft_id(dataset_id: str) -> str:
 
 @dataclass(frozen=True)
 class Version:
-    """A dataset at one version (`version` None: a dataset with none yet, as it is now)."""
+    """A dataset at one version (`version` None: a dataset with none yet, as it is now), and
+    the environments that version is deployed to."""
 
     dataset: Row
     version: Row | None
     count: int
+    environments: tuple[Row, ...] = ()
 
     @property
     def id(self) -> str:
@@ -120,14 +126,53 @@ def _version(conn: Connection, dataset: Row, version_id: str | None) -> Row | No
     return found
 
 
+def _stored(conn: Connection, dataset: Row, version_id: str) -> Row:
+    """A committed version of the dataset (a draft is none): 404 when there is none."""
+    found = store.find_version(conn, dataset.id, version_id)
+    if found is None:
+        raise NotFound("Version not found")
+    return found
+
+
+def _version_of(conn: Connection, who: Principal, dataset_id: str, version_id: str) -> Row | None:
+    return store.find_version(conn, dataset_id, version_id)
+
+
+DEPLOYABLE = environments.Deployable(
+    "dataset", "Dataset", dataset_deployments, core_datasets.find, _version_of
+)
+
+
+def _used(
+    conn: Connection, who: Principal, dataset: Row, version_id: str | None, environment: str | None
+) -> Row | None:
+    """The version a read names: `version_id`, else the one deployed to `environment` (404
+    when none is), else the one deployed to the default environment, else the newest."""
+    if version_id is None:
+        version_id = environments.used(conn, who, DEPLOYABLE, dataset.id, environment)
+    return _version(conn, dataset, version_id)
+
+
 def _at(conn: Connection, dataset: Row, version: Row | None) -> Version:
-    return Version(dataset, version, store.count(conn, _rows_of(dataset.id, version)))
+    count = store.count(conn, _rows_of(dataset.id, version))
+    if version is None:
+        return Version(dataset, version, count)
+    deployed = environments.where_deployed(conn, DEPLOYABLE, [dataset.id]).get(version.id, [])
+    return Version(dataset, version, count, tuple(deployed))
 
 
-def get(engine: Engine, who: Principal, dataset_id: str, version_id: str | None) -> Version:
+def get(
+    engine: Engine,
+    who: Principal,
+    dataset_id: str,
+    version_id: str | None,
+    environment: str | None = None,
+) -> Version:
+    """The dataset at `version_id`, or at the version deployed to `environment`, or else at
+    the one deployed to the default environment, or its newest."""
     with engine.connect() as conn:
         dataset = core_datasets.find(conn, who, dataset_id)
-        return _at(conn, dataset, _version(conn, dataset, version_id))
+        return _at(conn, dataset, _used(conn, who, dataset, version_id, environment))
 
 
 def rows(engine: Engine, version: Version, offset: int = 0, limit: int | None = None) -> list[Row]:
@@ -172,6 +217,7 @@ class Upsert:
     path: str | None = None
     action: Action = "set"
     version_id: str | None = None
+    environment: str | None = None
     version_name: str | None = None
     version_description: str | None = None
 
@@ -185,7 +231,8 @@ def upsert(engine: Engine, who: Principal, request: Upsert) -> Version:
         dataset = core_datasets.find(conn, who, dataset_id)
         if request.version_name and store.name_taken(conn, dataset_id, request.version_name):
             raise Conflict(f"a version named '{request.version_name}' already exists")
-        base = _version(conn, dataset, request.version_id) if request.version_id else None
+        named = request.version_id is not None or request.environment is not None
+        base = _used(conn, who, dataset, request.version_id, request.environment) if named else None
         held = [(datapoint(row).id, row) for row in store.rows(conn, _rows_of(dataset_id, base))]
         first = {key: row for key, row in reversed(held)}
         sent = {point.id: point for point in request.datapoints}
@@ -206,6 +253,45 @@ def upsert(engine: Engine, who: Principal, request: Upsert) -> Version:
         changes = {"version": number, "action": request.action}
         audit.record(conn, who, "changed", "dataset", dataset_id, changes)
         return _at(conn, core_datasets.find(conn, who, dataset_id), _version(conn, dataset, None))
+
+
+def describe_version(
+    engine: Engine, who: Principal, dataset_id: str, version_id: str, changes: dict[str, Any]
+) -> Version:
+    """A version with a new `version_name` and/or `version_description` (None unsets); 409
+    when another version of the dataset has the name."""
+    with begin_write(engine) as conn:
+        dataset = core_datasets.find(conn, who, dataset_id)
+        _stored(conn, dataset, version_id)
+        name = changes.get("version_name")
+        if name is not None and store.name_taken(conn, dataset_id, name, besides=version_id):
+            raise Conflict(f"a version named '{name}' already exists")
+        if changes:
+            store.update_version(conn, version_id, changes)
+            fields = {"fields": sorted(changes)}
+            audit.record(conn, who, "changed", "dataset_version", version_id, fields)
+        return _at(conn, dataset, _stored(conn, dataset, version_id))
+
+
+def delete_version(engine: Engine, who: Principal, dataset_id: str, version_id: str) -> None:
+    """Delete one version; every other keeps its Datapoints and the dataset as it is now
+    does not change (`store.drop_version`: deleting the newest leaves its Datapoints there,
+    uncommitted), and a dataset left with none reads as its current rows. 409 while it is
+    deployed, or while an Evaluation Run is over it (the Run reads its Datapoints)."""
+    with begin_write(engine) as conn:
+        store.lock(conn, dataset_id)
+        dataset = core_datasets.find(conn, who, dataset_id)
+        version = _stored(conn, dataset, version_id)
+        environments.refuse_deployed(conn, DEPLOYABLE, version_id)
+        runs = store.runs_over(conn, who.org_id, version_id)
+        if runs:
+            raise Conflict(
+                f"Evaluation Run '{runs[0]}' is over this version: remove it from its"
+                " Evaluations first"
+            )
+        store.drop_version(conn, version)
+        store_datasets.update_dataset(conn, who.org_id, dataset_id, updated_at=utcnow())
+        audit.record(conn, who, "deleted", "dataset_version", version_id)
 
 
 def move(

@@ -13,28 +13,20 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
-from llmtrail.core import audit, automations, files
+from llmtrail.core import audit, automations, environments, files
 from llmtrail.core.fields import name_in
 from llmtrail.core.files import FileType
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.errors import Conflict, Invalid, NotFound
-from llmtrail.store import environments
 from llmtrail.store import files as store
 from llmtrail.store.database import begin_write
-
-
-def _file(conn: Connection, principal: Principal, file_id: str, type: FileType) -> Row:
-    file = store.file_by(conn, principal.org_id, file_id=file_id)
-    if file is None or file.type != type.value:
-        raise NotFound("File not found")
-    return file
 
 
 def _version(
     conn: Connection, principal: Principal, file_id: str, version_id: str, type: FileType
 ) -> Row:
-    _file(conn, principal, file_id, type)
+    files.find(conn, principal, file_id, type)
     row = store.version(conn, principal.org_id, file_id, version_id)
     if row is None:
         raise NotFound("Version not found")
@@ -44,7 +36,7 @@ def _version(
 def delete(engine: Engine, principal: Principal, file_id: str, type: FileType) -> None:
     """Delete a File, its versions and the automation that monitors it."""
     with begin_write(engine) as conn:
-        _file(conn, principal, file_id, type)
+        files.find(conn, principal, file_id, type)
         automations.drop_monitor_in(conn, principal, file_id)
         files.delete_in(conn, principal, file_id)
         audit.record(conn, principal, "deleted", type.value, file_id)
@@ -62,7 +54,7 @@ def move(
     """A File moved to `path` (its name is the path's last part) or renamed in place;
     returns it at its newest version. 409 when another File has the path."""
     with begin_write(engine) as conn:
-        move_in(conn, principal, _file(conn, principal, file_id, type), path, name)
+        move_in(conn, principal, files.find(conn, principal, file_id, type), path, name)
         row = store.version(conn, principal.org_id, file_id, None)
     files.forget_cached()
     return row  # type: ignore[return-value]
@@ -104,7 +96,7 @@ def moved_path(current: str, path: str | None, name: str | None) -> str:
 def versions(engine: Engine, principal: Principal, file_id: str, type: FileType) -> list[Row]:
     """Every version of a File, newest first."""
     with engine.connect() as conn:
-        _file(conn, principal, file_id, type)
+        files.find(conn, principal, file_id, type)
         return store.versions_of(conn, principal.org_id, file_id)
 
 
@@ -116,8 +108,7 @@ def delete_version(
         _version(conn, principal, file_id, version_id, type)
         if len(store.versions_of(conn, principal.org_id, file_id)) == 1:
             raise Conflict("this is the File's only version: delete the File instead")
-        if environments.is_deployed(conn, version_id):
-            raise Conflict("this version is deployed: remove it from its environments first")
+        environments.refuse_deployed(conn, files.DEPLOYABLE[type], version_id)
         store.delete_version(conn, file_id, version_id)
         audit.record(conn, principal, "deleted", f"{type.value}_version", version_id)
     files.forget_cached()

@@ -13,19 +13,21 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 
+from llmtrail.core import environments
 from llmtrail.core.fields import name_in
 from llmtrail.core.ids import new_id, utcnow
 from llmtrail.core.keys import Principal
 from llmtrail.errors import Conflict, Invalid, NotFound
-from llmtrail.store import environments
 from llmtrail.store import files as store
 from llmtrail.store.database import begin_write
+from llmtrail.store.tables import deployments
 
 
 class FileType(StrEnum):
@@ -242,16 +244,38 @@ def _newest_or_new(engine: Engine, principal: Principal, ref: FileRef) -> Row:
 def _current(conn: Connection, principal: Principal, file_id: str, environment: str | None) -> Row:
     """The version a File is used at: the one deployed to `environment` (404 when there is
     none), else the one deployed to the default environment, else its newest."""
-    if environment is not None:
-        env = environments.by_key(conn, principal.org_id, environment)
-        if env is None:
-            raise NotFound(f"Environment '{environment}' not found")
-    else:
-        env = environments.default(conn, principal.org_id)
-    version_id = environments.deployed(conn, file_id, env.id) if env is not None else None
-    if environment is not None and version_id is None:
-        raise NotFound(f"No version of this File is deployed to '{environment}'")
+    version_id = environments.used(conn, principal, ANY_FILE, file_id, environment)
     return store.version(conn, principal.org_id, file_id, version_id)  # type: ignore[return-value]
+
+
+def find(conn: Connection, principal: Principal, file_id: str, type: FileType | None = None) -> Row:
+    """The caller's File; 404 when it is none, or of another type than `type`."""
+    file = store.file_by(conn, principal.org_id, file_id=file_id)
+    if file is None or (type is not None and file.type != type.value):
+        raise NotFound("File not found")
+    return file
+
+
+def _version_of(
+    conn: Connection, principal: Principal, file_id: str, version_id: str
+) -> Row | None:
+    return store.version(conn, principal.org_id, file_id, version_id)
+
+
+def _commit_draft(conn: Connection, version: Row) -> None:
+    """A deployed draft is committed: what went live stays as it was (`core.prompt_versions`)."""
+    if version.draft:
+        store.update_version(conn, version.version_id, {"draft": False})
+
+
+# What is deployed of Files: of any type (to read deployments), and of each type.
+ANY_FILE = environments.Deployable("file", "File", deployments, find, _version_of, _commit_draft)
+DEPLOYABLE = {
+    type: environments.Deployable(
+        type.value, "File", deployments, partial(find, type=type), _version_of, _commit_draft
+    )
+    for type in FileType
+}
 
 
 def get(
@@ -265,9 +289,7 @@ def get(
     """A File at `version_id`, or at the version deployed to `environment`, or else at the
     version it is used at (`_current`). 404 when missing or of another type."""
     with engine.connect() as conn:
-        file = store.file_by(conn, principal.org_id, file_id=file_id)
-        if file is None or (type is not None and file.type != type.value):
-            raise NotFound("File not found")
+        find(conn, principal, file_id, type)
         if version_id is not None:
             row = store.version(conn, principal.org_id, file_id, version_id)
         else:
@@ -344,9 +366,7 @@ def describe(
         versions |= {row.version_id: row for row in latest.values()}
         file_ids = {v.file_id for v in versions.values()}
         usage = store.total_logs(conn, file_ids)
-        deployed: dict[str, list[Row]] = {}
-        for row in environments.of_files(conn, file_ids):
-            deployed.setdefault(row.version_id, []).append(row)
+        deployed = environments.where_deployed(conn, ANY_FILE, file_ids)
     newest = {f: row.version_id for f, row in latest.items()}
     return Described(versions, usage, newest, deployed)
 

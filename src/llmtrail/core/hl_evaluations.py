@@ -342,7 +342,8 @@ def create_run(
 
 
 def _dataset(engine: Engine, who: Principal, ref: Ref) -> datapoints.Version:
-    """The Dataset version `ref` names (by path or id: its newest); refused at `ref.loc`."""
+    """The Dataset version `ref` names (by path or id: the one deployed to its `environment`,
+    else to the default one, else its newest); refused at `ref.loc`."""
     dataset_id, version_id = ref.file_id, ref.version_id
     try:
         with engine.connect() as conn:
@@ -361,7 +362,7 @@ def _dataset(engine: Engine, who: Principal, ref: Ref) -> datapoints.Version:
                 dataset_id = row.id
         if dataset_id is None:
             raise Invalid.at(ref.loc, "name it by `version_id`, `id` or `path`", "missing")
-        return datapoints.get(engine, who, dataset_id, version_id)
+        return datapoints.get(engine, who, dataset_id, version_id, ref.environment)
     except NotFound:
         key = ref.version_id or ref.file_id or ref.path
         raise Invalid.at(ref.loc, f"no Dataset '{key}'", "not_found") from None

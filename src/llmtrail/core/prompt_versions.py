@@ -104,7 +104,7 @@ def described(engine: Engine, principal: Principal, file_ids: Iterable[str]) -> 
         default = env_store.default(conn, principal.org_id)
         live = {
             row.file_id: row.version_id
-            for row in env_store.of_files(conn, ids)
+            for row in env_store.of_files(conn, files.ANY_FILE.table, ids)
             if default is not None and row.id == default.id
         }
     found: dict[str, list[Row]] = {}
@@ -168,7 +168,9 @@ def change(
 def _deploy(conn: Connection, principal: Principal, file_id: str, version: Row) -> None:
     default = env_store.default(conn, principal.org_id)
     assert default is not None  # made by `environments.listed` before the transaction
-    environments.deploy_in(conn, principal, file_id, PROMPT, default.id, version.version_id)
+    environments.deploy_in(
+        conn, principal, files.DEPLOYABLE[PROMPT], file_id, default.id, version.version_id
+    )
 
 
 def add(

@@ -1,13 +1,16 @@
 """Queries over datasets as the Humanloop dialect reads them, beside `store.datasets`: the
-newest version of many datasets at once, a version by id or name, rows a page at a time."""
+newest version of many datasets at once, a version by id or name, rows a page at a time,
+and naming or deleting a version."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, func, select
+from sqlalchemy import ColumnElement, Connection, Row, and_, delete, exists, func, select, update
 
-from llmtrail.store.tables import dataset_logs, dataset_versions, datasets
+from llmtrail.store.datasets import latest
+from llmtrail.store.tables import dataset_logs, dataset_versions, datasets, evaluation_runs
 
 SORTS = {"created_at": datasets.c.created_at, "updated_at": datasets.c.updated_at}
 SORTS["name"] = datasets.c.name
@@ -46,12 +49,51 @@ def find_version(conn: Connection, dataset_id: str, version_id: str) -> Row | No
     return conn.execute(query).first()
 
 
-def name_taken(conn: Connection, dataset_id: str, version_name: str) -> bool:
+def name_taken(
+    conn: Connection, dataset_id: str, version_name: str, besides: str | None = None
+) -> bool:
+    """Whether a version of the dataset (but `besides`) has the name."""
     query = select(dataset_versions.c.id).where(
         dataset_versions.c.dataset_id == dataset_id,
         dataset_versions.c.version_name == version_name,
     )
+    if besides is not None:
+        query = query.where(dataset_versions.c.id != besides)
     return conn.execute(query).first() is not None
+
+
+def update_version(conn: Connection, version_id: str, values: dict[str, Any]) -> None:
+    query = update(dataset_versions).where(dataset_versions.c.id == version_id)
+    conn.execute(query.values(**values))
+
+
+def runs_over(conn: Connection, org_id: int, version_id: str) -> list[str]:
+    """The ids of the Evaluation Runs over this version, oldest first."""
+    runs = evaluation_runs.c
+    query = select(runs.id).where(runs.org_id == org_id, runs.dataset_version_id == version_id)
+    return list(conn.scalars(query.order_by(runs.created_at, runs.id)))
+
+
+def drop_version(conn: Connection, version: Row) -> None:
+    """Delete a version and keep every other as it was, and the dataset as it is now. Rows
+    hold the versions numbered `added_in` up to `removed_in`, so the others need no change,
+    but: when it was the newest, its changes and those made since are renumbered as made
+    after the newest left (uncommitted: the next version, numbered from there, holds exactly
+    the current rows); and the rows no version left holds, and not current, go."""
+    conn.execute(delete(dataset_versions).where(dataset_versions.c.id == version.id))
+    rows, numbers = dataset_logs.c, dataset_versions.c
+    mine = rows.dataset_id == version.dataset_id
+    after = latest(conn, version.dataset_id) + 1
+    if version.number >= after:
+        conn.execute(update(dataset_logs).where(mine, rows.added_in > after).values(added_in=after))
+        later = rows.removed_in > after
+        conn.execute(update(dataset_logs).where(mine, later).values(removed_in=after))
+    held = exists().where(
+        numbers.dataset_id == version.dataset_id,
+        numbers.number >= rows.added_in,
+        numbers.number < rows.removed_in,
+    )
+    conn.execute(delete(dataset_logs).where(mine, rows.removed_in.is_not(None), ~held))
 
 
 def count(conn: Connection, where: ColumnElement[bool]) -> int:

@@ -1,4 +1,5 @@
-"""Queries over `environments` and `deployments`, always scoped to one organization."""
+"""Queries over `environments` and the deployments of Files (`deployments`) or of Datasets
+(`dataset_deployments`, the same columns): each deployment query takes which table."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, or_, select
+from sqlalchemy import Connection, Row, Table, delete, or_, select
 
-from llmtrail.store.tables import deployments, environments
+from llmtrail.store.tables import environments
 
 DEFAULTS = (("production", "default"), ("staging", "other"))
 
@@ -40,38 +41,44 @@ def default(conn: Connection, org_id: int) -> Row | None:
     return conn.execute(query).first()
 
 
-def deployed(conn: Connection, file_id: str, environment_id: str) -> str | None:
-    """The version of the File deployed to the environment, if any."""
-    query = select(deployments.c.version_id).where(
-        deployments.c.file_id == file_id, deployments.c.environment_id == environment_id
+def deployed(conn: Connection, table: Table, file_id: str, environment_id: str) -> str | None:
+    """The version of the File (or Dataset) deployed to the environment, if any."""
+    query = select(table.c.version_id).where(
+        table.c.file_id == file_id, table.c.environment_id == environment_id
     )
     return conn.scalar(query)
 
 
-def of_files(conn: Connection, file_ids: Iterable[str]) -> list[Row]:
-    """The deployments of these Files, each with its environment's columns."""
+def of_files(conn: Connection, table: Table, file_ids: Iterable[str]) -> list[Row]:
+    """The deployments of these Files (or Datasets), each with its environment's columns."""
     ids = list(set(file_ids))
     if not ids:
         return []
     query = (
-        select(deployments.c.file_id, deployments.c.version_id, environments)
-        .join(environments, environments.c.id == deployments.c.environment_id)
-        .where(deployments.c.file_id.in_(ids))
+        select(table.c.file_id, table.c.version_id, environments)
+        .join(environments, environments.c.id == table.c.environment_id)
+        .where(table.c.file_id.in_(ids))
     )
     return conn.execute(query).all()
 
 
-def is_deployed(conn: Connection, version_id: str) -> bool:
-    query = select(deployments.c.file_id).where(deployments.c.version_id == version_id)
+def is_deployed(conn: Connection, table: Table, version_id: str) -> bool:
+    query = select(table.c.file_id).where(table.c.version_id == version_id)
     return conn.execute(query.limit(1)).first() is not None
 
 
 def deploy(
-    conn: Connection, org_id: int, file_id: str, environment_id: str, version_id: str, now: datetime
+    conn: Connection,
+    table: Table,
+    org_id: int,
+    file_id: str,
+    environment_id: str,
+    version_id: str,
+    now: datetime,
 ) -> None:
-    undeploy(conn, file_id, environment_id)
+    undeploy(conn, table, file_id, environment_id)
     conn.execute(
-        deployments.insert().values(
+        table.insert().values(
             file_id=file_id,
             environment_id=environment_id,
             version_id=version_id,
@@ -81,8 +88,8 @@ def deploy(
     )
 
 
-def undeploy(conn: Connection, file_id: str, environment_id: str) -> bool:
-    query = delete(deployments).where(
-        deployments.c.file_id == file_id, deployments.c.environment_id == environment_id
+def undeploy(conn: Connection, table: Table, file_id: str, environment_id: str) -> bool:
+    query = delete(table).where(
+        table.c.file_id == file_id, table.c.environment_id == environment_id
     )
     return conn.execute(query).rowcount > 0

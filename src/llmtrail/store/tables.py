@@ -357,16 +357,26 @@ environments = Table(
     UniqueConstraint("org_id", "name"),
 )
 
-deployments = Table(
-    "deployments",
-    metadata_obj,
-    Column("file_id", ForeignKey("files.id", ondelete="CASCADE"), primary_key=True),
-    Column("environment_id", ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True),
-    Column("version_id", ForeignKey("file_versions.id", ondelete="CASCADE"), nullable=False),
-    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
-    Column("deployed_at", DateTime, nullable=False),
-    Index(None, "version_id"),
-)
+
+def _deployments(name: str, owner: str, versions: str) -> Table:
+    """The version of each `owner` row deployed to each environment. Files and Datasets
+    (a File to Humanloop) have one such table each, with the same columns, so one set of
+    queries (`store/environments.py`) serves both."""
+    return Table(
+        name,
+        metadata_obj,
+        Column("file_id", ForeignKey(f"{owner}.id", ondelete="CASCADE"), primary_key=True),
+        Column(
+            "environment_id", ForeignKey("environments.id", ondelete="CASCADE"), primary_key=True
+        ),
+        Column("version_id", ForeignKey(f"{versions}.id", ondelete="CASCADE"), nullable=False),
+        Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+        Column("deployed_at", DateTime, nullable=False),
+        Index(None, "version_id"),
+    )
+
+
+deployments = _deployments("deployments", "files", "file_versions")
 
 # Durable background work (`store/jobs.py`): written in the transaction of the change that
 # causes it, claimed with a lease by any worker, retried with backoff, kept when it dies.
@@ -531,6 +541,9 @@ dataset_versions = Table(
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("dataset_id", "number"),
 )
+
+# The Dataset version deployed to each environment.
+dataset_deployments = _deployments("dataset_deployments", "datasets", "dataset_versions")
 
 # The columns of a log a dataset log copies when it is added: a snapshot, not a reference.
 SNAPSHOT_COLUMNS = tuple(c.name for c in logs.columns if c.name not in ("id", "org_id"))

@@ -207,3 +207,107 @@ def test_concurrent_upserts_each_commit_a_version(hl: Humanloop) -> None:
         assert set(pool.map(add, range(1, 9))) == {dataset.id}
     versions = hl.datasets.list_versions(dataset.id).records
     assert len(versions) == 9 and versions[-1].datapoints_count == 9
+
+
+def status_of(call, *args, **kwargs) -> int:  # type: ignore[no-untyped-def]
+    with pytest.raises(ApiError) as refused:
+        call(*args, **kwargs)
+    return refused.value.status_code
+
+
+def versions_of(hl: Humanloop, dataset_id: str) -> list[tuple[str | None, list[str]]]:
+    """Each version's name and Datapoints (their questions, sorted), oldest first."""
+    return [
+        (
+            v.version_name,
+            sorted(inputs_of(hl.datasets.list_datapoints(dataset_id, version_id=v.version_id))),
+        )
+        for v in hl.datasets.list_versions(dataset_id).records
+    ]
+
+
+def test_versions_are_named_and_deleted_and_the_others_keep_their_datapoints(
+    hl: Humanloop, tenant_factory
+) -> None:  # type: ignore[no-untyped-def]
+    path = f"{uuid.uuid4().hex[:8]}/versioned"
+    v1 = hl.datasets.upsert(path=path, datapoints=[point("a"), point("b")], version_name="v1")
+    key = v1.id
+    v2 = hl.datasets.upsert(id=key, datapoints=[point("c")], action="add", version_name="v2")
+    v3 = hl.datasets.upsert(id=key, datapoints=[point("a")], action="remove", version_name="v3")
+    v4 = hl.datasets.upsert(id=key, datapoints=[point("d")], version_name="v4")
+
+    named = hl.datasets.update_dataset_version(key, v2.version_id, name="two", description="c")
+    assert (named.version_id, named.version_name, named.version_description) == (
+        v2.version_id,
+        "two",
+        "c",
+    )
+    assert named.datapoints_count == 3
+    unset = hl.datasets.update_dataset_version(key, v2.version_id, description=None)
+    assert (unset.version_name, unset.version_description) == ("two", None), "null unsets"
+    assert status_of(hl.datasets.update_dataset_version, key, v2.version_id, name="v1") == 409
+    assert hl.datasets.get(key, version_id=v2.version_id).version_name == "two"
+
+    # v3 builds on v2 (c came with it): deleting v2 leaves v3 whole.
+    hl.datasets.delete_dataset_version(key, v2.version_id)
+    assert versions_of(hl, key) == [("v1", ["a", "b"]), ("v3", ["b", "c"]), ("v4", ["d"])]
+    assert status_of(hl.datasets.get, key, version_id=v2.version_id) == 404
+    assert status_of(hl.datasets.delete_dataset_version, key, v2.version_id) == 404
+    assert status_of(hl.datasets.update_dataset_version, key, v2.version_id, name="x") == 404
+
+    # The newest: the Dataset reads at the newest left; the next version is made as ever.
+    hl.datasets.delete_dataset_version(key, v4.version_id)
+    assert hl.datasets.get(key).version_id == v3.version_id
+    v5 = hl.datasets.upsert(
+        id=key, datapoints=[point("e")], action="add", version_id=v3.version_id, version_name="v5"
+    )
+    assert versions_of(hl, key) == [("v1", ["a", "b"]), ("v3", ["b", "c"]), ("v5", ["b", "c", "e"])]
+
+    other = tenant_factory()
+    stranger = Humanloop(api_key=other.key, base_url=other.base_url + "/v5")
+    assert status_of(stranger.datasets.delete_dataset_version, key, v1.version_id) == 404
+    assert status_of(stranger.datasets.update_dataset_version, key, v1.version_id, name="x") == 404
+
+    # With every version gone, the Dataset reads as its current Datapoints.
+    for version in (v1, v3, v5):
+        hl.datasets.delete_dataset_version(key, version.version_id)
+    draft = hl.datasets.get(key)
+    assert draft.version_id.endswith("_draft") and draft.datapoints_count == 3
+    assert status_of(hl.datasets.delete_dataset_version, key, draft.version_id) == 404
+
+
+def test_deleting_the_newest_version_keeps_the_changes_made_since(hl: Humanloop, tenant) -> None:  # type: ignore[no-untyped-def]
+    v1 = hl.datasets.upsert(
+        path=f"{uuid.uuid4().hex[:8]}/edited", datapoints=[point("a"), point("b")]
+    )
+    v2 = hl.datasets.upsert(id=v1.id, datapoints=[point("c")], action="add")
+    [a] = [p.id for p in hl.datasets.list_datapoints(v1.id) if p.inputs["question"] == "a"]
+    with tenant.client() as api:  # the Keywords AI dialect removes one since v2
+        gone = {"filters": {"unique_id": {"operator": "in", "value": [a]}}}
+        removed = api.request("DELETE", f"/api/datasets/{v1.id}/logs/delete/", json=gone)
+        assert removed.status_code == 200, removed.text
+        hl.datasets.delete_dataset_version(v1.id, v2.version_id)
+        assert api.get(f"/api/datasets/{v1.id}/logs/list/").json()["count"] == 2, "as it is now"
+    # The next version holds the Dataset as it is now: c (uncommitted again), not a.
+    v3 = hl.datasets.upsert(id=v1.id, datapoints=[point("d")], action="add")
+    assert versions_of(hl, v1.id) == [(None, ["a", "b"]), (None, ["b", "c", "d"])]
+    assert v3.datapoints_count == 3
+
+
+def test_a_version_in_use_is_not_deleted(hl: Humanloop) -> None:
+    dataset = hl.datasets.upsert(path=f"{uuid.uuid4().hex[:8]}/used", datapoints=[point("a")])
+    hl.datasets.set_deployment(dataset.id, "staging", version_id=dataset.version_id)
+    with pytest.raises(ApiError) as deployed:
+        hl.datasets.delete_dataset_version(dataset.id, dataset.version_id)
+    assert deployed.value.status_code == 409 and "deployed" in str(deployed.value.body)
+    hl.datasets.remove_deployment(dataset.id, "staging")
+
+    prompt = hl.prompts.upsert(path=f"{uuid.uuid4().hex[:8]}/judged", model="gpt-4o")
+    evaluation = hl.evaluations.create(file={"id": prompt.id}, evaluators=[])
+    run = hl.evaluations.create_run(id=evaluation.id, dataset={"version_id": dataset.version_id})
+    with pytest.raises(ApiError) as evaluated:
+        hl.datasets.delete_dataset_version(dataset.id, dataset.version_id)
+    assert evaluated.value.status_code == 409 and run.id in str(evaluated.value.body)
+    hl.evaluations.remove_run(id=evaluation.id, run_id=run.id)
+    hl.datasets.delete_dataset_version(dataset.id, dataset.version_id)
+    assert hl.datasets.get(dataset.id).version_id.endswith("_draft")

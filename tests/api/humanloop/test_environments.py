@@ -1,5 +1,6 @@
 """Environments through the official `humanloop` SDK: `production` (the default) and
-`staging`, a version deployed to each, and `environment=` on get and log."""
+`staging`, a version of a File or a Dataset deployed to each, and `environment=` on get,
+log and the Dataset reads."""
 
 from __future__ import annotations
 
@@ -80,3 +81,54 @@ def test_refusals_name_what_is_missing(hl: Humanloop, tenant_factory) -> None:
     assert status_of(other.flows.list_environments, flow.id) == 404
     theirs = other.flows.set_deployment
     assert status_of(theirs, flow.id, "production", version_id=flow.version_id) == 404
+
+
+def test_a_dataset_version_is_deployed_read_and_removed(hl: Humanloop) -> None:
+    path = f"{uuid.uuid4().hex[:8]}/golden"
+    first = hl.datasets.upsert(path=path, datapoints=[{"inputs": {"q": "a"}}], version_name="v1")
+    second = hl.datasets.upsert(
+        id=first.id, datapoints=[{"inputs": {"q": "b"}}], action="add", version_name="v2"
+    )
+    envs = hl.datasets.list_environments(first.id)
+    assert [(e.name, e.file) for e in envs] == [("production", None), ("staging", None)]
+    assert hl.datasets.get(first.id).version_id == second.version_id, "nothing deployed: newest"
+
+    deployed = hl.datasets.set_deployment(first.id, "production", version_id=first.version_id)
+    assert deployed.version_id == first.version_id and deployed.datapoints_count == 1
+    assert [e.name for e in deployed.environments] == ["production"]
+    hl.datasets.set_deployment(first.id, envs[1].id, version_id=second.version_id)  # by id
+    listed = {e.name: e.file.version_id for e in hl.datasets.list_environments(first.id)}
+    assert listed == {"production": first.version_id, "staging": second.version_id}
+
+    # A read without a version is at the default's version; `environment=` at its own.
+    assert hl.datasets.get(first.id).version_id == first.version_id
+    staged = hl.datasets.get(first.id, environment="staging", include_datapoints=True)
+    assert [p.inputs["q"] for p in staged.datapoints] == ["a", "b"]
+    assert [e.name for e in staged.environments] == ["staging"]
+    points = hl.datasets.list_datapoints(first.id, environment="production")
+    assert [p.inputs["q"] for p in points] == ["a"]
+    assert hl.datasets.get(first.id, version_id=second.version_id).version_id == second.version_id
+    # `add` on the deployed version.
+    based = hl.datasets.upsert(
+        id=first.id, datapoints=[{"inputs": {"q": "c"}}], action="add", environment="production"
+    )
+    assert based.datapoints_count == 2 and based.environments == []
+
+    hl.datasets.remove_deployment(first.id, "staging")
+    assert status_of(hl.datasets.get, first.id, environment="staging") == 404
+    assert status_of(hl.datasets.remove_deployment, first.id, "staging") == 404
+    assert status_of(hl.datasets.list_datapoints, first.id, environment="nowhere") == 404
+
+
+def test_dataset_deployments_refuse_what_is_missing(hl: Humanloop, tenant_factory) -> None:
+    dataset = hl.datasets.upsert(path=f"{uuid.uuid4().hex[:8]}/ds", datapoints=[])
+    deploy = hl.datasets.set_deployment
+    assert status_of(deploy, dataset.id, "nowhere", version_id=dataset.version_id) == 404
+    assert status_of(deploy, dataset.id, "production", version_id="dsv_nope") == 404
+    assert status_of(deploy, "ds_nope", "production", version_id=dataset.version_id) == 404
+    stranger = tenant_factory()
+    other = Humanloop(api_key=stranger.key, base_url=stranger.base_url + "/v5")
+    assert status_of(other.datasets.list_environments, dataset.id) == 404
+    assert status_of(other.datasets.remove_deployment, dataset.id, "production") == 404
+    theirs = other.datasets.set_deployment
+    assert status_of(theirs, dataset.id, "production", version_id=dataset.version_id) == 404

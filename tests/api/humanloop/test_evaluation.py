@@ -226,3 +226,50 @@ def test_monitoring_names_what_it_cannot_find(hl: Humanloop) -> None:
     assert [m.version.id for m in hl.files.retrieve_by_path(path=flow.path).evaluators] == [
         evaluator.id
     ]
+
+
+def test_monitoring_evaluators_judge_the_judgments_of_an_evaluator(hl: Humanloop, kw) -> None:
+    made = kw.post("/api/evaluators/", json={"name": unique("has-x"), **CONTAINS_X})
+    monitor_id = made.json()["id"]
+    monitor = hl.evaluators.get(monitor_id)
+    judge = hl.evaluators.upsert(path=unique("judges/human"), spec=BOOLEAN)
+
+    monitored = hl.evaluators.update_monitoring(
+        judge.id, activate=[{"evaluator_version_id": monitor.version_id}]
+    )
+    assert [m.version.id for m in monitored.evaluators] == [monitor_id]
+    assert [m.version.id for m in hl.evaluators.get(judge.id).evaluators] == [monitor_id]
+
+    judged = a_prompt_log(hl)
+    judgment = hl.evaluators.log(parent_id=judged, id=judge.id, judgment=True, output="x: fine")
+    [of_judgment] = eventually_judged(hl, judgment.id)
+    assert of_judgment["evaluator"]["id"] == monitor_id and of_judgment["judgment"] is True
+    assert of_judgment["parent_id"] == judgment.id
+    [of_log] = judgments_of(hl, judged)
+    assert of_log["id"] == judgment.id, "the judged log has the judgment, not its judgment"
+
+    stopped = hl.evaluators.update_monitoring(judge.id, deactivate=[{"evaluator_id": monitor_id}])
+    assert stopped.evaluators == []
+    unjudged = hl.evaluators.log(
+        parent_id=a_prompt_log(hl), id=judge.id, judgment=False, output="x"
+    )
+    time.sleep(1.5)
+    assert judgments_of(hl, unjudged.id) == [], "a deactivated evaluator judges no new judgment"
+
+
+def test_an_evaluator_cannot_monitor_itself(hl: Humanloop) -> None:
+    judge = hl.evaluators.upsert(path=unique("judges/self"), spec=BOOLEAN)
+    other = hl.evaluators.upsert(path=unique("judges/other"), spec=BOOLEAN)
+    with pytest.raises(UnprocessableEntityError) as refused:
+        hl.evaluators.update_monitoring(
+            judge.id,
+            activate=[{"evaluator_version_id": other.version_id}, {"evaluator_id": judge.id}],
+        )
+    [error] = refused.value.body.detail
+    assert error.loc == ["body", "activate", 1, "evaluator_id"]
+    assert "own judgments" in error.msg
+    assert hl.evaluators.get(judge.id).evaluators == [], "nothing changed"
+    both = hl.evaluators.update_monitoring(
+        other.id, activate=[{"evaluator_version_id": judge.version_id}]
+    )
+    assert [m.version.id for m in both.evaluators] == [judge.id], "each other is no loop"

@@ -1,5 +1,6 @@
 """Answer bodies of Humanloop Datasets (contract §6), as the `humanloop` 0.8.38 SDK types
-them: `datasets.upsert`, `get`, `list`, `list_datapoints`, `list_versions`, `upload_csv`."""
+them: `datasets.upsert`, `get`, `list`, `list_datapoints`, `list_versions`, `upload_csv`,
+`update_dataset_version`, `list_environments`, `set_deployment`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from llmtrail.api.humanloop.responses import EnvironmentResponse
 from llmtrail.api.humanloop.schemas import Message
 
 
@@ -42,11 +44,20 @@ class DatasetResponse(BaseModel):
     updated_at: datetime
     last_used_at: datetime
     datapoints_count: int = Field(description="In this version.")
-    environments: list[dict[str, Any]] = Field(description="Always empty: no deployments.")
+    environments: list[EnvironmentResponse] = Field(
+        description="Those this version is deployed to."
+    )
     tags: list[str]
     datapoints: list[DatapointResponse] | None = Field(
         default=None, description="Only when `include_datapoints` asks for them."
     )
+
+
+class DatasetEnvironmentResponse(EnvironmentResponse):
+    """`GET /v5/datasets/{id}/environments`: an environment, with the Dataset at the version
+    deployed to it."""
+
+    file: DatasetResponse | None = Field(description="Null when no version is deployed there.")
 
 
 class PaginatedDatasetResponse(BaseModel):

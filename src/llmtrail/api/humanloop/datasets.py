@@ -1,7 +1,8 @@
 """Humanloop Datasets (contract §6) over the datasets both dialects share (`core.datapoints`):
 upsert with Datapoints and `action` set/add/remove, get, list, move, list Datapoints, list
-versions, delete, and a CSV upload, as the `humanloop` 0.8.38 SDK calls them. There are no
-deployments: `environment` is accepted and names the newest version."""
+versions, name and delete a version, delete, and a CSV upload, as the `humanloop` 0.8.38 SDK
+calls them. `environment` reads the version deployed there (`humanloop.environments` has
+the deployment routes, shared with Files)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import csv
 import io
 from typing import Any, Literal
 
-from fastapi import Depends, File, Form, Query, Response, UploadFile
+from fastapi import Body, Depends, File, Form, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Row
 from starlette.concurrency import run_in_threadpool
@@ -18,15 +19,20 @@ from llmtrail.api.auth import principal
 from llmtrail.api.backend import Backend, get_backend
 from llmtrail.api.humanloop import dataset_responses as answer
 from llmtrail.api.humanloop.files import FileListing
-from llmtrail.api.humanloop.schemas import FileMove, Message
+from llmtrail.api.humanloop.schemas import FileMove, Message, VersionChange
 from llmtrail.api.humanloop.surface import MAX_PAGE_SIZE, doc, router
+from llmtrail.api.humanloop.translate import environment_object, version_changes
 from llmtrail.core import datapoints, datasets
 from llmtrail.core.ids import iso
 from llmtrail.core.keys import Principal
 from llmtrail.errors import Invalid
 
-VersionParam = Query(None, description="A version of the Dataset; default: its newest.")
-EnvironmentParam = Query(None, description="Accepted; there are no deployments.")
+VersionParam = Query(
+    None,
+    description="A version of the Dataset; default: the one deployed to `environment`, else "
+    "to the default environment, else its newest.",
+)
+EnvironmentParam = Query(None, description="Read the version deployed there (404: none is).")
 IncludeParam = Query(False, description="Answer the version's Datapoints too.")
 
 
@@ -76,7 +82,7 @@ def dataset_response(version: datapoints.Version, rows: list[Row] | None = None)
         "updated_at": iso(dataset.updated_at),
         "last_used_at": iso(dataset.updated_at),
         "datapoints_count": version.count,
-        "environments": [],
+        "environments": [environment_object(env) for env in version.environments],
         "tags": [],
     }
     if rows is not None:
@@ -99,7 +105,7 @@ def _answer(backend: Backend, version: datapoints.Version, include: bool) -> dic
 def upsert_dataset(
     body: DatasetUpsert,
     version_id: str | None = Query(None, description="The version add and remove start from."),
-    environment: str | None = EnvironmentParam,
+    environment: str | None = Query(None, description="Or the version deployed there."),
     include_datapoints: bool = IncludeParam,
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
@@ -110,6 +116,7 @@ def upsert_dataset(
         path=body.path,
         action=body.action,
         version_id=version_id,
+        environment=environment,
         version_name=body.version_name,
         version_description=body.version_description,
     )
@@ -149,7 +156,7 @@ def get_dataset(
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> dict[str, Any]:
-    version = datapoints.get(backend.engine, who, id, version_id)
+    version = datapoints.get(backend.engine, who, id, version_id, environment)
     return _answer(backend, version, include_datapoints)
 
 
@@ -194,7 +201,7 @@ def list_datapoints(
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> dict[str, Any]:
-    version = datapoints.get(backend.engine, who, id, version_id)
+    version = datapoints.get(backend.engine, who, id, version_id, environment)
     rows = datapoints.rows(backend.engine, version, (page - 1) * size, size)
     records = [datapoint_response(row) for row in rows]
     return {"records": records, "page": page, "size": size, "total": version.count}
@@ -221,6 +228,44 @@ def list_versions(
     return {"records": records}
 
 
+@router.patch(
+    "/datasets/{id}/versions/{version_id}",
+    summary="Name or describe a version of a Dataset",
+    description="`name` is unique among the Dataset's versions; null unsets either field.",
+    responses=doc(answer.DatasetResponse, 404, 409),
+)
+def describe_version(
+    id: str,
+    version_id: str,
+    body: VersionChange | None = Body(None),
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> dict[str, Any]:
+    changes = version_changes(body)
+    return dataset_response(
+        datapoints.describe_version(backend.engine, who, id, version_id, changes)
+    )
+
+
+@router.delete(
+    "/datasets/{id}/versions/{version_id}",
+    status_code=204,
+    summary="Delete a version of a Dataset",
+    description="The other versions keep their Datapoints; a Dataset left with no version "
+    "reads as its current Datapoints. 409 while the version is deployed, or while an "
+    "Evaluation Run is over it (the answer names the Run: delete it first).",
+    responses=doc(None, 404, 409, status=204),
+)
+def delete_version(
+    id: str,
+    version_id: str,
+    who: Principal = Depends(principal),
+    backend: Backend = Depends(get_backend),
+) -> Response:
+    datapoints.delete_version(backend.engine, who, id, version_id)
+    return Response(status_code=204)
+
+
 @router.post(
     "/datasets/{id}/datapoints/csv",
     summary="Add the Datapoints of a CSV file, as a new version",
@@ -235,7 +280,7 @@ async def upload_csv(
     version_name: str | None = Form(None),
     version_description: str | None = Form(None),
     version_id: str | None = Query(None, description="The version the rows are added to."),
-    environment: str | None = EnvironmentParam,
+    environment: str | None = Query(None, description="Or the version deployed there."),
     who: Principal = Depends(principal),
     backend: Backend = Depends(get_backend),
 ) -> dict[str, Any]:
@@ -251,6 +296,7 @@ async def upload_csv(
         id=id,
         action="add",
         version_id=version_id,
+        environment=environment,
         version_name=version_name,
         version_description=version_description,
     )

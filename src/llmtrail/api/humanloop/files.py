@@ -261,12 +261,13 @@ def _make_monitoring_route(file_type: FileType) -> None:
         methods=["POST"],
         name=f"update_{file_type.value}_monitoring",
         summary=f"Activate and deactivate the monitoring Evaluators of a {file_type.value.title()}",
-        description="Each active Evaluator that runs by itself judges every new complete Log.",
+        description="Each active Evaluator that runs by itself judges every new complete Log"
+        " (of an Evaluator: each judgment logged; an Evaluator cannot monitor itself).",
         responses=doc(FILES[file_type], 404),
     )
 
 
-for _file_type in (FileType.PROMPT, FileType.TOOL, FileType.FLOW, FileType.AGENT):
+for _file_type in FileType:
     _make_monitoring_route(_file_type)
 
 

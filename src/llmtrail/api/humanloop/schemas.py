@@ -159,7 +159,7 @@ class MonitoringVersion(_Open):
 
 
 class MonitoringEnvironment(_Open):
-    """An Evaluator named by its File, at its newest version (there are no deployments)."""
+    """An Evaluator named by its File, at its newest version (`environment_id` is not read)."""
 
     evaluator_id: str
     environment_id: str | None = None

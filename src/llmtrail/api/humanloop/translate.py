@@ -22,6 +22,7 @@ from llmtrail.api.humanloop.schemas import (
     MonitoringChange,
     MonitoringItem,
     MonitoringVersion,
+    VersionChange,
 )
 from llmtrail.api.wire import json_text
 from llmtrail.core import scores, templates
@@ -217,26 +218,27 @@ class Files:
         self._usage = usage
         self._newest = newest or {}
         self._monitors = monitors or {}
-        self._objects: dict[str, dict[str, Any]] = {}
+        self._objects: dict[tuple[str, bool], dict[str, Any]] = {}
 
-    def of(self, version_id: str | None) -> dict[str, Any] | None:
+    def of(self, version_id: str | None, monitored: bool = True) -> dict[str, Any] | None:
+        """The File object at the version; with its monitoring evaluators unless not
+        `monitored` (how a monitoring evaluator is nested: evaluators may monitor each
+        other, and objects must not nest one another without end)."""
         if version_id is None or version_id not in self._versions:
             return None
-        if version_id not in self._objects:
+        key = (version_id, monitored)
+        if key not in self._objects:
             version = self._versions[version_id]
-            # Evaluators are never monitored, so these objects never nest one another.
-            monitoring = (
-                self._monitoring(version.file_id) if version.type != FileType.EVALUATOR else []
-            )
+            monitoring = self._monitoring(version.file_id) if monitored else []
             usage = self._usage.get(version.file_id)
             deployed = self._deployed.get(version_id, ())
             directory = self._directories.get(posixpath.dirname(version.path))
-            self._objects[version_id] = file_object(version, usage, monitoring, deployed, directory)
-        return self._objects[version_id]
+            self._objects[key] = file_object(version, usage, monitoring, deployed, directory)
+        return self._objects[key]
 
-    def newest(self, file_id: str) -> dict[str, Any] | None:
+    def newest(self, file_id: str, monitored: bool = True) -> dict[str, Any] | None:
         """The File at its newest version; None when it is gone (a deleted evaluator)."""
-        return self.of(self._newest.get(file_id))
+        return self.of(self._newest.get(file_id), monitored)
 
     def _monitoring(self, file_id: str) -> list[dict[str, Any]]:
         """MonitoringEvaluatorResponse of each evaluator that monitors the File."""
@@ -251,7 +253,7 @@ class Files:
                 "state": "active",
                 **times,
             }
-            for evaluator in map(self.newest, automation.evaluator_ids)
+            for evaluator in (self.newest(e, monitored=False) for e in automation.evaluator_ids)
             if evaluator is not None
         ]
 
@@ -452,6 +454,12 @@ def score_log(score: Row, log: Mapping[str, Any], evaluator: dict[str, Any]) -> 
         evaluator=evaluator,
     )
     return out
+
+
+def version_changes(body: VersionChange | None) -> dict[str, Any]:
+    """The `version_name` and `version_description` a version PATCH sets (null unsets)."""
+    sent = body.model_dump(exclude_unset=True) if body is not None else {}
+    return {f"version_{f}": v for f, v in sent.items() if f in ("name", "description")}
 
 
 def monitor_refs(body: MonitoringChange) -> tuple[list[EvaluatorRef], list[EvaluatorRef]]:

@@ -17,6 +17,7 @@ from llmtrail.api.humanloop import responses as answer
 from llmtrail.api.humanloop import schemas
 from llmtrail.api.humanloop.reading import file_response, file_responses
 from llmtrail.api.humanloop.surface import FILES, doc, router
+from llmtrail.api.humanloop.translate import version_changes
 from llmtrail.core import file_edits
 from llmtrail.core.files import FileType
 from llmtrail.core.keys import Principal
@@ -46,8 +47,7 @@ def _make_version_routes(file_type: FileType) -> None:
         who: Principal = Depends(principal),
         backend: Backend = Depends(get_backend),
     ) -> dict[str, Any]:
-        sent = body.model_dump(exclude_unset=True) if body is not None else {}
-        changes = {f"version_{f}": v for f, v in sent.items() if f in ("name", "description")}
+        changes = version_changes(body)
         row = file_edits.describe_version(backend.engine, who, id, version_id, file_type, changes)
         return file_response(backend, who, row)
 
