@@ -3,7 +3,7 @@
 The Humanloop paths are read from the `humanloop` SDK's own sources (each `raw_client.py`
 names its method and path); the Keywords AI ones are kept below, read from the `keywordsai`
 SDK's `constants/` and `*/api.py`. `NOT_SERVED` lists what is not built yet: it must equal
-what the server misses, so it shrinks as routes land (experiments are other work)."""
+what the server misses, so it shrinks as routes land."""
 
 from __future__ import annotations
 
@@ -78,8 +78,8 @@ NOT_SERVED = {
     ("GET", "/v5/datasets/{id}/environments"),
     *((m, "/v5/datasets/{id}/environments/{environment_id}") for m in ("POST", "DELETE")),
     ("POST", "/v5/evaluators/{id}/evaluators"),
-    # Keywords AI prompts and experiments.
-    *((m, p) for m, p in KEYWORDS_PATHS if p.startswith(("/api/prompts", "/api/experiments"))),
+    # Keywords AI prompts.
+    *((m, p) for m, p in KEYWORDS_PATHS if p.startswith("/api/prompts")),
 }
 
 
