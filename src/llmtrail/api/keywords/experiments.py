@@ -160,6 +160,26 @@ class EvalsBody(BaseModel):
 # Routes
 
 
+def _done(
+    verb: str,
+    part: experiments.Part,
+    experiment_id: str,
+    changed: list[dict[str, Any]] | int,
+    status: int = 200,
+) -> JSONBody:
+    """What a change of rows (columns) answers: a sentence, how many, and (but a removal)
+    them as stored: `{"added_rows": 1, "rows": [...]}`, as the SDK's docs describe it."""
+    count = changed if isinstance(changed, int) else len(changed)
+    answer: dict[str, Any] = {
+        "message": f"{verb.capitalize()} {count} {part.field}",
+        "experiment_id": experiment_id,
+        f"{verb}_{part.field}": count,
+    }
+    if not isinstance(changed, int):
+        answer[part.field] = changed
+    return JSONBody(answer, status_code=status)
+
+
 @router.post(f"{BASE}create/", status_code=201, responses=doc(ex.Experiment, 400, status=201))
 def create_experiment(
     body: CreateBody,
@@ -248,8 +268,7 @@ def add_rows(
 ) -> JSONBody:
     items = [r.item() for r in body.rows]
     added = experiments.add(backend.engine, who, experiment_id, experiments.ROWS, items)
-    answer = {"message": f"Added {len(added)} rows", "experiment_id": experiment_id}
-    return JSONBody({**answer, "added_rows": len(added), "rows": added}, status_code=201)
+    return _done("added", experiments.ROWS, experiment_id, added, status=201)
 
 
 @router.patch(f"{ONE}rows/", responses=doc(ex.RowsUpdated, 400, 404))
@@ -262,8 +281,7 @@ def update_rows(
     """Replace rows' input and ideal output, named by id."""
     items = [r.item() for r in body.rows]
     changed = experiments.change(backend.engine, who, experiment_id, experiments.ROWS, items)
-    answer = {"message": f"Updated {len(changed)} rows", "experiment_id": experiment_id}
-    return JSONBody({**answer, "updated_rows": len(changed), "rows": changed})
+    return _done("updated", experiments.ROWS, experiment_id, changed)
 
 
 @router.delete(f"{ONE}rows/", responses=doc(ex.RowsRemoved, 400, 404))
@@ -275,8 +293,7 @@ def remove_rows(
 ) -> JSONBody:
     """Remove rows by id, with their results."""
     n = experiments.remove(backend.engine, who, experiment_id, experiments.ROWS, body.rows)
-    answer = {"message": f"Removed {n} rows", "experiment_id": experiment_id}
-    return JSONBody({**answer, "removed_rows": n})
+    return _done("removed", experiments.ROWS, experiment_id, n)
 
 
 @router.post(
@@ -290,8 +307,7 @@ def add_columns(
 ) -> JSONBody:
     items = [c.item() for c in body.columns]
     added = experiments.add(backend.engine, who, experiment_id, experiments.COLUMNS, items)
-    answer = {"message": f"Added {len(added)} columns", "experiment_id": experiment_id}
-    return JSONBody({**answer, "added_columns": len(added), "columns": added}, status_code=201)
+    return _done("added", experiments.COLUMNS, experiment_id, added, status=201)
 
 
 @router.patch(f"{ONE}columns/", responses=doc(ex.ColumnsUpdated, 400, 404))
@@ -304,8 +320,7 @@ def update_columns(
     """Replace columns' configuration, named by id; their results stay until they run again."""
     items = [c.item() for c in body.columns]
     changed = experiments.change(backend.engine, who, experiment_id, experiments.COLUMNS, items)
-    answer = {"message": f"Updated {len(changed)} columns", "experiment_id": experiment_id}
-    return JSONBody({**answer, "updated_columns": len(changed), "columns": changed})
+    return _done("updated", experiments.COLUMNS, experiment_id, changed)
 
 
 @router.delete(f"{ONE}columns/", responses=doc(ex.ColumnsRemoved, 400, 404))
@@ -317,8 +332,7 @@ def remove_columns(
 ) -> JSONBody:
     """Remove columns by id, with their results."""
     n = experiments.remove(backend.engine, who, experiment_id, experiments.COLUMNS, body.columns)
-    answer = {"message": f"Removed {n} columns", "experiment_id": experiment_id}
-    return JSONBody({**answer, "removed_columns": n})
+    return _done("removed", experiments.COLUMNS, experiment_id, n)
 
 
 @router.post(f"{ONE}run/", status_code=202, responses=doc(ex.RunStarted, 400, 404, status=202))
