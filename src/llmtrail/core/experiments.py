@@ -138,13 +138,17 @@ def listed(
         ids = [row.id for row in found]
         columns = _by_experiment(store.columns_of(conn, ids))
         counts = store.row_counts(conn, ids)
+        cells = store.cell_states(conn, ids)
+        ended = _ended(conn, who, cells)
+        states: dict[str, list[str]] = {}
+        for cell in cells:
+            states.setdefault(cell.experiment_id, []).append(_state(cell, ended)["status"])
         out = []
         for row in found:
-            results = store.results_of(conn, row.id)
-            ended = _ended(conn, who, results)
-            cells = [_state(r, ended) for r in results]
-            shown = _summary(row, columns.get(row.id, []), counts.get(row.id, 0), cells)
-            out.append(shown)
+            shown = columns.get(row.id, [])
+            wanted = counts.get(row.id, 0) * len(shown)
+            status = _status(states.get(row.id, []), wanted)
+            out.append(_summary(row, shown, counts.get(row.id, 0), status))
         return total, out
 
 
@@ -308,7 +312,8 @@ def rows_page(
         rows = store.rows_of(conn, found.id, (page - 1) * size, size)
         columns = store.columns_of(conn, [found.id])
         results = store.results_of(conn, found.id, [r.id for r in rows])
-        return total, _rows(conn, who, found, columns, rows, results)
+        scores = _scores(conn, who, found, results)
+        return total, _rows(columns, rows, results, _ended(conn, who, results), scores)
 
 
 # Running
@@ -616,25 +621,24 @@ def _view(conn: Connection, who: Principal, experiment: Row) -> dict[str, Any]:
     columns = store.columns_of(conn, [experiment.id])
     rows = store.rows_of(conn, experiment.id)
     results = store.results_of(conn, experiment.id)
-    shown = _rows(conn, who, experiment, columns, rows, results)
-    cells = [cell for row in shown for cell in row["results"] if cell is not None]
     scores = _scores(conn, who, experiment, results)
+    shown = _rows(columns, rows, results, _ended(conn, who, results), scores)
+    states = [cell["status"] for row in shown for cell in row["results"] if cell is not None]
+    status = _status(states, len(rows) * len(columns))
     return {
-        **_summary(experiment, columns, len(rows), cells),
+        **_summary(experiment, columns, len(rows), status),
         "rows": shown,
         "evaluator_ids": experiment.evaluator_ids,
         "aggregates": _aggregates(experiment, columns, results, scores),
     }
 
 
-def _summary(
-    experiment: Row, columns: list[Row], row_count: int, cells: list[dict[str, Any]]
-) -> dict[str, Any]:
+def _summary(experiment: Row, columns: list[Row], row_count: int, status: str) -> dict[str, Any]:
     return {
         "id": experiment.id,
         "name": experiment.name,
         "description": experiment.description,
-        "status": _status([c["status"] for c in cells], row_count * len(columns)),
+        "status": status,
         "column_count": len(columns),
         "row_count": row_count,
         "columns": [_part(COLUMNS, c) for c in columns],
@@ -645,7 +649,8 @@ def _summary(
 
 
 def _status(states: list[str], cells: int) -> str:
-    """Running while a cell runs; completed once every cell has a result; ready before."""
+    """Of the experiment (or a row) whose `cells` have these states: running while one
+    runs, completed once every one has a result, ready before."""
     if RUNNING in states:
         return RUNNING
     return COMPLETED if cells and len(states) >= cells else READY
@@ -685,16 +690,15 @@ def _state(result: Row, ended: dict[str, str]) -> dict[str, Any]:
 
 
 def _rows(
-    conn: Connection,
-    who: Principal,
-    experiment: Row,
     columns: list[Row],
     rows: list[Row],
     results: list[Row],
+    ended: dict[str, str],
+    scores: list[Row],
 ) -> list[dict[str, Any]]:
-    """Each row with, per column in order, its result (None: never run)."""
-    ended = _ended(conn, who, results)
-    by_log = _by_log(_scores(conn, who, experiment, results))
+    """Each row with, per column in order, its result (None: never run), judged by
+    `scores`; a running cell in `ended` failed (`_ended`)."""
+    by_log = _by_log(scores)
     cells = {(r.row_id, r.column_id): r for r in results}
     out = []
     for row in rows:

@@ -160,6 +160,17 @@ def results_of(
     return conn.execute(query).all()
 
 
+def cell_states(conn: Connection, experiment_ids: Sequence[str]) -> list[Row]:
+    """The experiments' cells, what their state is read from (not their output)."""
+    if not experiment_ids:
+        return []
+    c = experiment_results.c
+    query = select(c.experiment_id, c.id, c.status, c.error).where(
+        experiment_results.c.experiment_id.in_(list(experiment_ids))
+    )
+    return conn.execute(query).all()
+
+
 def start_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Mark cells running under a new run id, replacing what an earlier run left."""
     if not rows:

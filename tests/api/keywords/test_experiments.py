@@ -127,6 +127,7 @@ def test_experiment_with_the_sdk(tenant: Tenant, llm_provider: FakeOpenAI) -> No
     with tenant.client() as api:
         done = settled(api, created.id)
     assert done["status"] == "completed" and outputs(done) == [["yes", "yes"], ["no", "yes"]]
+    assert [e.status for e in client.list().results] == ["completed"]
     sent = llm_provider.sent(f"{b}:q2")[-1].body
     assert sent["model"] == "gpt-4o-mini" and sent["temperature"] == 0.2
     assert sent["max_tokens"] == 64
@@ -243,8 +244,8 @@ def test_bad_input_names_the_field_and_writes_nothing(api: httpx.Client) -> None
     ]
     assert "columns" in refused("PATCH", one, {"columns": []})
     assert "no column to run" in refused("POST", f"{one}/run", {})["columns"][0]
-    no_results = refused("POST", f"{one}/run-evals", {"evaluator_slugs": ["nope"]})
-    assert no_results["evaluator_slugs"]["0"] == ["no evaluator 'nope'"]
+    unknown = refused("POST", f"{one}/run-evals", {"evaluator_slugs": ["nope"]})
+    assert unknown["evaluator_slugs"]["0"] == ["no evaluator 'nope'"]
     rule = {"name": "r", "type": "rule", "score_value_type": "boolean"}
     rule["rule_config"] = {"rule": "contains", "value": "x"}
     slug = api.post("/api/evaluators/", json=rule).json()["evaluator_slug"]
