@@ -251,6 +251,10 @@ def test_bad_input_names_the_field_and_writes_nothing(api: httpx.Client) -> None
     slug = api.post("/api/evaluators/", json=rule).json()["evaluator_slug"]
     empty = refused("POST", f"{one}/run-evals", {"evaluator_slugs": [slug]})
     assert empty["non_field_errors"] == ["the experiment has no results to judge: run it first"]
+    person = {"name": "p", "type": "human", "score_value_type": "numerical"}
+    person = api.post("/api/evaluators/", json=person).json()["evaluator_slug"]
+    human = refused("POST", f"{one}/run-evals", {"evaluator_slugs": [slug, person]})
+    assert "human evaluator" in human["evaluator_slugs"]["1"][0]
     assert api.get(one).json()["evaluator_ids"] == []
     lonely = make(api, columns=[plain_column("c")])
     assert "no row to run" in refused("POST", f"{EX}/{lonely['id']}/run", {})["rows"][0]
