@@ -22,3 +22,8 @@ MAX_FILTER_FIELD_CHARS = 255  # characters of a field name (`metadata__KEY`, `sc
 # Stored text. A log's text columns hold at most their declared length (`store.tables`:
 # ids 128, names and identifiers 255, ...); `core.logs.text_errors` reads it from the table.
 MAX_METADATA_KEY_CHARS = 255  # a metadata key (the metadata index's key column)
+
+# Keywords AI experiments: one run queues a job per (row, column), and a read answers every
+# row with every column's result.
+MAX_EXPERIMENT_ROWS = 1000  # rows of one experiment
+MAX_EXPERIMENT_COLUMNS = 20  # columns of one experiment

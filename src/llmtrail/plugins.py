@@ -19,6 +19,7 @@ SURFACES: tuple[str, ...] = (
     "llmtrail.api.keywords.datasets",
     "llmtrail.api.keywords.dataset_evals",
     "llmtrail.api.keywords.prompts",
+    "llmtrail.api.keywords.experiments",
     "llmtrail.api.humanloop.router",
     "llmtrail.api.otlp.router",
     "llmtrail.api.keywords.sessions",
@@ -33,6 +34,7 @@ JOB_KINDS: tuple[str, ...] = (
     "llmtrail.core.dataset_jobs",
     "llmtrail.worker.dataset_evaluate",
     "llmtrail.core.retention",
+    "llmtrail.core.experiments",
 )
 
 

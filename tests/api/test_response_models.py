@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -21,6 +22,8 @@ from typing import Any
 import httpx
 import pytest
 from humanloop import types as sdk
+from keywordsai.types.experiment_types import Experiment as SdkExperiment
+from keywordsai.types.experiment_types import ExperimentList as SdkExperimentList
 from keywordsai.types.log_types import KeywordsAIFullLogParams
 from keywordsai.types.log_types import LogList as SdkLogList
 from keywordsai.types.prompt_types import (
@@ -35,6 +38,7 @@ from llmtrail.api.humanloop import dataset_responses as hld
 from llmtrail.api.humanloop import evaluation_responses as hle
 from llmtrail.api.humanloop import responses as hl
 from llmtrail.api.keywords import dataset_responses as ds
+from llmtrail.api.keywords import experiment_responses as ex
 from llmtrail.api.keywords import prompt_responses as kwp
 from llmtrail.api.keywords import responses as kw
 from llmtrail.api.otlp import responses as otlp
@@ -55,6 +59,8 @@ SDK_PARSERS: dict[type[BaseModel], Callable[[Any], Any]] = {
     kwp.PromptList: lambda body: PromptListResponse(**body),
     kwp.PromptVersion: lambda body: PromptVersionRetrieveResponse(**body),
     kwp.PromptVersionList: lambda body: PromptVersionListResponse(**body),
+    ex.Experiment: lambda body: SdkExperiment(**body),
+    ex.ExperimentList: lambda body: SdkExperimentList(**body),
     **{
         ours: getattr(sdk, ours.__name__).model_validate
         for ours in (
@@ -928,6 +934,78 @@ def test_dataset_answers(server: Server, tenant: Tenant, person_factory) -> None
         conforms(api.get(one), 404, Detail)
 
 
+WRITES_OF_PARTS = ("POST", "PATCH", "DELETE")
+EX = "/api/experiments/"
+EX_ONE = f"{EX}{{experiment_id}}/"
+EXPERIMENT_ROUTES = [
+    ("POST", f"{EX}create/"),
+    ("GET", f"{EX}list/"),
+    *((method, EX_ONE) for method in ("GET", "PATCH", "DELETE")),
+    ("GET", f"{EX_ONE}rows/"),
+    *((method, f"{EX_ONE}{part}/") for part in ("rows", "columns") for method in WRITES_OF_PARTS),
+    ("POST", f"{EX_ONE}run/"),
+    ("POST", f"{EX_ONE}run-evals/"),
+]
+
+
+def test_experiment_answers(tenant: Tenant, llm_provider: FakeOpenAI) -> None:
+    marker = f"x-{uuid.uuid4().hex[:8]}"
+    llm_provider.script_for(marker, completion("yes"))
+    messages = [{"role": "user", "content": f"{marker} {{{{q}}}}"}]
+    column = {"id": "c1", "model": "m", "name": "c", "max_completion_tokens": 8}
+    column["prompt_messages"] = messages
+    body = {"name": "e", "columns": [column], "rows": [{"id": "r1", "input": {"q": "?"}}]}
+    with tenant.client() as api:
+        made = conforms(api.post(f"{EX}create/", json=body), 201, ex.Experiment)
+        one = f"{EX}{made['id']}/"
+        conforms(api.get(f"{EX}list/"), 200, ex.ExperimentList)
+        conforms(api.patch(one, json={"description": "d"}), 200, ex.Experiment)
+        rows = {"rows": [{"id": "r2", "input": {"q": "!"}, "ideal_output": "yes"}]}
+        conforms(api.post(f"{one}rows/", json=rows), 201, ex.RowsAdded)
+        conforms(api.patch(f"{one}rows/", json=rows), 200, ex.RowsUpdated)
+        other = {**column, "id": "c2", "name": "d"}
+        conforms(api.post(f"{one}columns/", json={"columns": [other]}), 201, ex.ColumnsAdded)
+        conforms(api.patch(f"{one}columns/", json={"columns": [other]}), 200, ex.ColumnsUpdated)
+        gone = api.request("DELETE", f"{one}columns/", json={"columns": ["c2"]})
+        conforms(gone, 200, ex.ColumnsRemoved)
+        gone = api.request("DELETE", f"{one}rows/", json={"rows": ["r1"]})
+        conforms(gone, 200, ex.RowsRemoved)
+        conforms(api.post(f"{one}run/", json={}), 202, ex.RunStarted)
+        deadline = time.monotonic() + 60
+        while api.get(one).json()["status"] == "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        rule = {"name": f"r-{made['id']}", **RULE}
+        judge = conforms(api.post(EV, json=rule), 201, kw.Evaluator)["evaluator_slug"]
+        started = api.post(f"{one}run-evals/", json={"evaluator_slugs": [judge]})
+        conforms(started, 202, ex.EvalsStarted)
+        deadline = time.monotonic() + 60
+        while not api.get(one).json()["rows"][0]["results"][0]["evaluation_result"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        conforms(api.get(one), 200, ex.Experiment)
+        conforms(api.get(f"{one}rows/"), 200, ex.RowList)
+        for method, path, sent in (
+            ("POST", f"{EX}create/", {}),
+            ("GET", f"{EX}list/?page=0", None),
+            ("PATCH", one, {"rows": []}),
+            ("POST", f"{one}rows/", {"rows": [{"id": "r2"}]}),
+            ("PATCH", f"{one}rows/", {"rows": [{"id": "nope"}]}),
+            ("DELETE", f"{one}rows/", {}),
+            ("POST", f"{one}columns/", {"columns": [{}]}),
+            ("PATCH", f"{one}columns/", {"columns": [{**column, "id": "nope"}]}),
+            ("DELETE", f"{one}columns/", {"columns": ["nope"]}),
+            ("POST", f"{one}run/", {"columns": [{}]}),
+            ("POST", f"{one}run-evals/", {"evaluator_slugs": ["nope"]}),
+            ("GET", f"{one}rows/?page_size=0", None),
+        ):
+            conforms(send(api, method, path, sent), 400, kw.FieldErrors)
+        conforms(api.delete(one), 200, ex.Deleted)
+        for method in ("GET", "PATCH", "DELETE"):
+            conforms(send(api, method, one, {} if method == "PATCH" else None), 404, Detail)
+        conforms(api.get(f"{one}rows/"), 404, Detail)
+
+
 def test_humanloop_dataset_answers(tenant: Tenant) -> None:
     points = [
         {"inputs": {"q": "?"}, "target": {"a": 1}},
@@ -1208,6 +1286,7 @@ ROUTES = [
     *DATASET_ROUTES,
     *PROMPT_ROUTES,
     *EVALUATION_ROUTES,
+    *EXPERIMENT_ROUTES,
 ]
 
 

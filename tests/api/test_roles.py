@@ -158,6 +158,13 @@ class Org:
             )
         )
         run = made(api.post(f"/v5/evaluations/{evaluation['id']}/runs", json={}))  # no jobs
+        column = {"model": "m", "name": "c", "prompt_messages": [{"role": "user", "content": "x"}]}
+        experiment = made(  # never run: no jobs
+            api.post(
+                "/api/experiments/create/",
+                json={"name": "e", "columns": [column], "rows": [{"input": {"q": "x"}}]},
+            )
+        )
         return {
             **files,
             "/v5/datasets/": dataset["id"],  # the same dataset in both dialects
@@ -179,6 +186,7 @@ class Org:
             "/v5/evaluations/": evaluation["id"],
             "run_id": run["id"],
             "evaluator_version_id": judge["version_id"],
+            "experiment_id": experiment["id"],
         }
 
     def url(self, path: str) -> str:

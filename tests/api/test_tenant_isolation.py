@@ -25,6 +25,7 @@ LISTS = [
     for route in ROUTES
     if "{" not in route[1] and (route[0] == "GET" or route in READING_POSTS)
 ]
+COLUMN = {"model": "m", "name": "c", "prompt_messages": [{"role": "user", "content": "x"}]}
 WINDOW = {"start_time": "2000-01-01T00:00:00Z", "end_time": "2000-01-02T00:00:00Z"}
 # Bodies a route validates before it looks its object up (anything else is sent `{}`);
 # `{name}` is the other organization's object.
@@ -42,6 +43,17 @@ BODIES = {
     ("POST", "/v5/agents/deserialize"): {"agent": "---\nmodel: m\n---\n"},
     ("POST", "/v5/evaluations/{id}/evaluators"): {"evaluators": []},
     ("POST", "/v5/evaluations/{id}/runs/{run_id}/logs"): {"log_ids": []},
+    **{
+        (method, "/api/experiments/{experiment_id}/rows/"): {"rows": [{"input": {}}]}
+        for method in ("POST", "PATCH")
+    },
+    **{
+        (method, "/api/experiments/{experiment_id}/columns/"): {"columns": [COLUMN]}
+        for method in ("POST", "PATCH")
+    },
+    ("DELETE", "/api/experiments/{experiment_id}/rows/"): {"rows": ["x"]},
+    ("DELETE", "/api/experiments/{experiment_id}/columns/"): {"columns": ["x"]},
+    ("POST", "/api/experiments/{experiment_id}/run-evals/"): {"evaluator_slugs": ["s"]},
 }
 # Queries an id route validates before it looks its object up.
 ID_QUERIES = {

@@ -47,7 +47,7 @@ def create(engine: Engine, who: Principal, dataset_id: str, evaluator_slugs: Any
     now = utcnow()
     with begin_write(engine) as conn:
         datasets.find(conn, who, dataset_id)
-        chosen = _evaluators(conn, who, evaluator_slugs)
+        chosen = named_evaluators(conn, who, evaluator_slugs)
         rows = dataset_store.current_ids(conn, dataset_id)
         report_id = new_id("er_")
         store.insert_report(
@@ -87,8 +87,12 @@ def create(engine: Engine, who: Principal, dataset_id: str, evaluator_slugs: Any
         return _with_state(conn, who, [_find(conn, who, dataset_id, report_id)])[0]
 
 
-def _evaluators(conn: Connection, who: Principal, keys: list[str]) -> list[Row]:
-    """The evaluators named, each once, in the order given; every unknown one refused."""
+def named_evaluators(
+    conn: Connection, who: Principal, keys: list[str], *, runnable: bool = False
+) -> list[Row]:
+    """The evaluators named (by slug or id), each once, in the order given; every unknown
+    one refused at its place in `evaluator_slugs`, and (`runnable`) every human one, which
+    people score and the server does not run."""
     found: dict[str, Row] = {}
     errors = []
     for index, key in enumerate(keys):
@@ -96,6 +100,10 @@ def _evaluators(conn: Connection, who: Principal, keys: list[str]) -> list[Row]:
             row = EVALUATORS.find(conn, who, key)
         except NotFound:
             errors.append(FieldError(("evaluator_slugs", index), f"no evaluator '{key}'"))
+            continue
+        if runnable and row.kind == "human":
+            message = f"'{key}' is a human evaluator: people score it, the server does not run it"
+            errors.append(FieldError(("evaluator_slugs", index), message))
             continue
         found.setdefault(row.id, row)
     if errors:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from llmtrail.core import events, lifecycle
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal
@@ -15,6 +17,7 @@ from llmtrail.core.privacy import Policy
 from llmtrail.core.traces import ParentLink
 from llmtrail.store import files, metadata_index, rollups
 from llmtrail.store import logs as store_logs
+from llmtrail.store.driver import insert_rows
 from llmtrail.store.tables import logs
 from llmtrail.store.writer import After, Submission, Work, Writer, WriteTx
 
@@ -72,11 +75,9 @@ async def write_logs(
     (`core/privacy.py`): masked here, before anything is stored or derived from the logs.
     """
     now = utcnow()
-    for log in batch:
-        lifecycle.start(log, names, linked=parent is not None, ended=spans)
-        if policy is not None:
-            policy.mask_log(log)
-    rows = [to_row(finalize(log, now, price_aggregates=not spans), principal, now) for log in batch]
+    rows = new_rows(
+        principal, batch, now, names, linked=parent is not None, spans=spans, policy=policy
+    )
     stored = LogsStored(principal.org_id, now, then)
     unique = ("org_id", "unique_id") if spans else ()
     submission = Submission(
@@ -88,6 +89,35 @@ async def write_logs(
     )
     await writer.write(submission)
     return rows
+
+
+def new_rows(
+    principal: Principal,
+    batch: Sequence[LogData],
+    now: datetime,
+    names: Mapping[str, str] | None = None,
+    *,
+    linked: bool = False,
+    spans: bool = False,
+    policy: Policy | None = None,
+) -> list[dict[str, Any]]:
+    """The `logs` rows of new logs, each started by the same rules (`lifecycle.start`),
+    masked by `policy`, then finalized (`write_logs` says what the flags mean)."""
+    for log in batch:
+        lifecycle.start(log, names, linked=linked, ended=spans)
+        if policy is not None:
+            policy.mask_log(log)
+    return [to_row(finalize(log, now, price_aggregates=not spans), principal, now) for log in batch]
+
+
+def store_rows(conn: Connection, org_id: int, rows: list[dict[str, Any]], now: datetime) -> None:
+    """Store new log rows in the caller's transaction, outside the writer (a job's commit
+    step): inserted, taken in by `LogsStored`, and their events dispatched as the writer
+    would hand them on, so follow-up work (online evaluation) commits with them."""
+    tx = WriteTx(conn)
+    insert_rows(conn, logs, rows)
+    LogsStored(org_id, now)(tx, Submission([(logs, rows)]))
+    events.dispatch(tx, tx.published)
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,18 @@ def ended_early(conn: Connection, org_id: int, origins: Sequence[str]) -> dict[s
     return {key: n for key, n in conn.execute(query)}
 
 
+def ended_by_key(conn: Connection, org_id: int, keys: Sequence[str]) -> dict[str, str]:
+    """dedupe key -> the last error of those of these jobs that gave up or were cancelled."""
+    if not keys:
+        return {}
+    query = select(jobs.c.dedupe_key, jobs.c.state, jobs.c.last_error).where(
+        jobs.c.org_id == org_id,
+        jobs.c.dedupe_key.in_(list(keys)),
+        jobs.c.state.in_((DEAD, CANCELLED)),
+    )
+    return {key: error or f"the job was {state}" for key, state, error in conn.execute(query)}
+
+
 def counts(conn: Connection, org_id: int) -> list[Row]:
     """(origin, state, n) of an organization's jobs."""
     query = (

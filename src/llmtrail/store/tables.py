@@ -732,3 +732,68 @@ evaluation_run_logs = Table(
     Column("added_at", DateTime, nullable=False),
     Index(None, "log_id"),
 )
+
+# Keywords AI experiments (`core/experiments.py`): rows (inputs, an ideal output) run
+# through columns (prompt configurations); each cell's result is a log of its own.
+experiments = Table(
+    "experiments",
+    metadata_obj,
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Name, nullable=False),
+    Column("description", Text, nullable=False),
+    # The evaluators `run-evals` ran, in the order first asked for: what the aggregates show.
+    Column("evaluator_ids", Json, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index(None, "org_id", "created_at"),
+)
+
+# A column: a prompt configuration (model, parameters, `prompt_messages` with {{variables}},
+# tools), its id the client's or ours.
+experiment_columns = Table(
+    "experiment_columns",
+    metadata_obj,
+    Column("experiment_id", ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("config", Json, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# A row: the variables its columns' templates are filled with, and the output hoped for.
+experiment_rows = Table(
+    "experiment_rows",
+    metadata_obj,
+    Column("experiment_id", ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("input", Json, nullable=False),
+    Column("ideal_output", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# A cell: the latest run of a column over a row. `id` is that run's (a new one per run, so
+# a job of an older run finds itself superseded); the log is the call, as logged.
+experiment_results = Table(
+    "experiment_results",
+    metadata_obj,
+    Column("experiment_id", ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True),
+    Column("row_id", Id, primary_key=True),
+    Column("column_id", Id, primary_key=True),
+    Column("org_id", ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False),
+    Column("id", Id, nullable=False),
+    Column("status", String(16), nullable=False),  # running, completed, error
+    Column("log_id", ForeignKey("logs.id", ondelete="SET NULL")),
+    Column("log_unique_id", Id),
+    Column("output", Json),
+    Column("error", Text),
+    Column("metrics", Json),
+    Column("ran_at", DateTime),
+    Column("updated_at", DateTime, nullable=False),
+    Index(None, "log_id"),
+)

@@ -50,7 +50,8 @@ class KeywordsErrors(DetailShape):
         return self.invalid(from_pydantic(errors))
 
 
-# The answers of the resource routes (datasets, their evaluations, prompts) but their own.
+# The answers of the resource routes (datasets, their evaluations, prompts, experiments) but
+# their own.
 ERRORS = {400: FieldErrors, 401: Detail, 404: Detail, 409: Detail, 413: Detail}
 
 
