@@ -186,6 +186,7 @@ class matches(ColumnElement[bool]):
 
     type = Boolean()
     inherit_cache = False  # the statement's shape depends on the text's length
+    _is_implicitly_boolean = True  # a condition itself: never compared with 1 (SQLite)
 
     def __init__(self, text: str) -> None:
         self.text = text
