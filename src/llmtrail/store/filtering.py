@@ -54,6 +54,7 @@ class json_number(_JsonKey):
 class json_has_key(_JsonKey):
     type = Boolean()
     inherit_cache = True
+    _is_implicitly_boolean = True  # a condition itself: never compared with 1 (SQLite)
 
 
 def _parts(element: _JsonKey, compiler: Any, **kw: Any) -> tuple[str, str, str]:

@@ -312,6 +312,7 @@ class _contains_any(ColumnElement[bool]):
 
     type = Boolean()
     inherit_cache = False  # the texts are in the statement's parameters, not its shape
+    _is_implicitly_boolean = True  # a condition itself: never compared with 1 (SQLite)
 
     def __init__(self, column: ColumnElement[str], texts: Sequence[str]) -> None:
         self.column = column
