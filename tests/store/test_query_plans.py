@@ -176,3 +176,22 @@ def test_search_reads_the_search_index(engine: Engine, principal: Principal, tex
         if sqlite and len(text) >= 3:  # the matches lead: no File's log is tried one by one
             led = [line for line in lines if "SEARCH logs" in line and re.search(r"\bid=\?", line)]
             assert led, f"{statement}\n" + "\n".join(lines)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_common_texts_page_is_read_from_the_files_newest_logs(
+    engine: Engine, principal: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `SEARCH_LEADS_UP_TO` matches, SQLite reads the page down the File's index, each
+    log tested against the matches, instead of sorting every match: the same page."""
+    file_id = f"pr_{uuid.uuid4().hex[:8]}"
+    seed_file(engine, principal, file_id, 3000)  # each says "answer {n}"
+    query = queries.FileLogQuery(file_id=file_id, search="answer", size=10)
+    led_total, led = queries.file_logs(engine, principal, query)
+    monkeypatch.setattr(queries, "SEARCH_LEADS_UP_TO", 100)
+    with captured(engine) as statements:
+        total, walked = queries.file_logs(engine, principal, query)
+    assert total == led_total == 2999
+    assert [r.id for r in walked] == [r.id for r in led]
+    page = plan(engine, *statements[-1])
+    assert not any("TEMP B-TREE" in line for line in page), "\n".join(page)

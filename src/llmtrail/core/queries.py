@@ -119,10 +119,11 @@ class FileLogQuery:
     end_date: datetime | None = None
     in_trace: bool | None = None
 
-    def where(self, org_id: int) -> ColumnElement[bool]:
+    def where(self, org_id: int, search_leads: bool = True) -> ColumnElement[bool]:
         return store.file_scope(
             org_id,
             self.file_id,
+            search_leads=search_leads,
             version_id=self.version_id,
             ids=self.ids,
             search=self.search,
@@ -134,11 +135,16 @@ class FileLogQuery:
         )
 
 
+# Up to this many matches of a search, a page is read from them; past it, from the File's
+# newest logs, each tested, which finds a page of so common a text sooner.
+SEARCH_LEADS_UP_TO = 5000
+
+
 def file_logs(engine: Engine, principal: Principal, query: FileLogQuery) -> tuple[int, list[Row]]:
     offset = (query.page - 1) * query.size
     with engine.connect() as conn:
-        where = query.where(principal.org_id)
-        total = store.count(conn, where)
+        total = store.count(conn, query.where(principal.org_id))
+        where = query.where(principal.org_id, search_leads=total <= SEARCH_LEADS_UP_TO)
         return total, store.page(conn, principal.org_id, where, store.NEWEST, offset, query.size)
 
 

@@ -155,10 +155,12 @@ def file_scope(
     end: Any = None,
     in_trace: bool | None = None,
     trace_types: Sequence[str] = (),
+    search_leads: bool = True,
 ) -> ColumnElement[bool]:
     """One File's logs: of a version, whose id contains one of `ids`, whose text (inputs,
-    output, messages: `store.search`) or metadata contains a text, in a time range, in a
-    trace or not (`trace_types` are the log types that own a trace of their own)."""
+    output, messages: `store.search`, led by its matches or not) or metadata contains a
+    text, in a time range, in a trace or not (`trace_types` are the log types that own a
+    trace of their own)."""
     clauses = [logs.c.file_id == file_id]
     if version_id:
         clauses.append(logs.c.version_id == version_id)
@@ -166,7 +168,7 @@ def file_scope(
     if wanted and "" not in wanted:  # every id contains ""
         clauses.append(_contains_any(logs.c.unique_id, wanted))
     if search:
-        clauses.append(text_search.matches(search))
+        clauses.append(text_search.matches(search, lead=search_leads))
     if metadata_search:
         clauses.append(json_text(logs.c.metadata).contains(metadata_search, autoescape=True))
     if start:

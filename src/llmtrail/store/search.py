@@ -182,14 +182,20 @@ def drain(conn: Connection, limit: int | None) -> int:
 
 
 class matches(ColumnElement[bool]):
-    """The logs whose searched text contains `text`, in any case."""
+    """The logs whose searched text contains `text`, in any case.
+
+    SQLite plans without statistics, so the caller says which way round: `lead`, the
+    matches are looked up one by one (few of them, or a count); otherwise the logs are read
+    in the statement's order and each is tested against the matches, found once (many
+    matches, and a page that ends after its first rows). PostgreSQL's planner knows."""
 
     type = Boolean()
     inherit_cache = False  # the statement's shape depends on the text's length
     _is_implicitly_boolean = True  # a condition itself: never compared with 1 (SQLite)
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, lead: bool = True) -> None:
         self.text = text
+        self.lead = lead
 
 
 def like_escaped(text: str, escape: str = "/") -> str:
@@ -221,7 +227,8 @@ def _sqlite(element: matches, compiler: Any, **kw: Any) -> str:
         f"SELECT q.log_id FROM {PENDING} AS q CROSS JOIN logs AS queued ON queued.id = q.log_id"
         f" WHERE {contains('queued')}"
     )
-    return f"logs.id IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH {found} UNION ALL {queued})"
+    tested = "logs.id" if element.lead else "+logs.id"  # unary +: no lookup by this IN
+    return f"{tested} IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH {found} UNION ALL {queued})"
 
 
 @compiles(matches, "postgresql")
