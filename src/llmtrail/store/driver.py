@@ -10,7 +10,10 @@ connection. The statements themselves stay SQLAlchemy Core, so one text serves b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import os  # TEMP
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -62,33 +65,50 @@ class _Binder:
     names: tuple[str, ...]
     get: Callable[[Mapping[str, Any]], tuple]
     convert: tuple[tuple[int, Callable[[Any], Any]], ...]
+    constants: Mapping[str, Any]  # the values the statement carries itself (literals)
+    named: bool  # placeholders by name (`%(name)s`): the parameters are a mapping
 
     @classmethod
-    def of(cls, sql: str, names: Sequence[str], kinds: Sequence[Any], dialect: Dialect) -> _Binder:
+    def of(
+        cls,
+        sql: str,
+        names: Sequence[str],
+        kinds: Sequence[Any],
+        dialect: Dialect,
+        constants: Mapping[str, Any] | None = None,
+        named: bool = False,
+    ) -> _Binder:
         convert = tuple(
             (i, f) for i, kind in enumerate(kinds) if (f := _converter(kind, dialect)) is not None
         )
         get = itemgetter(*names) if len(names) > 1 else (lambda row, n=names[0]: (row[n],))
-        return cls(sql, tuple(names), get, convert)
+        return cls(sql, tuple(names), get, convert, constants or {}, named)
 
-    def __call__(self, row: Mapping[str, Any]) -> Sequence[Any]:
-        values = self.get(row)
-        if not self.convert:
-            return values
-        converted = list(values)
-        for i, f in self.convert:
-            converted[i] = f(converted[i])
-        return converted
+    def __call__(self, row: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
+        values = self.get({**self.constants, **row} if self.constants else row)
+        if self.convert:
+            values = list(values)
+            for i, f in self.convert:
+                values[i] = f(values[i])
+        return dict(zip(self.names, values, strict=True)) if self.named else values
 
 
 @cache
 def _compiled(statement: ClauseElement, dialect: Dialect) -> _Binder:
-    """A statement with named `bindparam`s, compiled once per dialect."""
-    positional = _positional(dialect)
-    compiled = statement.compile(dialect=positional)
+    """A statement with named `bindparam`s, compiled once per dialect. Values it carries
+    itself (a literal) are sent as parameters too. One that appears twice (in a select list
+    and its GROUP BY) must be one placeholder, or PostgreSQL takes them for two expressions:
+    such a statement keeps psycopg's named placeholders."""
+    compiled = statement.compile(dialect=_positional(dialect))
     names = compiled.positiontup or []
-    kinds = [compiled.binds[name].type for name in names]
-    return _Binder.of(str(compiled), names, kinds, dialect)
+    named = len(set(names)) < len(names) and not dialect.positional
+    if named:
+        compiled = statement.compile(dialect=dialect)
+        names = list(dict.fromkeys(compiled.bind_names.values()))
+    binds = [compiled.binds[name] for name in names]
+    constants = {n: b.value for n, b in zip(names, binds, strict=True) if not b.required}
+    kinds = [bind.type for bind in binds]
+    return _Binder.of(str(compiled), names, kinds, dialect, constants, named)
 
 
 @cache
@@ -240,6 +260,22 @@ def one_of(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElemen
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
     return column.in_(list(values))
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """Statements of the block sent without waiting for each one's answer (psycopg's pipeline
+    mode on PostgreSQL): one round trip for all, the first error raised at the end of the
+    block. Only for `execute_many` and inserts under `COPY_FROM` rows, whose results nobody
+    reads. On SQLite, in-process, there is no round trip to save: the block runs as it is."""
+    if conn.dialect.name != "postgresql" or os.environ.get("BENCH_NO_PIPELINE"):
+        yield
+        return
+    try:
+        with conn.connection.driver_connection.pipeline():
+            yield
+    except conn.dialect.loaded_dbapi.IntegrityError as exc:  # as SQLAlchemy would raise it
+        raise IntegrityError("a pipelined statement", None, exc) from exc
 
 
 def execute_many(conn: Connection, statement: ClauseElement, params: Sequence[dict]) -> None:
