@@ -17,7 +17,7 @@ from llmtrail.core.privacy import Policy
 from llmtrail.core.traces import ParentLink
 from llmtrail.store import files, metadata_index, rollups
 from llmtrail.store import logs as store_logs
-from llmtrail.store.driver import insert_rows, pipelined
+from llmtrail.store.driver import insert_rows
 from llmtrail.store.tables import logs
 from llmtrail.store.writer import After, Submission, Work, Writer, WriteTx
 
@@ -30,9 +30,9 @@ class LogsStored:
     logs or not at all; `then`, if any, is what this kind of log also does there (an
     evaluator log scores the log it judges). Plain data, as it crosses to the writer process.
 
-    The writer follows up every submission of a commit at once (`together`): the tables take
-    in all their logs in one statement each, pipelined on PostgreSQL (one round trip, not
-    eight a request)."""
+    The writer follows up every submission of a commit at once (`together`): each table takes
+    in the logs of all of them in one statement, not one a request (on PostgreSQL each is a
+    round trip, and the rollup upserts of every request of a commit update the same rows)."""
 
     org_id: int
     now: datetime
@@ -50,11 +50,10 @@ class LogsStored:
             [(_, rows)] = submission.inserts
             stored.append((after, submission, rows))
         every = [row for _, _, rows in stored for row in rows]
-        metadata_index.add(tx.conn, every)  # first: many rows go by COPY, never pipelined
+        rollups.add_stored(tx.conn, [row["id"] for row in every])
         uses = ((row["version_id"], after.now) for after, _, rows in stored for row in rows)
-        with pipelined(tx.conn):
-            rollups.add_stored(tx.conn, [row["id"] for row in every])
-            files.count_logs(tx.conn, uses, 1)
+        files.count_logs(tx.conn, uses, 1)
+        metadata_index.add(tx.conn, every)
         for after, submission, rows in stored:
             tx.publish(events.LogsCreated(after.org_id, *_ids(rows)))
             done = [row for row in rows if row["log_status"] != INCOMPLETE]

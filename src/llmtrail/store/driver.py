@@ -10,10 +10,7 @@ connection. The statements themselves stay SQLAlchemy Core, so one text serves b
 
 from __future__ import annotations
 
-import os  # TEMP
-
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -260,22 +257,6 @@ def one_of(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElemen
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
     return column.in_(list(values))
-
-
-@contextmanager
-def pipelined(conn: Connection) -> Iterator[None]:
-    """Statements of the block sent without waiting for each one's answer (psycopg's pipeline
-    mode on PostgreSQL): one round trip for all, the first error raised at the end of the
-    block. Only for `execute_many` and inserts under `COPY_FROM` rows, whose results nobody
-    reads. On SQLite, in-process, there is no round trip to save: the block runs as it is."""
-    if conn.dialect.name != "postgresql" or os.environ.get("BENCH_NO_PIPELINE"):
-        yield
-        return
-    try:
-        with conn.connection.driver_connection.pipeline():
-            yield
-    except conn.dialect.loaded_dbapi.IntegrityError as exc:  # as SQLAlchemy would raise it
-        raise IntegrityError("a pipelined statement", None, exc) from exc
 
 
 def execute_many(conn: Connection, statement: ClauseElement, params: Sequence[dict]) -> None:

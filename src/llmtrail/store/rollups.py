@@ -333,8 +333,9 @@ def _columns(rollup: Rollup) -> list[str]:
 
 def _upserts_of_stored(dialect_name: str) -> list[Any]:
     """Every rollup's sums over the logs whose ids are `:ids`, added to its rows. On
-    PostgreSQL the ids are one array (`= ANY`): one text for any number of logs, run straight
-    through the driver, pipelined with the rest of the follow-up."""
+    PostgreSQL the ids are one array (`= ANY`): one text for any number of logs (a commit's
+    follow-up takes them all at once), which psycopg prepares, run straight through the
+    driver."""
     ids = (
         logs.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(logs.c.id.type)))
         if dialect_name == "postgresql"
