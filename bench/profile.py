@@ -28,7 +28,9 @@ RESULTS = Path(__file__).parent / "results"
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 
 
-def _requests(srv: server.Server, key: str, kind: str, count: int, clients: int) -> list:
+def _requests(
+    srv: server.Server, key: str, kind: str, count: int, clients: int
+) -> list[load.Request]:
     if kind == "humanloop":
         return humanloop_requests(srv, key, clients, count)
     bodies = data.chat_logs(count, seed=11)
