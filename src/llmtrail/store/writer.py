@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError
@@ -86,6 +86,7 @@ Prepare = Callable[[Connection], dict[str, Any] | None]
 After = Callable[[WriteTx, "Submission"], None]
 
 
+@runtime_checkable
 class Together(Protocol):
     """An `After` that follows up many submissions at once: the writer calls `together` once
     with every submission of the batch whose hook is of its class (in batch order), in place
@@ -331,12 +332,12 @@ def _apply(
             if not submission.inserts:
                 continue  # every row was stored already: nothing new to follow up
         if (after := submission.after) is not None:
-            key = type(after) if hasattr(after, "together") else id(submission)
+            key = type(after) if isinstance(after, Together) else id(submission)
             followed.setdefault(key, []).append(submission)
     for group in followed.values():
         first = group[0].after
         assert first is not None
-        if hasattr(first, "together"):
+        if isinstance(first, Together):
             first.together(tx, group)
         else:
             first(tx, group[0])
