@@ -23,6 +23,7 @@ RESULTS = Path(__file__).parent / "results" / "latest.json"
 ALONE = {
     "overload_only": scenarios.run_overload,
     "otlp_only": scenarios.run_otlp,
+    "single_only": scenarios.run_single,
     "export_only": scenarios.run_export,
     "ui_only": scenarios.run_ui,
     "dataset_only": scenarios.run_dataset,
@@ -80,6 +81,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--otlp-only", action="store_true", help="run only the bulk and OTLP ingest (quick)"
+    )
+    parser.add_argument(
+        "--single-only",
+        action="store_true",
+        help="run only the single-log Humanloop and Keywords AI creates (quick with a small "
+        "--hl-ingest)",
     )
     parser.add_argument(
         "--overload-clients",

@@ -1,9 +1,12 @@
 """`python -m bench.profile`: where the server and its writer spend their time under load.
 
 Samples every process of a fresh `llmtrail serve` with py-spy while a bulk ingest (or
-single-log creates) runs, and prints, per process, the share of samples spent in each of the
-functions that take the most (self time, grouped by function). The collapsed stacks are kept
-in bench/results/ for a flame graph.
+single-log Keywords AI or Humanloop creates) runs, and prints, per process, the share of
+samples spent in each of the functions that take the most (self time, grouped by function).
+The collapsed stacks are kept in bench/results/ for a flame graph. With `--round-trips` (on
+PostgreSQL) it samples nothing and counts instead the writer's statements and round trips
+per transaction, from its protocol trace (`bench.trips`); tracing slows the writer, so its
+time is no figure then.
 """
 
 from __future__ import annotations
@@ -13,18 +16,23 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-from bench import data, load, server
-from bench.scenarios import BULK, _json, _split
+from bench import data, load, server, trips
+from bench.scenarios import BULK, _json, _split, humanloop_requests
 
 RESULTS = Path(__file__).parent / "results"
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 
 
-def _requests(kind: str, count: int) -> list[load.Request]:
+def _requests(
+    srv: server.Server, key: str, kind: str, count: int, clients: int
+) -> list[load.Request]:
+    if kind == "humanloop":
+        return humanloop_requests(srv, key, clients, count)
     bodies = data.chat_logs(count, seed=11)
     if kind == "bulk":
         return [
@@ -47,22 +55,32 @@ def _top(stacks: Path, limit: int) -> list[tuple[str, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__)
-    parser.add_argument("--kind", choices=["bulk", "single"], default="bulk")
+    parser.add_argument("--kind", choices=["bulk", "single", "humanloop"], default="bulk")
     parser.add_argument("--logs", type=int, default=30_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--only", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument(
+        "--round-trips",
+        action="store_true",
+        help="count the writer's statements and round trips per transaction (PostgreSQL)",
+    )
+    parser.add_argument(
         "--pg-url",
         default=os.environ.get("LLMTRAIL_TEST_PG_URL", "postgresql://postgres@127.0.0.1/test"),
     )
     args = parser.parse_args()
+    trace_dir = Path(tempfile.mkdtemp(prefix="llmtrail-trips-")) if args.round_trips else None
+    if trace_dir is not None:
+        os.environ.update(trips.environment(trace_dir))
     srv, pg_name = server.start(args.only, args.pg_url)
     try:
         key = srv.create_key("bench-profile")
-        requests = _requests(args.kind, args.logs)
+        requests = _requests(srv, key, args.kind, args.logs, args.clients)
         time.sleep(1)
         names = {pid: Path(f"/proc/{pid}/cmdline").read_bytes() for pid in srv.processes()}
+        if trace_dir is not None:
+            names = {}  # nothing sampled: the trace is the figure
         RESULTS.mkdir(exist_ok=True)
         spies = {}
         for pid in names:
@@ -88,6 +106,9 @@ def main() -> None:
         if pg_name:
             server.drop_database(args.pg_url, pg_name)
         shutil.rmtree(srv.data_dir, ignore_errors=True)
+    if trace_dir is not None:
+        print("\n## the writer's transactions\n" + trips.count(trace_dir).report(args.top))
+        shutil.rmtree(trace_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -156,9 +156,15 @@ def keywords_ingest(srv: Server, args: argparse.Namespace, out: dict) -> None:
 
 def humanloop_ingest(srv: Server, args: argparse.Namespace, out: dict) -> None:
     key = srv.create_key("bench-humanloop")
+    requests = humanloop_requests(srv, key, args.clients, args.hl_ingest)
+    _single_logs(srv, args, out, "humanloop_ingest", key, requests)
+
+
+def humanloop_requests(srv: Server, key: str, clients: int, count: int) -> list[Request]:
+    """`count` single Prompt logs, a quarter of them in one of `clients` open Flow logs."""
     headers = {"X-API-KEY": key}
     flows = []
-    for n in range(args.clients):  # each client's agent run: an open Flow log its calls join
+    for n in range(clients):  # each client's agent run: an open Flow log its calls join
         response = httpx.post(
             f"{srv.base_url}/v5/flows/log",
             headers=headers,
@@ -168,15 +174,14 @@ def humanloop_ingest(srv: Server, args: argparse.Namespace, out: dict) -> None:
         response.raise_for_status()
         flows.append(response.json()["id"])
     rng, pool = random.Random(2), data.TextPool(random.Random(2))
-    requests = [
+    return [
         (
             "POST",
             "/v5/prompts/log",
-            _json(data.prompt_log(rng, pool, flows[i % args.clients] if i % 4 == 0 else None)),
+            _json(data.prompt_log(rng, pool, flows[i % clients] if i % 4 == 0 else None)),
         )
-        for i in range(args.hl_ingest)
+        for i in range(count)
     ]
-    _single_logs(srv, args, out, "humanloop_ingest", key, requests)
 
 
 def latency_at_rate(srv: Server, args: argparse.Namespace, out: dict) -> None:
@@ -464,6 +469,15 @@ def run_otlp(srv: Server, args: argparse.Namespace) -> dict[str, float]:
     out = _at_rest(srv)
     _timed(srv, "bulk ingest", lambda: bulk_ingest(srv, args, out))
     _timed(srv, "OTLP ingest", lambda: _otlp(srv, args, out))
+    return out
+
+
+def run_single(srv: Server, args: argparse.Namespace) -> dict[str, float]:
+    """The single-log Humanloop and Keywords AI creates alone, on a fresh server
+    (`--single-only`), `--hl-ingest` requests each."""
+    out = _at_rest(srv)
+    _timed(srv, "humanloop ingest", lambda: humanloop_ingest(srv, args, out))
+    _timed(srv, "keywords ai single creates", lambda: keywords_ingest(srv, args, out))
     return out
 
 

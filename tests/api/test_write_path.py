@@ -10,10 +10,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select
+import pytest
+from humanloop import Humanloop
+from sqlalchemy import Engine, func, select
 
+from llmtrail.core.keys import authenticate
+from llmtrail.store import rollups
 from llmtrail.store.database import make_engine
 from llmtrail.store.tables import logs
+from tests.api.test_list_totals import stored_rollups
 from tests.conftest import Tenant, start_server
 
 
@@ -38,6 +43,51 @@ def test_rows_are_stored_in_request_order(api: httpx.Client) -> None:
     assert [(r["metadata"]["tag"], r["metadata"]["n"]) for r in listed] == [
         (part, n) for part in ("first", "second") for n in range(50)
     ]
+
+
+def test_single_creates_sharing_commits_are_each_followed_up(
+    tenant: Tenant, engine: Engine
+) -> None:
+    """Single-log creates from 8 clients share group commits, and the writer follows up all
+    the logs of a commit at once: every rollup still equals a recount, the metadata index
+    finds each log, and each Prompt version counts its own logs."""
+    hl = Humanloop(api_key=tenant.key, base_url=tenant.base_url + "/v5")
+    prompts = [hl.prompts.log(path=f"followup/{name}", prompt={"model": "gpt-4o"}) for name in "ab"]
+    api = tenant.client()
+
+    def send(n: int) -> None:
+        if n % 2:  # odd: a Prompt log, of the first Prompt or the second in turn
+            hl.prompts.log(
+                path=f"followup/{'ab'[n % 4 // 2]}",
+                prompt={"model": "gpt-4o"},
+                output="y",
+                metadata={"tag": f"t{n}"},
+            )
+            return
+        created = api.post(
+            "/api/request-logs/",
+            json={"model": "o3-mini", "latency": n / 10, "metadata": {"tag": f"t{n}"}},
+        )
+        assert created.status_code == 201, created.text
+
+    with api, ThreadPoolExecutor(8) as pool:
+        list(pool.map(send, range(64)))
+        for n in range(64):
+            tagged = {"metadata__tag": {"operator": "", "value": f"t{n}"}}
+            found = api.post("/api/request-logs/list/", json={"filters": tagged})
+            assert found.json()["count"] == 1, (n, found.text)
+    for prompt in prompts:  # its first log and 16 of the 64
+        version = hl.prompts.get(id=prompt.prompt_id, version_id=prompt.version_id)
+        assert version.version_logs_count == 17
+
+    org = authenticate(engine, tenant.key).org_id
+    kept = stored_rollups(engine, org)
+    with engine.begin() as conn:
+        rollups.rebuild(conn)
+    recounted = stored_rollups(engine, org)
+    assert recounted.keys() == kept.keys()
+    for group, measures in kept.items():
+        assert recounted[group] == pytest.approx(measures), group
 
 
 def test_concurrent_requests_land_whole_and_a_conflict_fails_alone(tenant: Tenant) -> None:

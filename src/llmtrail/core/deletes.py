@@ -33,7 +33,8 @@ class DeleteLogs:
 
     def __call__(self, tx: WriteTx) -> int:
         deleted = store.delete_many(tx.conn, self.org_id, self.unique_ids)
-        files.count_logs(tx.conn, (row.version_id for row in deleted), -1, utcnow())
+        now = utcnow()
+        files.count_logs(tx.conn, ((row.version_id, now) for row in deleted), -1)
         rollups.add(tx.conn, self.org_id, rollups.deltas(deleted, -1))
         metadata_index.remove(tx.conn, (row._mapping for row in deleted))
         # An evaluator log's judgment goes with it (its File is its evaluator).

@@ -28,22 +28,38 @@ class LogsStored:
     File-version counters and the metadata index take them in, and the logs are published as
     created and, those not left incomplete, as completed, so follow-up work commits with the
     logs or not at all; `then`, if any, is what this kind of log also does there (an
-    evaluator log scores the log it judges). Plain data, as it crosses to the writer process."""
+    evaluator log scores the log it judges). Plain data, as it crosses to the writer process.
+
+    The writer follows up every submission of a commit at once (`together`): each table takes
+    in the logs of all of them in one statement, not one a request (on PostgreSQL each is a
+    round trip, and the rollup upserts of every request of a commit update the same rows)."""
 
     org_id: int
     now: datetime
     then: After | None = None
 
     def __call__(self, tx: WriteTx, submission: Submission) -> None:
-        [(_, rows)] = submission.inserts
-        rollups.add_stored(tx.conn, [row["id"] for row in rows])
-        files.count_logs(tx.conn, (row["version_id"] for row in rows), 1, self.now)
-        metadata_index.add(tx.conn, rows)
-        tx.publish(events.LogsCreated(self.org_id, *_ids(rows)))
-        done = [row for row in rows if row["log_status"] != INCOMPLETE]
-        tx.publish(events.LogsCompleted(self.org_id, *_ids(done)))
-        if self.then is not None:
-            self.then(tx, submission)
+        self.together(tx, [submission])
+
+    @staticmethod
+    def together(tx: WriteTx, submissions: list[Submission]) -> None:
+        stored = []
+        for submission in submissions:
+            after = submission.after
+            assert isinstance(after, LogsStored)
+            [(_, rows)] = submission.inserts
+            stored.append((after, submission, rows))
+        every = [row for _, _, rows in stored for row in rows]
+        rollups.add_stored(tx.conn, [row["id"] for row in every])
+        uses = ((row["version_id"], after.now) for after, _, rows in stored for row in rows)
+        files.count_logs(tx.conn, uses, 1)
+        metadata_index.add(tx.conn, every)
+        for after, submission, rows in stored:
+            tx.publish(events.LogsCreated(after.org_id, *_ids(rows)))
+            done = [row for row in rows if row["log_status"] != INCOMPLETE]
+            tx.publish(events.LogsCompleted(after.org_id, *_ids(done)))
+            if after.then is not None:
+                after.then(tx, submission)
 
 
 def _ids(rows: Sequence[dict[str, Any]]) -> tuple[tuple[int, ...], tuple[str, ...]]:

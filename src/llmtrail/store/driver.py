@@ -62,33 +62,50 @@ class _Binder:
     names: tuple[str, ...]
     get: Callable[[Mapping[str, Any]], tuple]
     convert: tuple[tuple[int, Callable[[Any], Any]], ...]
+    constants: Mapping[str, Any]  # the values the statement carries itself (literals)
+    named: bool  # placeholders by name (`%(name)s`): the parameters are a mapping
 
     @classmethod
-    def of(cls, sql: str, names: Sequence[str], kinds: Sequence[Any], dialect: Dialect) -> _Binder:
+    def of(
+        cls,
+        sql: str,
+        names: Sequence[str],
+        kinds: Sequence[Any],
+        dialect: Dialect,
+        constants: Mapping[str, Any] | None = None,
+        named: bool = False,
+    ) -> _Binder:
         convert = tuple(
             (i, f) for i, kind in enumerate(kinds) if (f := _converter(kind, dialect)) is not None
         )
         get = itemgetter(*names) if len(names) > 1 else (lambda row, n=names[0]: (row[n],))
-        return cls(sql, tuple(names), get, convert)
+        return cls(sql, tuple(names), get, convert, constants or {}, named)
 
-    def __call__(self, row: Mapping[str, Any]) -> Sequence[Any]:
-        values = self.get(row)
-        if not self.convert:
-            return values
-        converted = list(values)
-        for i, f in self.convert:
-            converted[i] = f(converted[i])
-        return converted
+    def __call__(self, row: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
+        values = self.get({**self.constants, **row} if self.constants else row)
+        if self.convert:
+            values = list(values)
+            for i, f in self.convert:
+                values[i] = f(values[i])
+        return dict(zip(self.names, values, strict=True)) if self.named else values
 
 
 @cache
 def _compiled(statement: ClauseElement, dialect: Dialect) -> _Binder:
-    """A statement with named `bindparam`s, compiled once per dialect."""
-    positional = _positional(dialect)
-    compiled = statement.compile(dialect=positional)
+    """A statement with named `bindparam`s, compiled once per dialect. Values it carries
+    itself (a literal) are sent as parameters too. One that appears twice (in a select list
+    and its GROUP BY) must be one placeholder, or PostgreSQL takes them for two expressions:
+    such a statement keeps psycopg's named placeholders."""
+    compiled = statement.compile(dialect=_positional(dialect))
     names = compiled.positiontup or []
-    kinds = [compiled.binds[name].type for name in names]
-    return _Binder.of(str(compiled), names, kinds, dialect)
+    named = len(set(names)) < len(names) and not dialect.positional
+    if named:
+        compiled = statement.compile(dialect=dialect)
+        names = list(dict.fromkeys(compiled.bind_names.values()))
+    binds = [compiled.binds[name] for name in names]
+    constants = {n: b.value for n, b in zip(names, binds, strict=True) if not b.required}
+    kinds = [bind.type for bind in binds]
+    return _Binder.of(str(compiled), names, kinds, dialect, constants, named)
 
 
 @cache

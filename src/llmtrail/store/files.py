@@ -178,12 +178,16 @@ _COUNT = (
 _COUNT_USED = _COUNT.values(last_used_at=bindparam("now"))
 
 
-def count_logs(
-    conn: Connection, version_ids: Iterable[str | None], sign: int, now: datetime
-) -> None:
-    """Add (sign=1) or remove (sign=-1) logs from their versions' counters."""
-    counts = Counter(v for v in version_ids if v)
-    params = [{"vid": v, "delta": sign * n, "now": now} for v, n in sorted(counts.items())]
+def count_logs(conn: Connection, uses: Iterable[tuple[str | None, datetime]], sign: int) -> None:
+    """Add (sign=1) or remove (sign=-1) logs, given as (version id, time), from their
+    versions' counters; an added log marks its version used at the latest time."""
+    counts: Counter[str] = Counter()
+    latest: dict[str, datetime] = {}
+    for version_id, moment in uses:
+        if version_id:
+            counts[version_id] += 1
+            latest[version_id] = max(moment, latest.get(version_id, moment))
+    params = [{"vid": v, "delta": sign * n, "now": latest[v]} for v, n in sorted(counts.items())]
     execute_many(conn, _COUNT_USED if sign > 0 else _COUNT, params)
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Connection,
     Integer,
     Table,
+    any_,
     bindparam,
     case,
     cast,
@@ -331,10 +332,18 @@ def _columns(rollup: Rollup) -> list[str]:
 
 
 def _upserts_of_stored(dialect_name: str) -> list[Any]:
-    """Every rollup's sums over the logs whose ids are `:ids`, added to its rows."""
+    """Every rollup's sums over the logs whose ids are `:ids`, added to its rows. On
+    PostgreSQL the ids are one array (`= ANY`): one text for any number of logs (a commit's
+    follow-up takes them all at once), which psycopg prepares, run straight through the
+    driver."""
+    ids = (
+        logs.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(logs.c.id.type)))
+        if dialect_name == "postgresql"
+        else logs.c.id.in_(bindparam("ids", expanding=True))
+    )
     statements = []
     for rollup, query in _grouped(dialect_name, bindparam("slot", type_=Integer)):
-        rolled = query.where(logs.c.id.in_(bindparam("ids", expanding=True)))
+        rolled = query.where(ids)
         rows = _insert(rollup, dialect_name).from_select(_columns(rollup), rolled)
         statements.append(_adding(rollup, rows))
     return statements
@@ -347,9 +356,13 @@ def add_stored(conn: Connection, ids: Sequence[int]) -> None:
     """What newly stored logs add to every rollup, summed by the database from the rows
     just inserted (in C, not per row in Python: the facet and latency rollups cost the
     writer three times less so), in this process's stripe."""
-    if ids:
-        params = {"ids": list(ids), "slot": os.getpid() % SLOTS}
-        for statement in _STORED[conn.dialect.name]:
+    if not ids:
+        return
+    params = {"ids": list(ids), "slot": os.getpid() % SLOTS}
+    for statement in _STORED[conn.dialect.name]:
+        if conn.dialect.name == "postgresql":
+            execute_many(conn, statement, [params])
+        else:
             conn.execute(statement, params)
 
 

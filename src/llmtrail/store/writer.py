@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError
@@ -84,6 +84,20 @@ class WriteTx:
 # closures. `Dispatch` receives every event the batch published, once, before the commit.
 Prepare = Callable[[Connection], dict[str, Any] | None]
 After = Callable[[WriteTx, "Submission"], None]
+
+
+@runtime_checkable
+class Together(Protocol):
+    """An `After` that follows up many submissions at once: the writer calls `together` once
+    with every submission of the batch whose hook is of its class (in batch order), in place
+    of each hook on its own submission, so that a commit of many small requests runs one
+    statement per table for all of them, not one each."""
+
+    def __call__(self, tx: WriteTx, submission: Submission) -> None: ...
+
+    def together(self, tx: WriteTx, submissions: list[Submission]) -> None: ...
+
+
 Work = Callable[[WriteTx], Any]
 Dispatch = Callable[[WriteTx, list[object]], None]
 
@@ -311,13 +325,22 @@ def _apply(
             insert_new_rows(tx.conn, table, rows, unique)
         else:
             insert_rows(tx.conn, table, rows)
+    followed: dict[object, list[Submission]] = {}  # by the class of a `Together` hook
     for _, submission in accepted:
         if submission.skip_existing:
             submission.keep_written()
             if not submission.inserts:
                 continue  # every row was stored already: nothing new to follow up
-        if submission.after is not None:
-            submission.after(tx, submission)
+        if (after := submission.after) is not None:
+            key = type(after) if isinstance(after, Together) else id(submission)
+            followed.setdefault(key, []).append(submission)
+    for group in followed.values():
+        first = group[0].after
+        assert first is not None
+        if isinstance(first, Together):
+            first.together(tx, group)
+        else:
+            first(tx, group[0])
     written = []
     for index, submission in accepted:
         if submission.work is not None:
