@@ -29,7 +29,7 @@ from llmtrail.config import load_settings
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal, authenticate
 from llmtrail.store import metadata_index, rollups, search
-from llmtrail.store.database import make_engine
+from llmtrail.store.database import begin_write, make_engine
 from llmtrail.store.tables import logs, scores
 
 BULK = 500
@@ -225,11 +225,11 @@ def fill(srv: Server, key: str, size: int, file: tuple[str, str] | None = None) 
         if postgresql:
             _analyze(engine, ("logs",))
         rating = _rating(srv, key)
-        with engine.begin() as conn:
-            rollups.rebuild(conn)
+        with begin_write(engine) as conn:  # SQLite: the write lock first, as the worker's
+            rollups.rebuild(conn)  # search indexer may hold it a moment
             metadata_index.rebuild(conn)
             _score_some(conn, principal.org_id, rating)
-        with engine.begin() as conn:
+        with begin_write(engine) as conn:
             if postgresql:
                 search.install(conn)
             else:  # the search queue, indexed at once
