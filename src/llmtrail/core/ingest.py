@@ -132,7 +132,8 @@ def store_rows(conn: Connection, org_id: int, rows: list[dict[str, Any]], now: d
     would hand them on, so follow-up work (online evaluation) commits with them."""
     tx = WriteTx(conn)
     insert_rows(conn, logs, rows)
-    LogsStored(org_id, now)(tx, Submission([(logs, rows)]))
+    stored = LogsStored(org_id, now)
+    stored(tx, Submission([(logs, rows)], after=stored))
     events.dispatch(tx, tx.published)
 
 
