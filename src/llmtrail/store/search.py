@@ -143,8 +143,8 @@ def retrigger(conn: Connection) -> None:
 
 
 def uninstall(conn: Connection) -> None:
+    on = "" if conn.dialect.name == "sqlite" else " ON logs"  # PostgreSQL's are per table
     for trigger in _TRIGGERS:
-        on = "" if conn.dialect.name == "sqlite" else " ON logs"
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {TABLE}_{trigger}{on}")
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
     if conn.dialect.name == "sqlite":
