@@ -235,7 +235,8 @@ def fill(srv: Server, key: str, size: int, file: tuple[str, str] | None = None) 
             else:  # the search queue, indexed at once
                 search.drain(conn, None)
         if postgresql:
-            _analyze(engine, ("logs", "log_metadata", "log_rollups", "scores", search.TABLE))
+            rolled = tuple(rollup.table.name for rollup in rollups.ROLLUPS)
+            _analyze(engine, ("logs", "log_metadata", *rolled, "scores", search.TABLE))
     finally:
         engine.dispose()
 

@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event
 
-from llmtrail.core import annotations, queries, scores, traces
+from llmtrail.core import annotations, dashboard, queries, scores, traces
 from llmtrail.core.filters import parse_filters
 from llmtrail.core.ids import utcnow
 from llmtrail.core.keys import Principal, authenticate, create_key
 from llmtrail.core.logs import LogData, finalize, to_row
+from llmtrail.store import dashboard as store_dashboard
 from llmtrail.store import search
 from llmtrail.store.driver import insert_rows
 from llmtrail.store.tables import logs
@@ -195,3 +196,19 @@ def test_a_common_texts_page_is_read_from_the_files_newest_logs(
     assert [r.id for r in walked] == [r.id for r in led]
     page = plan(engine, *statements[-1])
     assert not any("TEMP B-TREE" in line for line in page), "\n".join(page)
+
+
+def test_a_dashboard_breakdown_reads_only_its_own_facet(
+    engine: Engine, principal: Principal
+) -> None:
+    """The breakdowns' rollup rows are found by facet, then hour: a breakdown by model does
+    not walk the week's rows of every customer (a million logs: 15 ms against under 1)."""
+    with captured(engine, "log_facet_rollups") as statements:
+        dashboard.overview(engine, principal, "7d")
+    assert len(statements) == len(store_dashboard.BREAKDOWNS)
+    for statement, parameters in statements:
+        lines = plan(engine, statement, parameters)
+        found = [line for line in lines if "SEARCH" in line or "Index Cond" in line]
+        assert found, f"{statement}\n" + "\n".join(lines)
+        conditions = [line[line.index("(") :] for line in found]  # past the table's name
+        assert all(c.index("facet") < c.index("hour") for c in conditions), "\n".join(lines)

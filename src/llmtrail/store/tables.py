@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -214,7 +215,10 @@ log_rollups = Table(
 )
 
 # Per hour and organization, the same sums by one value of a column the dashboard breaks
-# its range down by (`facet`: model, customer_identifier or log_type; "" for none).
+# its range down by (`facet`: model, customer_identifier or log_type; "" for none). Keyed
+# facet first: a breakdown reads its own facet's hours, not every facet's (a week of a
+# thousand customers is 168,000 rows that a breakdown by model would otherwise walk).
+FACET_ROLLUP_KEY = ("org_id", "facet", "hour", "value", "slot")
 log_facet_rollups = Table(
     "log_facet_rollups",
     metadata_obj,
@@ -223,6 +227,7 @@ log_facet_rollups = Table(
     Column("facet", String(32), primary_key=True),
     Column("value", Name, primary_key=True),
     Column("slot", Integer, primary_key=True, autoincrement=False),
+    PrimaryKeyConstraint(*FACET_ROLLUP_KEY),
     Column("n", BigInteger, nullable=False),
     Column("errors", BigInteger, nullable=False),
     Column("cost", Float, nullable=False),
