@@ -1,4 +1,4 @@
-"""Search finds every committed log whether SQLite's indexer has reached it or not: queued
+"""Search finds every committed log whether the worker's indexer has reached it or not: queued
 logs are read by their text, indexed ones through the index, and updates and deletes of
 either kind leave no stale match. The indexer waits for ingest to pause, unless the queue
 is long."""
@@ -6,7 +6,6 @@ is long."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, insert, select, update
@@ -17,7 +16,6 @@ from llmtrail.store.database import begin_write
 from llmtrail.store.tables import logs
 from llmtrail.worker import search_indexer
 from llmtrail.worker.search_indexer import SearchIndexer
-from tests.conftest import migrated, new_database
 from tests.store.conftest import row
 
 
@@ -35,12 +33,11 @@ def add(engine: Engine, org: int, output: str) -> str:
 
 
 def index_all(engine: Engine) -> None:
-    """What the worker's indexer does once ingest pauses (PostgreSQL's index needs none)."""
-    if engine.dialect.name == "sqlite":
-        with begin_write(engine) as conn:
-            search.drain(conn, None)
-        with engine.connect() as conn:
-            assert search.backlog(conn) == (0, None)
+    """What the worker's indexer does once ingest pauses."""
+    with begin_write(engine) as conn:
+        search.drain(conn, None)
+    with engine.connect() as conn:
+        assert search.backlog(conn) == (0, None)
 
 
 def new_org(engine: Engine) -> int:
@@ -86,17 +83,10 @@ def test_queued_and_indexed_logs_are_found_alike(quiet_engine: Engine, org: int)
             )
 
 
-@pytest.fixture
-def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    """The indexer is SQLite's alone (PostgreSQL's GIN index defers its own work)."""
-    with new_database("sqlite", tmp_path_factory) as url, migrated(url) as engine:
-        yield engine
-
-
 def test_the_indexer_waits_for_a_pause_unless_the_queue_is_long(
-    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    quiet_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine, indexer = sqlite_engine, SearchIndexer(sqlite_engine)
+    engine, indexer = quiet_engine, SearchIndexer(quiet_engine)
     org = new_org(engine)
     add(engine, org, '"one"')
     with engine.connect() as conn:

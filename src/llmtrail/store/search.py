@@ -4,15 +4,16 @@ case, found through an index of each database's own.
 Humanloop's `GET /logs?search=` asks for a substring, so both indexes are of trigrams:
 SQLite an FTS5 table with the trigram tokenizer, PostgreSQL a GIN `pg_trgm` index over a
 table of each log's searched text, lowered (`log_search`). Each database keeps its index on
-every path that writes logs (ingest, updates, deletes, an organization's cascade), by
-triggers on `logs`: PostgreSQL's copy a statement's new logs' text in one INSERT (GIN's own
-pending list defers the index work); SQLite's queue new and changed logs in
-`log_search_pending`, which the worker's indexer (`worker/search_indexer.py`) drains into
-the index when ingest pauses. A search on SQLite reads the index for the indexed logs and
-the text of the queued ones, so it finds every committed log whether it is indexed yet or
-not. Neither is declared in `tables.py` (an FTS5 table, trigger-kept tables and their
-indexes are outside what SQLAlchemy's metadata describes); `UNDECLARED` names them, for the
-migrations' check.
+every path that writes logs (ingest, updates, deletes, an organization's cascade), the same
+way on both: triggers on `logs` queue new and changed logs in `log_search_pending`, and the
+worker's indexer (`worker/search_indexer.py`) drains the queue into the index when ingest
+pauses. Trigram-indexing a log's text costs many times the row's own insert (SQLite some
+50 times; on PostgreSQL two-thirds of a COPY's time went to it), and inside the commit it
+would be paid by every request the commit acknowledges. A search reads the index for the
+indexed logs and the text of the queued ones, so it finds every committed log whether it
+is indexed yet or not. Neither is declared in `tables.py` (an FTS5 table, trigger-kept
+tables and their indexes are outside what SQLAlchemy's metadata describes); `UNDECLARED`
+names them, for the migrations' check.
 
 What is searched, the same on both: `input` and `output` as JSON text, the `content` of
 `completion_message` and of each of `prompt_messages` (not their roles). A chat log's
@@ -35,7 +36,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import Boolean
 
 TABLE = "log_search"
-PENDING = f"{TABLE}_pending"  # SQLite: the logs not in the trigram index yet
+PENDING = f"{TABLE}_pending"  # the logs not in the trigram index yet, or changed since
 INDEX = "ix_logs_search"
 # The FTS5 table, the tables it keeps its index in, its queue, and PostgreSQL's index.
 UNDECLARED = frozenset(
@@ -88,18 +89,20 @@ def _sqlite_triggers() -> list[str]:
 
 # PostgreSQL's trigger functions, by name: what each runs (a trigger runs no SQL of its own).
 _PG_FUNCTIONS = {
-    "added": f"INSERT INTO {TABLE}(log_id, body)"
-    f" SELECT id, {_PG_TEXT.format(t='added')} FROM added",
-    "changed": f"UPDATE {TABLE} SET body = {_PG_TEXT.format(t='NEW')} WHERE log_id = NEW.id",
-    "gone": f"DELETE FROM {TABLE} WHERE log_id IN (SELECT id FROM gone)",
+    "added": f"INSERT INTO {PENDING}(log_id) SELECT id FROM added",
+    "changed": f"INSERT INTO {PENDING}(log_id) VALUES (NEW.id) ON CONFLICT DO NOTHING",
+    "gone": f"DELETE FROM {TABLE} WHERE log_id IN (SELECT id FROM gone);"
+    f" DELETE FROM {PENDING} WHERE log_id IN (SELECT id FROM gone)",
 }
 
 
 def _pg_triggers() -> list[str]:
-    """PostgreSQL: a statement's new logs' text in one INSERT from its transition table (a
-    COPY of a thousand logs is one statement), a changed log's text replaced, the deleted
-    logs' text gone."""
+    """PostgreSQL: a statement's new logs queued in one INSERT from its transition table (a
+    COPY of a thousand logs is one statement), a changed log queued again (its indexed text
+    is stale until `drain` replaces it, and a search reads a queued log by its own text),
+    the deleted logs gone from both."""
     return [
+        f"CREATE TABLE IF NOT EXISTS {PENDING} (log_id bigint PRIMARY KEY)",
         *(
             f"CREATE OR REPLACE FUNCTION {TABLE}_{name}() RETURNS trigger LANGUAGE plpgsql"
             f" AS $$ BEGIN {body}; RETURN NULL; END $$"
@@ -129,27 +132,29 @@ def install(conn: Connection) -> None:
         f"CREATE TABLE {TABLE} (log_id bigint PRIMARY KEY, body text NOT NULL)",
         f"INSERT INTO {TABLE}(log_id, body) SELECT id, {_PG_TEXT.format(t='logs')} FROM logs",
         f"CREATE INDEX {INDEX} ON {TABLE} USING gin (body gin_trgm_ops)",
-        *_pg_triggers(),
     ):
         conn.exec_driver_sql(statement)
+    retrigger(conn)
+
+
+def _drop_triggers(conn: Connection) -> None:
+    on = "" if conn.dialect.name == "sqlite" else " ON logs"  # PostgreSQL's are per table
+    for trigger in _TRIGGERS:
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {TABLE}_{trigger}{on}")
 
 
 def retrigger(conn: Connection) -> None:
-    """SQLite: (re)create the triggers that keep the index and its queue."""
-    for trigger in _TRIGGERS:
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {TABLE}_{trigger}")
-    for statement in _sqlite_triggers():
+    """(Re)create the queue and the triggers that keep it."""
+    _drop_triggers(conn)
+    for statement in _sqlite_triggers() if conn.dialect.name == "sqlite" else _pg_triggers():
         conn.exec_driver_sql(statement)
 
 
 def uninstall(conn: Connection) -> None:
-    on = "" if conn.dialect.name == "sqlite" else " ON logs"  # PostgreSQL's are per table
-    for trigger in _TRIGGERS:
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {TABLE}_{trigger}{on}")
+    _drop_triggers(conn)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {PENDING}")
-    else:
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {PENDING}")
+    if conn.dialect.name == "postgresql":
         for function in _PG_FUNCTIONS:
             conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {TABLE}_{function}()")
         conn.exec_driver_sql(f"DROP INDEX IF EXISTS {INDEX}")  # before 0020: on logs
@@ -162,18 +167,30 @@ def indexed_apart(conn: Connection) -> bool:
 
 
 def backlog(conn: Connection) -> tuple[int, int | None]:
-    """SQLite: how many logs wait to be indexed, and the newest of them."""
+    """How many logs wait to be indexed, and the newest of them."""
     count, newest = conn.exec_driver_sql(f"SELECT count(*), max(log_id) FROM {PENDING}").one()
     return int(count), newest
 
 
 def drain(conn: Connection, limit: int | None) -> int:
-    """SQLite: index the oldest `limit` queued logs (all when None), in the caller's write
-    transaction (which holds SQLite's write lock, so both statements see the same queue);
-    returns how many. A log deleted meanwhile left the queue with it."""
+    """Index the oldest `limit` queued logs (all when None), in the caller's write
+    transaction; returns how many. A log deleted meanwhile left the queue with it.
+
+    SQLite: the transaction holds the write lock, so both statements see the same queue.
+    PostgreSQL: the chosen entries are taken out of the queue and locked in one statement
+    (SKIP LOCKED: workers draining side by side take different logs), and a changed log's
+    stale text is replaced."""
     chosen = f"SELECT log_id FROM {PENDING} ORDER BY log_id" + (
         "" if limit is None else f" LIMIT {int(limit)}"
     )
+    if conn.dialect.name == "postgresql":
+        return conn.exec_driver_sql(
+            f"WITH chosen AS (DELETE FROM {PENDING} WHERE log_id IN ({chosen} FOR UPDATE SKIP"
+            f" LOCKED) RETURNING log_id) INSERT INTO {TABLE}(log_id, body)"
+            f" SELECT id, {_PG_TEXT.format(t='logs')} FROM logs"
+            f" WHERE id IN (SELECT log_id FROM chosen)"
+            " ON CONFLICT (log_id) DO UPDATE SET body = excluded.body"
+        ).rowcount
     conn.exec_driver_sql(
         f"INSERT INTO {TABLE}(rowid, body) SELECT id, {_SQLITE_TEXT.format(t='logs')}"
         f" FROM logs WHERE id IN ({chosen})"
@@ -235,6 +252,15 @@ def _sqlite(element: matches, compiler: Any, **kw: Any) -> str:
 def _postgresql(element: matches, compiler: Any, **kw: Any) -> str:
     pattern = f"%{like_escaped(element.text.lower())}%"
     found = compiler.process(bindparam("search", pattern, unique=True), **kw)
-    if len(element.text) < SHORTEST:  # no trigram to look up: the logs' own text, one by one
-        return f"(SELECT s.body FROM {TABLE} AS s WHERE s.log_id = logs.id) LIKE {found} ESCAPE '/'"
-    return f"logs.id IN (SELECT s.log_id FROM {TABLE} AS s WHERE s.body LIKE {found} ESCAPE '/')"
+    queued = f"SELECT 1 FROM {PENDING} AS q WHERE q.log_id = {{id}}"
+    if len(element.text) < SHORTEST:  # no trigram to look up: each log's text, one by one
+        indexed = f"(SELECT s.body FROM {TABLE} AS s WHERE s.log_id = logs.id)"
+        text = f"CASE WHEN EXISTS ({queued.format(id='logs.id')}) THEN {_PG_TEXT.format(t='logs')}"
+        return f"{text} ELSE {indexed} END LIKE {found} ESCAPE '/'"
+    # A queued log is read by its own text: its indexed text, if any, is stale.
+    return (
+        f"logs.id IN (SELECT s.log_id FROM {TABLE} AS s WHERE s.body LIKE {found} ESCAPE '/'"
+        f" AND NOT EXISTS ({queued.format(id='s.log_id')})"
+        f" UNION ALL SELECT q.log_id FROM {PENDING} AS q JOIN logs AS queued"
+        f" ON queued.id = q.log_id WHERE {_PG_TEXT.format(t='queued')} LIKE {found} ESCAPE '/')"
+    )

@@ -26,7 +26,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 def run(settings: Settings, concurrency: int) -> None:
-    """Run jobs (and, on SQLite, the search indexer) until SIGTERM or SIGINT, then hand back
+    """Run jobs (and the search indexer) until SIGTERM or SIGINT, then hand back
     what was claimed and not started."""
     plugins.load_workers()
     engine = make_engine(settings.database_url)
@@ -36,13 +36,11 @@ def run(settings: Settings, concurrency: int) -> None:
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
-    indexer = SearchIndexer(engine) if engine.dialect.name == "sqlite" else None
+    indexer = SearchIndexer(engine)
     jobs.start()
-    if indexer is not None:
-        indexer.start()
+    indexer.start()
     stopping.wait()
-    if indexer is not None:
-        indexer.stop()
+    indexer.stop()
     jobs.stop(settings.shutdown_timeout_seconds)
     engine.dispose()
 

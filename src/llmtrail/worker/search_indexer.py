@@ -1,11 +1,12 @@
-"""SQLite's search indexer: drains `log_search_pending` into the trigram index
-(`store/search.py`) from the worker process, so no request's commit pays for it.
+"""The search indexer: drains `log_search_pending` into the trigram index (`store/search.py`)
+from the worker process, so no request's commit pays for it.
 
 It indexes when ingest pauses (the queue's newest entry has not changed for a tick), in
 small transactions so a commit that arrives meanwhile waits for one chunk at most; and
 under sustained ingest, once the queue is longer than `FORCE_AT`, it indexes a chunk every
 tick regardless, which bounds what a search must read unindexed. Searches are exact
-either way: they read the queued logs' text.
+either way: they read the queued logs' text. On PostgreSQL several workers drain side by
+side (each takes other logs); on SQLite a chunk holds the one write lock for its moment.
 """
 
 from __future__ import annotations
