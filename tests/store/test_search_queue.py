@@ -99,9 +99,14 @@ def test_the_indexer_waits_for_a_pause_unless_the_queue_is_long(
         assert search.backlog(conn) == (0, None)
 
     monkeypatch.setattr(search_indexer, "FORCE_AT", 3)
-    monkeypatch.setattr(search_indexer, "CHUNK", 2)
+    monkeypatch.setattr(search_indexer, "FORCED_CHUNK", 2)
     for i in range(6):
         add(engine, org, f'"many {i}"')
-    indexer.step(None)  # ingest goes on, but the queue is over FORCE_AT: indexed down to it
+    # Ingest goes on, but the queue is over FORCE_AT: one small chunk a tick, no more, so
+    # the writer keeps SQLite's lock; then a pause indexes the rest.
+    newest = indexer.step(None)
     with engine.connect() as conn:
-        assert search.backlog(conn)[0] <= 3
+        assert search.backlog(conn)[0] == 4
+    assert indexer.step(newest) is None
+    with engine.connect() as conn:
+        assert search.backlog(conn) == (0, None)
