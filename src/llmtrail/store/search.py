@@ -257,10 +257,11 @@ def _postgresql(element: matches, compiler: Any, **kw: Any) -> str:
         indexed = f"(SELECT s.body FROM {TABLE} AS s WHERE s.log_id = logs.id)"
         text = f"CASE WHEN EXISTS ({queued.format(id='logs.id')}) THEN {_PG_TEXT.format(t='logs')}"
         return f"{text} ELSE {indexed} END LIKE {found} ESCAPE '/'"
-    # A queued log is read by its own text: its indexed text, if any, is stale.
+    # A queued log is read by its own text (its indexed text, if any, is stale), the queue
+    # first and each of its logs by id: a join left to the planner could walk every log.
+    text = f"(SELECT {_PG_TEXT.format(t='queued')} FROM logs AS queued WHERE queued.id = q.log_id)"
     return (
         f"logs.id IN (SELECT s.log_id FROM {TABLE} AS s WHERE s.body LIKE {found} ESCAPE '/'"
         f" AND NOT EXISTS ({queued.format(id='s.log_id')})"
-        f" UNION ALL SELECT q.log_id FROM {PENDING} AS q JOIN logs AS queued"
-        f" ON queued.id = q.log_id WHERE {_PG_TEXT.format(t='queued')} LIKE {found} ESCAPE '/')"
+        f" UNION ALL SELECT q.log_id FROM {PENDING} AS q WHERE {text} LIKE {found} ESCAPE '/')"
     )

@@ -240,7 +240,7 @@ def serve(sock: socket.socket, database_url: str, setup: str) -> None:
     from llmtrail.store.database import make_engine
 
     dispatch = _dispatcher(setup)
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, plan_each_query=False)
     engine.connect().close()  # fail now, where the server sees it, if the database is away
     writer = GroupCommitWriter(engine, dispatch)
     sending = threading.Lock()
