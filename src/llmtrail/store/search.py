@@ -248,20 +248,24 @@ def _sqlite(element: matches, compiler: Any, **kw: Any) -> str:
     return f"{tested} IN (SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH {found} UNION ALL {queued})"
 
 
+def _pg_queued(log_id: str) -> str:
+    """PostgreSQL: whether the log `log_id` names waits in the queue."""
+    return f"EXISTS (SELECT 1 FROM {PENDING} AS q WHERE q.log_id = {log_id})"
+
+
 @compiles(matches, "postgresql")
 def _postgresql(element: matches, compiler: Any, **kw: Any) -> str:
     pattern = f"%{like_escaped(element.text.lower())}%"
     found = compiler.process(bindparam("search", pattern, unique=True), **kw)
-    queued = f"SELECT 1 FROM {PENDING} AS q WHERE q.log_id = {{id}}"
     if len(element.text) < SHORTEST:  # no trigram to look up: each log's text, one by one
         indexed = f"(SELECT s.body FROM {TABLE} AS s WHERE s.log_id = logs.id)"
-        text = f"CASE WHEN EXISTS ({queued.format(id='logs.id')}) THEN {_PG_TEXT.format(t='logs')}"
+        text = f"CASE WHEN {_pg_queued('logs.id')} THEN {_PG_TEXT.format(t='logs')}"
         return f"{text} ELSE {indexed} END LIKE {found} ESCAPE '/'"
     # A queued log is read by its own text (its indexed text, if any, is stale), the queue
     # first and each of its logs by id: a join left to the planner could walk every log.
-    text = f"(SELECT {_PG_TEXT.format(t='queued')} FROM logs AS queued WHERE queued.id = q.log_id)"
+    own = f"(SELECT {_PG_TEXT.format(t='queued')} FROM logs AS queued WHERE queued.id = q.log_id)"
     return (
         f"logs.id IN (SELECT s.log_id FROM {TABLE} AS s WHERE s.body LIKE {found} ESCAPE '/'"
-        f" AND NOT EXISTS ({queued.format(id='s.log_id')})"
-        f" UNION ALL SELECT q.log_id FROM {PENDING} AS q WHERE {text} LIKE {found} ESCAPE '/')"
+        f" AND NOT {_pg_queued('s.log_id')}"
+        f" UNION ALL SELECT q.log_id FROM {PENDING} AS q WHERE {own} LIKE {found} ESCAPE '/')"
     )
