@@ -9,10 +9,10 @@ run anywhere (`llmtrail worker`), on the same database: claims with leases keep 
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import subprocess
 import sys
-import threading
 from datetime import timedelta
 
 from llmtrail import plugins
@@ -33,16 +33,28 @@ def run(settings: Settings, concurrency: int) -> None:
     retention.schedule_all(engine)  # picks up a retention chain that died
     lease = timedelta(seconds=settings.job_lease_seconds)
     jobs = JobEngine(engine, concurrency=concurrency, lease=lease)
-    stopping = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stopping.set())
+    stop_signal = _stop_signal()
     indexer = SearchIndexer(engine)
     jobs.start()
     indexer.start()
-    stopping.wait()
+    os.read(stop_signal, 1)
     indexer.stop()
     jobs.stop(settings.shutdown_timeout_seconds)
     engine.dispose()
+
+
+def _stop_signal() -> int:
+    """A pipe that receives a byte on SIGTERM or SIGINT, for the main thread to wait on.
+
+    The signal handler itself does nothing: a handler that set a `threading.Event` took the
+    event's lock, and a second signal arriving inside it (the server's death, then a stop)
+    deadlocked the worker on that lock, so it outlived its server."""
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
+    return read
 
 
 def _die_with_parent() -> None:
