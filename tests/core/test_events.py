@@ -7,9 +7,10 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, literal, select, update
+from sqlalchemy import Engine, Select, func, literal, select, update
 
 from llmtrail.core import annotations, events, lifecycle, queries
 from llmtrail.core.deletes import delete_logs
@@ -259,3 +260,29 @@ def test_a_handler_may_only_read_and_queue_jobs(engine: Engine, principal: Princ
     finally:
         unsubscribe()
         events._cooling.clear()
+
+
+def test_a_gated_handler_runs_only_for_organizations_its_gate_finds(
+    engine: Engine, principal: Principal
+) -> None:
+    """The gate reads the committing transaction: a log whose own note opens it is seen."""
+    _, other_key = create_key(engine, org=f"events-{uuid.uuid4().hex[:8]}")
+    other = authenticate(engine, other_key)
+    calls: list[tuple[int, tuple[str, ...]]] = []
+
+    def gated(_tx: events.HandlerTx, event: events.LogsCompleted) -> None:
+        calls.append((event.org_id, event.unique_ids))
+
+    def has_open_note(org_id: Any) -> Select:
+        return select(logs.c.id).where(logs.c.org_id == org_id, logs.c.note == "open")
+
+    unsubscribe = events.subscribe(events.LogsCompleted, gated, gate=has_open_note)
+    try:
+        write(engine, principal, LogData(unique_id="g1", note="shut"))
+        write(engine, other, LogData(unique_id="g2", note="open"))
+        write(engine, principal, LogData(unique_id="g3"))
+        assert calls == [(other.org_id, ("g2",))], "called for the one organization it finds"
+        write(engine, principal, LogData(unique_id="g4", note="open"))
+        assert calls[-1] == (principal.org_id, ("g4",)), "opened by a row of this very commit"
+    finally:
+        unsubscribe()

@@ -811,4 +811,4 @@ def logs_page(
     ]
 
 
-events.subscribe(events.LogsCompleted, queue_run_evaluations, budget=0.1)
+events.subscribe(events.LogsCompleted, queue_run_evaluations, budget=0.1, gate=store.any_open_run)

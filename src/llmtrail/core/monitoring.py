@@ -106,4 +106,6 @@ def _scope(automation: Row, org_id: int) -> ColumnElement[bool] | None:
     return compile_filter(conditions.to_filters(automation.policy), org_id)
 
 
-events.subscribe(events.LogsCompleted, queue_evaluations, budget=0.1)
+events.subscribe(
+    events.LogsCompleted, queue_evaluations, budget=0.1, gate=store.enabled_automations
+)

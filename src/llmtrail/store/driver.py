@@ -18,7 +18,18 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, ColumnElement, Connection, DateTime, Table, any_, bindparam, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    DateTime,
+    Table,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
@@ -257,6 +268,17 @@ def one_of(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElemen
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
     return column.in_(list(values))
+
+
+def among(column: Any, name: str, dialect_name: str) -> ColumnElement[bool]:
+    """`column IN :name` in a statement built once, for any number of values in one
+    parameter (a list): an array on PostgreSQL (`= ANY`), a JSON array on SQLite, read back
+    by `json_each`. Unlike an expanded IN, the text is the same for every list, so it is
+    compiled once and runs through the driver."""
+    if dialect_name == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
+    values = func.json_each(bindparam(name, type_=JSON))
+    return column.in_(select(literal_column("value")).select_from(values))
 
 
 def execute_many(conn: Connection, statement: ClauseElement, params: Sequence[dict]) -> None:

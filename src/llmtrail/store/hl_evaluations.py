@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, and_, case, delete, func, select, true, update
+from sqlalchemy import Connection, Row, Select, and_, case, delete, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from llmtrail.store.tables import (
@@ -254,7 +254,9 @@ def any_open_run(org_id: int) -> Select:
     runs = evaluation_runs.c
     return (
         select(runs.id)
-        .where(runs.org_id == org_id, runs.status.in_(("pending", "running")))
+        # Each state its own test, not an IN list: the writer's gate (`core/events.py`) runs
+        # this compiled once, with no list to expand.
+        .where(runs.org_id == org_id, or_(runs.status == "pending", runs.status == "running"))
         .limit(1)
     )
 

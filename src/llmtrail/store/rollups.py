@@ -30,7 +30,6 @@ from sqlalchemy import (
     Connection,
     Integer,
     Table,
-    any_,
     bindparam,
     case,
     cast,
@@ -41,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import Select
 
-from llmtrail.store.driver import execute_many
+from llmtrail.store.driver import among, execute_many
 from llmtrail.store.tables import log_facet_rollups, log_latency_rollups, log_rollups, logs
 
 HOUR = timedelta(hours=1)
@@ -332,15 +331,10 @@ def _columns(rollup: Rollup) -> list[str]:
 
 
 def _upserts_of_stored(dialect_name: str) -> list[Any]:
-    """Every rollup's sums over the logs whose ids are `:ids`, added to its rows. On
-    PostgreSQL the ids are one array (`= ANY`): one text for any number of logs (a commit's
-    follow-up takes them all at once), which psycopg prepares, run straight through the
-    driver."""
-    ids = (
-        logs.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(logs.c.id.type)))
-        if dialect_name == "postgresql"
-        else logs.c.id.in_(bindparam("ids", expanding=True))
-    )
+    """Every rollup's sums over the logs whose ids are `:ids`, added to its rows: one text
+    for any number of logs (a commit's follow-up takes them all at once), run straight
+    through the driver."""
+    ids = among(logs.c.id, "ids", dialect_name)
     statements = []
     for rollup, query in _grouped(dialect_name, bindparam("slot", type_=Integer)):
         rolled = query.where(ids)
@@ -358,12 +352,9 @@ def add_stored(conn: Connection, ids: Sequence[int]) -> None:
     writer three times less so), in this process's stripe."""
     if not ids:
         return
-    params = {"ids": list(ids), "slot": os.getpid() % SLOTS}
+    params = [{"ids": list(ids), "slot": os.getpid() % SLOTS}]
     for statement in _STORED[conn.dialect.name]:
-        if conn.dialect.name == "postgresql":
-            execute_many(conn, statement, [params])
-        else:
-            conn.execute(statement, params)
+        execute_many(conn, statement, params)
 
 
 def rebuild(conn: Connection) -> None:
