@@ -36,9 +36,10 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import CompoundSelect, Select
 
 from llmtrail.store.driver import among, execute_many
 from llmtrail.store.tables import log_facet_rollups, log_latency_rollups, log_rollups, logs
@@ -300,30 +301,35 @@ def _hour(dialect_name: str) -> ColumnElement[Any]:
     return func.strftime("%Y-%m-%d %H:00:00.000000", logs.c.timestamp)  # SQLite's text form
 
 
-def _grouped(dialect_name: str, slot: ColumnElement[int]) -> list[tuple[Rollup, Select]]:
-    """Per rollup, the queries that sum logs into its rows (a where clause added by the
-    caller says which logs)."""
+def _grouped(
+    dialect_name: str, slot: ColumnElement[int], which: ColumnElement[bool] | None = None
+) -> list[tuple[Rollup, Select | CompoundSelect]]:
+    """Per rollup, the query that sums the logs `which` picks (all of them if None) into its
+    rows; the facets' sums are one query, a UNION ALL of a SELECT per facet (their keys
+    differ by the facet, so no two of its rows update the same rollup row)."""
     hour = _hour(dialect_name)
+
+    def picked(query: Select) -> Select:
+        return query if which is None else query.where(which)
+
     by_model = (logs.c.environment, func.coalesce(logs.c.model, ""))
-    queries: list[tuple[Rollup, Select]] = [
-        (
-            BY_MODEL,
-            select(logs.c.org_id, hour, *by_model, slot, *_aggregates()).group_by(
-                logs.c.org_id, hour, *by_model
-            ),
-        )
-    ]
+    model_sums = select(logs.c.org_id, hour, *by_model, slot, *_aggregates())
+    facet_sums = []
     for facet in FACETS:
         value = func.coalesce(logs.c[facet], "")
-        facet_sums = _aggregates(BY_FACET.measures)
-        query = select(logs.c.org_id, hour, literal(facet), value, slot, *facet_sums)
-        queries.append((BY_FACET, query.group_by(logs.c.org_id, hour, value)))
+        query = select(logs.c.org_id, hour, literal(facet), value, slot)
+        query = picked(query.add_columns(*_aggregates(BY_FACET.measures)))
+        facet_sums.append(query.group_by(logs.c.org_id, hour, value))
     bucket = _sql_latency_bucket()
-    query = select(logs.c.org_id, hour, bucket, slot, func.count())
-    queries.append(
-        (BY_LATENCY, query.where(logs.c.latency.is_not(None)).group_by(logs.c.org_id, hour, bucket))
-    )
-    return queries
+    latency = picked(select(logs.c.org_id, hour, bucket, slot, func.count()))
+    return [
+        (BY_MODEL, picked(model_sums).group_by(logs.c.org_id, hour, *by_model)),
+        (BY_FACET, union_all(*facet_sums)),
+        (
+            BY_LATENCY,
+            latency.where(logs.c.latency.is_not(None)).group_by(logs.c.org_id, hour, bucket),
+        ),
+    ]
 
 
 def _columns(rollup: Rollup) -> list[str]:
@@ -333,13 +339,17 @@ def _columns(rollup: Rollup) -> list[str]:
 def _upserts_of_stored(dialect_name: str) -> list[Any]:
     """Every rollup's sums over the logs whose ids are `:ids`, added to its rows: one text
     for any number of logs (a commit's follow-up takes them all at once), run straight
-    through the driver."""
+    through the driver. On PostgreSQL the three upserts are one statement (each a
+    data-modifying WITH): a commit of one log paid a round trip and a statement's overhead
+    for each, most of its follow-up."""
     ids = among(logs.c.id, "ids", dialect_name)
     statements = []
-    for rollup, query in _grouped(dialect_name, bindparam("slot", type_=Integer)):
-        rolled = query.where(ids)
-        rows = _insert(rollup, dialect_name).from_select(_columns(rollup), rolled)
+    for rollup, query in _grouped(dialect_name, bindparam("slot", type_=Integer), ids):
+        rows = _insert(rollup, dialect_name).from_select(_columns(rollup), query)
         statements.append(_adding(rollup, rows))
+    if dialect_name == "postgresql":
+        ctes = [statement.cte(f"add_{i}") for i, statement in enumerate(statements)]
+        return [select(literal(1)).add_cte(*ctes)]
     return statements
 
 
