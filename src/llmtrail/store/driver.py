@@ -18,6 +18,7 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
+from psycopg import RawCursor
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -58,11 +59,22 @@ def _converter(kind: Any, dialect: Dialect) -> Convert:
 
 @cache
 def _positional(dialect: Dialect) -> Dialect:
-    """The dialect with positional placeholders (`?` on SQLite, `%s` on psycopg): parameters
-    are then plain tuples, built by one C-level item getter per row."""
+    """The dialect with positional placeholders: parameters are then plain tuples, built by
+    one C-level item getter per row. `?` on SQLite; on PostgreSQL its own `$1`, sent as they
+    are by psycopg's raw cursor: its `%s` form is parsed again on every execute once a
+    statement has over 50 parameters or 4,096 bytes (the logs insert, the rollups), and a
+    value used twice (in a select list and its GROUP BY) stays one placeholder."""
     if dialect.positional:
         return dialect
-    return type(dialect)(paramstyle="format")
+    return type(dialect)(paramstyle="numeric_dollar")
+
+
+def _cursor(conn: Connection) -> Any:
+    """A cursor of the transaction's driver connection; on PostgreSQL a raw one (`$1`)."""
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        return RawCursor(raw)
+    return raw.cursor()
 
 
 @dataclass(frozen=True)
@@ -74,7 +86,6 @@ class _Binder:
     get: Callable[[Mapping[str, Any]], tuple]
     convert: tuple[tuple[int, Callable[[Any], Any]], ...]
     constants: Mapping[str, Any]  # the values the statement carries itself (literals)
-    named: bool  # placeholders by name (`%(name)s`): the parameters are a mapping
 
     @classmethod
     def of(
@@ -84,39 +95,32 @@ class _Binder:
         kinds: Sequence[Any],
         dialect: Dialect,
         constants: Mapping[str, Any] | None = None,
-        named: bool = False,
     ) -> _Binder:
         convert = tuple(
             (i, f) for i, kind in enumerate(kinds) if (f := _converter(kind, dialect)) is not None
         )
         get = itemgetter(*names) if len(names) > 1 else (lambda row, n=names[0]: (row[n],))
-        return cls(sql, tuple(names), get, convert, constants or {}, named)
+        return cls(sql, tuple(names), get, convert, constants or {})
 
-    def __call__(self, row: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
+    def __call__(self, row: Mapping[str, Any]) -> Sequence[Any]:
         values = self.get({**self.constants, **row} if self.constants else row)
         if self.convert:
             values = list(values)
             for i, f in self.convert:
                 values[i] = f(values[i])
-        return dict(zip(self.names, values, strict=True)) if self.named else values
+        return values
 
 
 @cache
 def _compiled(statement: ClauseElement, dialect: Dialect) -> _Binder:
     """A statement with named `bindparam`s, compiled once per dialect. Values it carries
-    itself (a literal) are sent as parameters too. One that appears twice (in a select list
-    and its GROUP BY) must be one placeholder, or PostgreSQL takes them for two expressions:
-    such a statement keeps psycopg's named placeholders."""
+    itself (a literal) are sent as parameters too."""
     compiled = statement.compile(dialect=_positional(dialect))
     names = compiled.positiontup or []
-    named = len(set(names)) < len(names) and not dialect.positional
-    if named:
-        compiled = statement.compile(dialect=dialect)
-        names = list(dict.fromkeys(compiled.bind_names.values()))
     binds = [compiled.binds[name] for name in names]
     constants = {n: b.value for n, b in zip(names, binds, strict=True) if not b.required}
     kinds = [bind.type for bind in binds]
-    return _Binder.of(str(compiled), names, kinds, dialect, constants, named)
+    return _Binder.of(str(compiled), names, kinds, dialect, constants)
 
 
 @cache
@@ -132,7 +136,10 @@ def _insert(table: Table, columns: tuple[str, ...], dialect: Dialect, returning:
 def _run(
     conn: Connection, sql: str, params: list[Any], many: bool = False, returning: bool = False
 ) -> list[tuple]:
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = _cursor(conn)
+    # One parameter set goes by `execute`: psycopg's executemany runs a pipeline, twice the
+    # cost of a plain statement for the one row most single-log commits insert.
+    many = many and len(params) > 1
     try:
         if many and returning:  # psycopg: one result set per parameter set, in order
             cursor.executemany(sql, params, returning=True)
@@ -240,7 +247,7 @@ def _next_ids(conn: Connection, table: Table, count: int) -> list[tuple]:
     key = table.autoincrement_column
     assert key is not None
     sequence = f"pg_get_serial_sequence('{table.name}', '{key.name}')"
-    sql = f"SELECT nextval({sequence}) FROM generate_series(1, %s)"
+    sql = f"SELECT nextval({sequence}) FROM generate_series(1, $1)"
     return _run(conn, sql, [(count,)], many=False)
 
 
