@@ -15,6 +15,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.routing import APIRoute
+from starlette.routing import Match, get_route_path
+from starlette.types import Scope
 
 from llmtrail.api.auth import writes
 from llmtrail.api.backend import Backend
@@ -67,6 +69,21 @@ class _Answering(APIRoute):
         return answering
 
 
+class _RootedRouter(APIRouter):
+    """A surface's router, which refuses at once a path outside the roots of its routes
+    (`/api/`, `/v5/`, `/v1/`). FastAPI tries an included router's routes one by one, each
+    through a context of its own, and then again to handle the one it found: a Humanloop log
+    went past every Keywords AI surface's routes that way (0.55 ms a request on an idle
+    machine, more than all of the route's own work)."""
+
+    roots: tuple[str, ...] = ()
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if self.roots and not get_route_path(scope).startswith(self.roots):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 class Surface:
     def __init__(
         self,
@@ -98,7 +115,7 @@ class Surface:
         attrs = {"shape": errors, "gated": auth is not None}
         self.route_class = type(f"{name}Route", (_Answering, OrjsonRoute), attrs)
         self.direct_route_class = type(f"{name}DirectRoute", (_Answering, DirectRoute), attrs)
-        self.router = APIRouter(
+        self.router = _RootedRouter(
             prefix=prefix,
             tags=[name],
             route_class=self.route_class,
@@ -122,6 +139,8 @@ class Surface:
         return register
 
     def mount(self, app: FastAPI) -> None:
+        """Include the router, rooted where its routes are (they are all added by now)."""
+        self.router.roots = tuple({f"/{path.split('/')[1]}/" for path in self.paths})
         app.include_router(self.router)
 
     @property
