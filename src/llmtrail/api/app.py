@@ -19,6 +19,7 @@ from llmtrail.config import Settings, load_settings
 from llmtrail.core.keys import KeyCache
 from llmtrail.core.privacy import Policies
 from llmtrail.core.tokens import Signer
+from llmtrail.settle import settle
 from llmtrail.store.admission import Admission, Bound
 from llmtrail.store.database import make_engine
 from llmtrail.store.writer_process import WriterProcess
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 for surface in mounted:
                     if surface.service is not None:
                         await services.enter_async_context(surface.service(backend))
+                _build_routes(app, mounted)
+                settle()
                 yield
         finally:
             await writer.close(settings.shutdown_timeout_seconds)
@@ -100,6 +103,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body_seconds=settings.body_timeout_seconds,
     )
     return app
+
+
+def _build_routes(app: FastAPI, mounted: list[Surface]) -> None:
+    """Have FastAPI build now what it builds for an included router on the first request
+    that reaches it (each route's effective context and validators): a third of a second
+    the first requests after a start waited on, and objects that `settle` then freezes
+    with the rest. A path under each surface's roots reaches every router on the way."""
+    roots = {root for s in mounted for root in (s.router.roots or {""})}
+    for root in sorted(roots):
+        scope = {"type": "http", "path": f"/{root}/", "method": "GET", "root_path": "",
+                 "headers": [], "query_string": b""}  # fmt: skip
+        for route in app.router.routes:
+            route.matches(scope)
 
 
 def _document(app: FastAPI, mounted: list[Surface]) -> None:

@@ -36,6 +36,7 @@ from concurrent.futures import Future
 from functools import partial
 from typing import Any
 
+from llmtrail.settle import settle
 from llmtrail.store.admission import Admission
 from llmtrail.store.writer import Dispatch, GroupCommitWriter, Submission
 
@@ -244,6 +245,7 @@ def serve(sock: socket.socket, database_url: str, setup: str) -> None:
     engine.connect().close()  # fail now, where the server sees it, if the database is away
     writer = GroupCommitWriter(engine, dispatch)
     sending = threading.Lock()
+    settle()
     sock.sendall(_frame((READY, None, None, None)))
 
     def answer(ident: int, submission: Submission, future: Future[None]) -> None:

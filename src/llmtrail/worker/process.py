@@ -18,6 +18,7 @@ from datetime import timedelta
 from llmtrail import plugins
 from llmtrail.config import Settings
 from llmtrail.core import retention
+from llmtrail.settle import settle
 from llmtrail.store.database import make_engine
 from llmtrail.worker.engine import JobEngine
 from llmtrail.worker.search_indexer import SearchIndexer
@@ -35,6 +36,7 @@ def run(settings: Settings, concurrency: int) -> None:
     jobs = JobEngine(engine, concurrency=concurrency, lease=lease)
     stop_signal = _stop_signal()
     indexer = SearchIndexer(engine)
+    settle()
     jobs.start()
     indexer.start()
     os.read(stop_signal, 1)
