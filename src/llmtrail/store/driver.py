@@ -114,8 +114,13 @@ class _Binder:
 @cache
 def _compiled(statement: ClauseElement, dialect: Dialect) -> _Binder:
     """A statement with named `bindparam`s, compiled once per dialect. Values it carries
-    itself (a literal) are sent as parameters too."""
+    itself (a literal) are sent as parameters too. An expanded IN has no text until its
+    list is known, so it cannot be compiled once: refused here, by name, where the database
+    would answer a syntax error at its placeholder."""
     compiled = statement.compile(dialect=_positional(dialect))
+    if compiled.post_compile_params:
+        names = ", ".join(sorted(compiled.bind_names[p] for p in compiled.post_compile_params))
+        raise TypeError(f"an expanded IN ({names}) cannot run through the driver: use among()")
     names = compiled.positiontup or []
     binds = [compiled.binds[name] for name in names]
     constants = {n: b.value for n, b in zip(names, binds, strict=True) if not b.required}

@@ -255,7 +255,7 @@ def any_open_run(org_id: int) -> Select:
     return (
         select(runs.id)
         # Each state its own test, not an IN list: the writer's gate (`core/events.py`) runs
-        # this compiled once, with no list to expand.
+        # this through the driver, which compiles it once and cannot expand a list.
         .where(runs.org_id == org_id, or_(runs.status == "pending", runs.status == "running"))
         .limit(1)
     )
